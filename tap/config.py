@@ -304,11 +304,11 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
     timeout = r.integer("timeout", MAX_TIMEOUT_S, 1, MAX_TIMEOUT_S, f"1-{MAX_TIMEOUT_S}",
                         f"an HTTP API stops waiting after {HTTP_API_INTEGRATION_TIMEOUT_S} s")
     retention_default = default_log_retention_days(environment)
-    retention = r.integer("logRetentionDays", retention_default, 1, None,
-                          "a CloudWatch retention value", "")
+    retention_allowed = "one of " + ", ".join(map(str, LOG_RETENTION_DAYS))
+    retention = r.integer("logRetentionDays", retention_default, 1, None, retention_allowed,
+                          "the values CloudWatch Logs accepts")
     if retention not in LOG_RETENTION_DAYS:
-        r.problem("logRetentionDays", raw.get("logRetentionDays"),
-                  "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        r.problem("logRetentionDays", raw.get("logRetentionDays"), retention_allowed,
                   "the values CloudWatch Logs accepts")
         retention = retention_default
     log_level = r.choice("logLevel", "INFO", LOG_LEVELS)
