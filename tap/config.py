@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 NAMESPACE = "tap"
 
@@ -44,7 +44,7 @@ CORS_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "*")
 
 PRODUCTION = "Production"
 
-_ENVIRONMENT_RE = re.compile(r"[A-Za-z0-9-]{1,%d}" % MAX_ENVIRONMENT_LENGTH)
+_ENVIRONMENT_RE = re.compile(rf"[A-Za-z0-9-]{{1,{MAX_ENVIRONMENT_LENGTH}}}")
 # Partition prefixes AWS uses today: us, eu, ap, sa, ca, me, af, il, mx, cn, plus GovCloud
 # and the ISO partitions (us-gov-west-1, us-iso-east-1, us-isob-east-1).
 _REGION_RE = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}")
@@ -174,44 +174,111 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("environment", "string", "Environment name: the `Environment` tag, the function's "
-        "`ENVIRONMENT`, and the defaults below", "`Production`", "1-32 of `[A-Za-z0-9-]`"),
-    Key("region", "string", "AWS region of every resource (explicit provider)", "`us-east-1`",
-        "an AWS region name"),
-    Key("runtime", "string", "Lambda runtime", "`python3.13`", ", ".join(f"`{r}`" for r in RUNTIMES)),
-    Key("architecture", "string", "Lambda architecture (arm64: same code, 20% cheaper)",
-        "`arm64`", "`arm64`, `x86_64`"),
-    Key("memorySize", "integer", "Lambda memory in MB", "`512`",
-        f"{MIN_MEMORY_MB}-{MAX_MEMORY_MB}"),
-    Key("timeout", "integer", "Lambda timeout in seconds (the HTTP API gives up at 30 s)",
-        f"`{MAX_TIMEOUT_S}`", f"1-{MAX_TIMEOUT_S}"),
-    Key("logRetentionDays", "integer", "Retention of both log groups", "`14` in Production, "
-        "`30` otherwise", "a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)"),
-    Key("logLevel", "string", "Function application log level", "`INFO`",
-        "`DEBUG`, `INFO`, `WARN`, `ERROR`"),
+    Key(
+        "environment",
+        "string",
+        "Environment name: the `Environment` tag, the function's "
+        "`ENVIRONMENT`, and the defaults below",
+        "`Production`",
+        "1-32 of `[A-Za-z0-9-]`",
+    ),
+    Key(
+        "region",
+        "string",
+        "AWS region of every resource (explicit provider)",
+        "`us-east-1`",
+        "an AWS region name",
+    ),
+    Key(
+        "runtime", "string", "Lambda runtime", "`python3.13`", ", ".join(f"`{r}`" for r in RUNTIMES)
+    ),
+    Key(
+        "architecture",
+        "string",
+        "Lambda architecture (arm64: same code, 20% cheaper)",
+        "`arm64`",
+        "`arm64`, `x86_64`",
+    ),
+    Key(
+        "memorySize", "integer", "Lambda memory in MB", "`512`", f"{MIN_MEMORY_MB}-{MAX_MEMORY_MB}"
+    ),
+    Key(
+        "timeout",
+        "integer",
+        "Lambda timeout in seconds (the HTTP API gives up at 30 s)",
+        f"`{MAX_TIMEOUT_S}`",
+        f"1-{MAX_TIMEOUT_S}",
+    ),
+    Key(
+        "logRetentionDays",
+        "integer",
+        "Retention of both log groups",
+        "`14` in Production, `30` otherwise",
+        "a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)",
+    ),
+    Key(
+        "logLevel",
+        "string",
+        "Function application log level",
+        "`INFO`",
+        "`DEBUG`, `INFO`, `WARN`, `ERROR`",
+    ),
     Key("tracing", "string", "X-Ray tracing mode", "`Active`", "`Active`, `PassThrough`"),
     Key("reservedConcurrency", "integer", "Reserved concurrent executions", "unset", ">= 1"),
-    Key("cors", "object", "CORS configuration of the HTTP API (fields: allowOrigins, "
+    Key(
+        "cors",
+        "object",
+        "CORS configuration of the HTTP API (fields: allowOrigins, "
         "allowMethods, allowHeaders, exposeHeaders, maxAge, allowCredentials); fields left "
-        "out keep their default", "origins `*`, methods GET POST PUT DELETE OPTIONS, "
+        "out keep their default",
+        "origins `*`, methods GET POST PUT DELETE OPTIONS, "
         "headers content-type authorization x-api-key x-amz-date x-amz-security-token, "
         "expose x-request-id, maxAge 300, no credentials",
-        "origins `*` or `scheme://host[:port]`; maxAge 0-86400; credentials never with `*`"),
-    Key("throttlingBurstLimit", "integer", "Stage burst limit (requests)", "`200`",
-        f"1-{MAX_BURST_LIMIT}"),
-    Key("throttlingRateLimit", "number", "Stage steady rate limit (requests per second)",
-        "`100`", f"> 0 and <= {MAX_RATE_LIMIT:g}"),
-    Key("alarmEmail", "string", "Email subscribed to the alarm topic", "unset",
-        "an email address"),
-    Key("errorAlarmThreshold", "integer", "Function errors per minute that raise the alarm",
-        "`3` in Production, `5` otherwise", ">= 0"),
-    Key("durationAlarmThresholdMs", "integer", "Function duration (ms) that raises the "
-        "duration alarm", "`25000` in Production (28000 otherwise), scaled to "
-        "`timeout`", "1 to below `timeout` x 1000"),
-    Key("smokeCheck", "boolean", "Check the live API after every deploy", "`true`",
-        "`true`, `false`"),
-    Key("smokeCheckTimeoutSeconds", "integer", "How long the smoke check retries",
-        "`120`", f"{MIN_SMOKE_TIMEOUT_S}-{MAX_SMOKE_TIMEOUT_S}"),
+        "origins `*` or `scheme://host[:port]`; maxAge 0-86400; credentials never with `*`",
+    ),
+    Key(
+        "throttlingBurstLimit",
+        "integer",
+        "Stage burst limit (requests)",
+        "`200`",
+        f"1-{MAX_BURST_LIMIT}",
+    ),
+    Key(
+        "throttlingRateLimit",
+        "number",
+        "Stage steady rate limit (requests per second)",
+        "`100`",
+        f"> 0 and <= {MAX_RATE_LIMIT:g}",
+    ),
+    Key("alarmEmail", "string", "Email subscribed to the alarm topic", "unset", "an email address"),
+    Key(
+        "errorAlarmThreshold",
+        "integer",
+        "Function errors per minute that raise the alarm",
+        "`3` in Production, `5` otherwise",
+        ">= 0",
+    ),
+    Key(
+        "durationAlarmThresholdMs",
+        "integer",
+        "Function duration (ms) that raises the duration alarm",
+        "`25000` in Production (28000 otherwise), scaled to `timeout`",
+        "1 to below `timeout` x 1000",
+    ),
+    Key(
+        "smokeCheck",
+        "boolean",
+        "Check the live API after every deploy",
+        "`true`",
+        "`true`, `false`",
+    ),
+    Key(
+        "smokeCheckTimeoutSeconds",
+        "integer",
+        "How long the smoke check retries",
+        "`120`",
+        f"{MIN_SMOKE_TIMEOUT_S}-{MAX_SMOKE_TIMEOUT_S}",
+    ),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
 CORS_FIELDS = (
@@ -248,8 +315,18 @@ class _Reader:
             return default
         return value
 
-    def integer(self, key: str, default: int | None, low: int, high: int | None,
-                allowed: str, why: str = "") -> int | None:
+    @overload
+    def integer(
+        self, key: str, default: int, low: int, high: int | None, allowed: str, why: str = ""
+    ) -> int: ...
+    @overload
+    def integer(
+        self, key: str, default: None, low: int, high: int | None, allowed: str, why: str = ""
+    ) -> int | None: ...
+    def integer(
+        self, key: str, default: int | None, low: int, high: int | None, allowed: str, why: str = ""
+    ) -> int | None:
+        """The value as an int within [low, high]; on a problem, records it and returns default."""
         value = self.raw.get(key)
         if value is None:
             return default
@@ -290,58 +367,101 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
 
     environment = r.text("environment", PRODUCTION)
     if not _ENVIRONMENT_RE.fullmatch(environment):
-        r.problem("environment", environment, f"1-{MAX_ENVIRONMENT_LENGTH} of [A-Za-z0-9-]",
-                  "it is used in resource names and tags")
+        r.problem(
+            "environment",
+            environment,
+            f"1-{MAX_ENVIRONMENT_LENGTH} of [A-Za-z0-9-]",
+            "it is used in resource names and tags",
+        )
         environment = PRODUCTION
     region = r.text("region", "us-east-1")
     if not _REGION_RE.fullmatch(region):
         r.problem("region", region, "an AWS region name such as us-east-1 or eu-west-2")
-    runtime = r.choice("runtime", "python3.13", RUNTIMES,
-                       "older Python runtimes are deprecated by AWS")
+    runtime = r.choice(
+        "runtime", "python3.13", RUNTIMES, "older Python runtimes are deprecated by AWS"
+    )
     architecture = r.choice("architecture", "arm64", ARCHITECTURES)
-    memory = r.integer("memorySize", 512, MIN_MEMORY_MB, MAX_MEMORY_MB,
-                       f"{MIN_MEMORY_MB}-{MAX_MEMORY_MB}", "Lambda's memory range in MB")
-    timeout = r.integer("timeout", MAX_TIMEOUT_S, 1, MAX_TIMEOUT_S, f"1-{MAX_TIMEOUT_S}",
-                        f"an HTTP API stops waiting after {HTTP_API_INTEGRATION_TIMEOUT_S} s")
+    memory = r.integer(
+        "memorySize",
+        512,
+        MIN_MEMORY_MB,
+        MAX_MEMORY_MB,
+        f"{MIN_MEMORY_MB}-{MAX_MEMORY_MB}",
+        "Lambda's memory range in MB",
+    )
+    timeout = r.integer(
+        "timeout",
+        MAX_TIMEOUT_S,
+        1,
+        MAX_TIMEOUT_S,
+        f"1-{MAX_TIMEOUT_S}",
+        f"an HTTP API stops waiting after {HTTP_API_INTEGRATION_TIMEOUT_S} s",
+    )
     retention_default = default_log_retention_days(environment)
     retention_allowed = "one of " + ", ".join(map(str, LOG_RETENTION_DAYS))
-    retention = r.integer("logRetentionDays", retention_default, 1, None, retention_allowed,
-                          "the values CloudWatch Logs accepts")
+    retention = r.integer(
+        "logRetentionDays",
+        retention_default,
+        1,
+        None,
+        retention_allowed,
+        "the values CloudWatch Logs accepts",
+    )
     if retention not in LOG_RETENTION_DAYS:
-        r.problem("logRetentionDays", raw.get("logRetentionDays"), retention_allowed,
-                  "the values CloudWatch Logs accepts")
+        r.problem(
+            "logRetentionDays",
+            raw.get("logRetentionDays"),
+            retention_allowed,
+            "the values CloudWatch Logs accepts",
+        )
         retention = retention_default
     log_level = r.choice("logLevel", "INFO", LOG_LEVELS)
     tracing = r.choice("tracing", "Active", TRACING_MODES)
-    reserved = r.integer("reservedConcurrency", None, 1, None, ">= 1",
-                         "0 would throttle every request; leave it unset for no reservation")
+    reserved = r.integer(
+        "reservedConcurrency",
+        None,
+        1,
+        None,
+        ">= 1",
+        "0 would throttle every request; leave it unset for no reservation",
+    )
     cors = _parse_cors(r, raw.get("cors"))
-    burst = r.integer("throttlingBurstLimit", 200, 1, MAX_BURST_LIMIT, f"1-{MAX_BURST_LIMIT}",
-                      "a limit of 0 rejects every request with 429")
+    burst = r.integer(
+        "throttlingBurstLimit",
+        200,
+        1,
+        MAX_BURST_LIMIT,
+        f"1-{MAX_BURST_LIMIT}",
+        "a limit of 0 rejects every request with 429",
+    )
     rate = _parse_rate(r, raw.get("throttlingRateLimit"))
     email = raw.get("alarmEmail")
     if email is not None and not _EMAIL_RE.fullmatch(email):
         r.problem("alarmEmail", email, "an email address such as ops@example.com")
         email = None
-    errors = r.integer("errorAlarmThreshold", default_error_alarm_threshold(environment), 0,
-                       None, ">= 0")
+    errors = r.integer(
+        "errorAlarmThreshold", default_error_alarm_threshold(environment), 0, None, ">= 0"
+    )
     timeout_s = timeout if timeout is not None else MAX_TIMEOUT_S
     duration = r.integer(
         "durationAlarmThresholdMs",
         default_duration_alarm_threshold_ms(environment, timeout_s),
-        1, timeout_s * 1000 - 1,
+        1,
+        timeout_s * 1000 - 1,
         f"1-{timeout_s * 1000 - 1} (below tap:timeout, {timeout_s} s)",
         "the function is stopped at its timeout, so a threshold at or above it never fires",
     )
     smoke = r.boolean("smokeCheck", True)
-    smoke_timeout = r.integer("smokeCheckTimeoutSeconds", 120, MIN_SMOKE_TIMEOUT_S,
-                              MAX_SMOKE_TIMEOUT_S, f"{MIN_SMOKE_TIMEOUT_S}-{MAX_SMOKE_TIMEOUT_S}")
+    smoke_timeout = r.integer(
+        "smokeCheckTimeoutSeconds",
+        120,
+        MIN_SMOKE_TIMEOUT_S,
+        MAX_SMOKE_TIMEOUT_S,
+        f"{MIN_SMOKE_TIMEOUT_S}-{MAX_SMOKE_TIMEOUT_S}",
+    )
 
     if r.problems:
         raise ConfigError(r.problems)
-    assert memory is not None and timeout is not None and burst is not None
-    assert errors is not None and duration is not None and smoke_timeout is not None
-    assert retention is not None and cors is not None and rate is not None
     return StackConfig(
         environment=environment,
         region=region,
@@ -364,7 +484,7 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
     )
 
 
-def _parse_rate(r: _Reader, value: str | None) -> float | None:
+def _parse_rate(r: _Reader, value: str | None) -> float:
     allowed = f"a number > 0 and <= {MAX_RATE_LIMIT:g}"
     if value is None:
         return 100.0
@@ -373,13 +493,15 @@ def _parse_rate(r: _Reader, value: str | None) -> float | None:
     except ValueError:
         rate = math.nan
     if not (0 < rate <= MAX_RATE_LIMIT):  # also refuses nan
-        r.problem("throttlingRateLimit", value, allowed,
-                  "a rate of 0 rejects every request with 429")
-        return None
+        r.problem(
+            "throttlingRateLimit", value, allowed, "a rate of 0 rejects every request with 429"
+        )
+        return 100.0  # not used: the problem is raised
     return rate
 
 
-def _parse_cors(r: _Reader, value: str | None) -> CorsConfig | None:
+def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
+    """The cors object merged over the defaults; on problems, records them."""
     default = CorsConfig()
     if value is None:
         return default
@@ -388,17 +510,18 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig | None:
         obj = json.loads(value)
     except ValueError:
         r.problem(key, value, "a JSON object with fields " + ", ".join(CORS_FIELDS))
-        return None
+        return default  # not used: the problem is raised
     if not isinstance(obj, dict):
         r.problem(key, obj, "an object with fields " + ", ".join(CORS_FIELDS))
-        return None
+        return default  # not used: the problem is raised
     before = len(r.problems)
     for name in obj:
         if name not in CORS_FIELDS:
             r.problem(f"cors.{name}", obj[name], "a field of " + ", ".join(CORS_FIELDS))
 
-    def strings(name: str, check: Callable[[str], bool], allowed: str,
-                fallback: tuple[str, ...]) -> tuple[str, ...]:
+    def strings(
+        name: str, check: Callable[[str], bool], allowed: str, fallback: tuple[str, ...]
+    ) -> tuple[str, ...]:
         if name not in obj:
             return fallback
         items = obj[name]
@@ -410,24 +533,49 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig | None:
                 r.problem(f"cors.{name}", item, allowed)
         return tuple(items)
 
-    origins = strings("allowOrigins", _valid_origin,
-                      "'*' or scheme://host[:port] (no path, no trailing slash)",
-                      default.allow_origins)
+    origins = strings(
+        "allowOrigins",
+        _valid_origin,
+        "'*' or scheme://host[:port] (no path, no trailing slash)",
+        default.allow_origins,
+    )
     if "*" in origins and len(origins) > 1:
-        r.problem("cors.allowOrigins", list(origins), "either ['*'] alone or a list of origins",
-                  "'*' already allows every origin")
-    methods = strings("allowMethods", lambda m: m in CORS_METHODS,
-                      "one of " + ", ".join(CORS_METHODS), default.allow_methods)
-    headers = strings("allowHeaders", lambda h: bool(_HEADER_RE.fullmatch(h)),
-                      "an HTTP header name or '*'", default.allow_headers)
-    expose = strings("exposeHeaders", lambda h: bool(_HEADER_RE.fullmatch(h)),
-                     "an HTTP header name or '*'", default.expose_headers)
+        r.problem(
+            "cors.allowOrigins",
+            list(origins),
+            "either ['*'] alone or a list of origins",
+            "'*' already allows every origin",
+        )
+    methods = strings(
+        "allowMethods",
+        lambda m: m in CORS_METHODS,
+        "one of " + ", ".join(CORS_METHODS),
+        default.allow_methods,
+    )
+    headers = strings(
+        "allowHeaders",
+        lambda h: bool(_HEADER_RE.fullmatch(h)),
+        "an HTTP header name or '*'",
+        default.allow_headers,
+    )
+    expose = strings(
+        "exposeHeaders",
+        lambda h: bool(_HEADER_RE.fullmatch(h)),
+        "an HTTP header name or '*'",
+        default.expose_headers,
+    )
     max_age = obj.get("maxAge", default.max_age)
-    if isinstance(max_age, bool) or not isinstance(max_age, int) or not (
-        0 <= max_age <= MAX_CORS_MAX_AGE_S
+    if (
+        isinstance(max_age, bool)
+        or not isinstance(max_age, int)
+        or not (0 <= max_age <= MAX_CORS_MAX_AGE_S)
     ):
-        r.problem("cors.maxAge", max_age, f"a whole number of seconds 0-{MAX_CORS_MAX_AGE_S}",
-                  "browsers cap it anyway; API Gateway refuses more than a day")
+        r.problem(
+            "cors.maxAge",
+            max_age,
+            f"a whole number of seconds 0-{MAX_CORS_MAX_AGE_S}",
+            "browsers cap it anyway; API Gateway refuses more than a day",
+        )
         max_age = default.max_age
     credentials = obj.get("allowCredentials", default.allow_credentials)
     if not isinstance(credentials, bool):
@@ -436,10 +584,14 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig | None:
     if credentials and "*" in origins:
         # Browsers refuse credentialed responses with "*", and API Gateway rejects the
         # combination (http-api.md rule 18).
-        r.problem("cors.allowCredentials", True, "false while allowOrigins is ['*']",
-                  "credentials need an explicit list of origins")
+        r.problem(
+            "cors.allowCredentials",
+            True,
+            "false while allowOrigins is ['*']",
+            "credentials need an explicit list of origins",
+        )
     if len(r.problems) > before:
-        return None
+        return default  # not used: the problem is raised
     return CorsConfig(origins, methods, headers, expose, max_age, credentials)
 
 
@@ -474,10 +626,21 @@ def raw_from_pulumi() -> dict[str, str]:
         if name.startswith(prefix):
             value = runtime_config.get_config(name)
             if value is not None:
-                raw[name[len(prefix):]] = str(value)
+                raw[name[len(prefix) :]] = str(value)
     return raw
 
 
 def load() -> StackConfig:
     """Read and validate the stack's configuration. Raises ConfigError before any resource."""
     return parse(raw_from_pulumi())
+
+
+def render_config_table() -> str:
+    """The README's config table, generated from KEYS (tests/unit/test_readme.py checks it)."""
+    rows = ["| key | type | default | allowed | description |", "|---|---|---|---|---|"]
+    for key in KEYS:
+        rows.append(
+            f"| `{NAMESPACE}:{key.name}` | {key.type} | {key.default} | {key.allowed} "
+            f"| {key.description} |"
+        )
+    return "\n".join(rows)

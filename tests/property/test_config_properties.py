@@ -21,8 +21,17 @@ ENVIRONMENTS = st.one_of(
     st.from_regex(r"[A-Za-z0-9-]{1,32}", fullmatch=True),
 )
 REGIONS = st.sampled_from(
-    ["us-east-1", "us-west-2", "eu-west-1", "eu-central-2", "ap-southeast-2", "us-gov-west-1",
-     "cn-north-1", "il-central-1", "mx-central-1"]
+    [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-2",
+        "ap-southeast-2",
+        "us-gov-west-1",
+        "cn-north-1",
+        "il-central-1",
+        "mx-central-1",
+    ]
 )
 HOSTS = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\.[a-z]{2,6}){1,2}", fullmatch=True)
 ORIGINS = st.builds(
@@ -198,7 +207,9 @@ INVALID: dict[str, tuple[st.SearchStrategy[str], str]] = {
         "1-32 of [A-Za-z0-9-]",
     ),
     "region": (
-        st.sampled_from(["", "US-EAST-1", "us-east", "useast1", "us-east-1a", "mars-1", "eu_west_1"]),
+        st.sampled_from(
+            ["", "US-EAST-1", "us-east", "useast1", "us-east-1a", "mars-1", "eu_west_1"]
+        ),
         "an AWS region name",
     ),
     "runtime": (TEXT.filter(lambda s: s not in c.RUNTIMES), "one of python3.12, python3.13"),
