@@ -22,10 +22,41 @@ or, when everything is known up front, ``with Emulator(api, functions) as emulat
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
+import json
+import secrets
+import socket
+import sys
 import threading
+import time
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
+
+from ._apigw import (
+    HttpResponse,
+    MalformedResultError,
+    RequestInfo,
+    RouteError,
+    RouteTable,
+    apply_cors,
+    build_event,
+    header_value,
+    is_preflight,
+    json_response,
+    preflight_response,
+    render_access_log,
+    request_time,
+    translate_result,
+)
+from ._lambda import LambdaFunction
 
 # http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
 MIN_INTEGRATION_TIMEOUT_MS = 50
@@ -89,8 +120,113 @@ class ApiSpec:
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
 
 
+# http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+# http-api.md rule 15: request line plus headers, 10,240 bytes. What API Gateway answers
+# past it is unverified; this emulator answers 431 Request Header Fields Too Large.
+MAX_REQUEST_HEAD_BYTES = 10_240
+# Longest single line read from the socket (request line, header line, chunk size line):
+# anything longer is refused before it is buffered.
+_MAX_LINE_BYTES = MAX_REQUEST_HEAD_BYTES + 2
+# How long an idle keep-alive connection stays open, and how long a client may stall in
+# the middle of sending a request.
+KEEP_ALIVE_TIMEOUT_S = 60.0
+# After refusing a body (413), read and discard what the client still sends for at most
+# this long so it can read the answer instead of a connection reset.
+_DRAIN_TIMEOUT_S = 1.0
+_MAX_BLANK_LINES = 4  # RFC 9112 §2.2: ignore at least one empty line before a request
+
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Request Entity Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+
+
+class _RequestError(Exception):
+    """A request the server answers itself, then closes the connection."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(_REASONS[status])
+        self.status = status
+
+
+@dataclass
+class _Loaded:
+    api: ApiSpec
+    routes: RouteTable
+    functions: dict[str, LambdaFunction]
+
+
+def new_request_id() -> str:
+    """A request id shaped like API Gateway's (``MIZRNhJtIAMEMDw=``): fresh per request."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
+
+
+def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
+    """Check the specs can be served; raise EmulatorConfigError naming every problem."""
+    problems: list[str] = []
+    if api.payload_format_version != SUPPORTED_PAYLOAD_FORMAT:
+        problems.append(
+            f"payload_format_version is {api.payload_format_version!r}, but the emulator "
+            f"serves only {SUPPORTED_PAYLOAD_FORMAT!r} (set payload_format_version='2.0' on "
+            "the integration; pulumi-aws defaults to '1.0')"
+        )
+    timeout = api.integration_timeout_ms
+    if not MIN_INTEGRATION_TIMEOUT_MS <= timeout <= MAX_INTEGRATION_TIMEOUT_MS:
+        problems.append(
+            f"integration_timeout_ms is {timeout}, but must be "
+            f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (http-api.md rule 11)"
+        )
+    if not api.stage or "/" in api.stage:
+        problems.append(f"stage is {api.stage!r}: expected '$default' or a stage name")
+    routes = RouteTable({})
+    try:
+        routes = RouteTable(api.routes)
+    except RouteError as exc:
+        problems.append(str(exc))
+    for key, target in api.routes.items():
+        if target not in functions:
+            problems.append(
+                f"route {key!r} targets function {target!r}, which is not among the "
+                f"functions given ({', '.join(sorted(functions)) or 'none'})"
+            )
+    if api.cors is not None:
+        cors = api.cors
+        if cors.allow_credentials and "*" in cors.allow_origins:
+            problems.append("cors: allow_credentials cannot be true with allow_origins '*'")
+        if cors.max_age is not None and not -1 <= cors.max_age <= 86_400:
+            problems.append(f"cors: max_age is {cors.max_age}, but must be -1–86400")
+    for name, spec in functions.items():
+        if spec.timeout_s <= 0:
+            problems.append(f"function {name!r}: timeout_s is {spec.timeout_s}, must be > 0")
+        if "." not in spec.handler:
+            problems.append(f"function {name!r}: handler {spec.handler!r} must be module.function")
+        try:
+            with zipfile.ZipFile(io.BytesIO(spec.zip_bytes)) as archive:
+                archive.namelist()
+        except zipfile.BadZipFile:
+            problems.append(f"function {name!r}: zip_bytes is not a zip archive")
+    if problems:
+        raise EmulatorConfigError("cannot serve this API:\n- " + "\n- ".join(problems))
+    return routes
+
+
 class Emulator:
-    """Serve an HTTP API and its functions on ``host:port`` (port 0: any free port)."""
+    """Serve an HTTP API and its functions on ``host:port`` (port 0: any free port).
+
+    Until ``load()`` has been called, every request is answered 503
+    ``{"message":"Service Unavailable"}``, so the URL can be handed out (as the stage URL
+    output) before the deploy has finished.
+    """
 
     def __init__(
         self,
@@ -107,29 +243,78 @@ class Emulator:
         self._on_function_log = on_function_log
         self._on_access_log = on_access_log
         self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
         if api is not None:
             self.load(api, functions or {})
 
     def load(self, api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> None:
-        """Validate and (re)load what is served; replaces anything loaded before."""
-        raise NotImplementedError
+        """Validate and (re)load what is served; replaces anything loaded before.
+
+        Raises EmulatorConfigError, listing every problem, before changing anything. A
+        function's worker starts on its first request (a cold start).
+        """
+        routes = validate(api, functions)
+        loaded = _Loaded(
+            api,
+            routes,
+            {name: LambdaFunction(spec, self._on_function_log) for name, spec in functions.items()},
+        )
+        with self._lock:
+            previous, self._loaded = self._loaded, loaded
+        if previous is not None:
+            for function in previous.functions.values():
+                function.close()
 
     def start(self) -> str:
-        """Bind and serve in background threads; return the base URL. Idempotent."""
-        raise NotImplementedError
+        """Bind and serve in a background thread; return the base URL. Idempotent."""
+        with self._lock:
+            if self._server is None:
+                server = _Server((self._host, self._requested_port), _Handler)
+                server.emulator = self
+                self._server = server
+                self._thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": 0.1},
+                    name="tap-emulator",
+                    daemon=True,
+                )
+                self._thread.start()
+        return self.url
 
     def stop(self) -> None:
-        """Stop serving, kill the function workers, remove their code. Idempotent."""
-        raise NotImplementedError
+        """Stop serving, close open connections, kill the workers. Idempotent."""
+        with self._lock:
+            server, self._server = self._server, None
+            thread, self._thread = self._thread, None
+            loaded, self._loaded = self._loaded, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
+        if thread is not None:
+            thread.join(timeout=5)
+        if loaded is not None:
+            for function in loaded.functions.values():
+                function.close()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    @property
+    def port(self) -> int:
+        """The bound port; after start()."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not started: call start() first")
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
         """``http://HOST:PORT`` (the stage URL of a ``$default`` stage); after start()."""
-        raise NotImplementedError
-
-    @property
-    def port(self) -> int:
-        raise NotImplementedError
+        host = self._host if ":" not in self._host else f"[{self._host}]"
+        return f"http://{host}:{self.port}"
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -142,3 +327,347 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # --- serving one request ---------------------------------------------------------
+
+    def _handle(self, request: RequestInfo) -> tuple[HttpResponse, dict[str, object]]:
+        """Answer one request read whole from the wire; also the access-log values."""
+        started = time.monotonic()
+        loaded = self._loaded
+        context: dict[str, object] = {
+            "requestId": request.request_id,
+            "extendedRequestId": request.request_id,
+            "httpMethod": request.method,
+            "path": request.raw_path,
+            "protocol": request.protocol,
+            "identity.sourceIp": request.source_ip,
+            "identity.userAgent": header_value(request.headers, "user-agent"),
+            "requestTime": request_time(request.epoch_s),
+            "requestTimeEpoch": int(request.epoch_s * 1000),
+            "routeKey": None,
+            "integrationErrorMessage": None,
+            "integrationStatus": None,
+            "integrationLatency": None,
+            "error.message": None,
+        }
+        if loaded is None:
+            response = json_response(503, "Service Unavailable")
+            context["error.message"] = "Service Unavailable"
+            return response, context
+        api = loaded.api
+        context.update(
+            apiId=api.api_id,
+            stage=api.stage,
+            accountId=api.account_id,
+            domainName=(header_value(request.headers, "host") or self._host).rsplit(":", 1)[0],
+        )
+        origin = header_value(request.headers, "origin")
+        if api.cors is not None and is_preflight(request.method, request.headers):
+            # http-api.md rule 16: never reaches the function.
+            return preflight_response(api.cors, origin), context
+        response = self._route_and_invoke(loaded, request, context, started)
+        if api.cors is not None:
+            response = apply_cors(api.cors, origin, response)  # rule 17
+        return response, context
+
+    def _route_and_invoke(
+        self,
+        loaded: _Loaded,
+        request: RequestInfo,
+        context: dict[str, object],
+        started: float,
+    ) -> HttpResponse:
+        api = loaded.api
+        path = request.raw_path
+        if api.stage != "$default":
+            # http-api.md rule 2: a named stage is the first path segment.
+            prefix = f"/{api.stage}"
+            if path != prefix and not path.startswith(prefix + "/"):
+                context["error.message"] = "Not Found"
+                return json_response(404, "Not Found")
+            path = path[len(prefix) :] or "/"
+        match = loaded.routes.match(request.method, path)
+        if match is None:
+            context["error.message"] = "Not Found"  # rule 12
+            return json_response(404, "Not Found")
+        context["routeKey"] = match.route_key
+        event = build_event(
+            request, match, api_id=api.api_id, account_id=api.account_id, stage=api.stage
+        )
+        function = loaded.functions[match.target]
+        deadline = started + api.integration_timeout_ms / 1000
+        invoke_started = time.monotonic()
+        result = function.invoke(event, deadline)
+        context["integrationLatency"] = int((time.monotonic() - invoke_started) * 1000)
+        context["integration.requestId"] = result.request_id
+        if result.status == "deadline":
+            # Rule 11: the integration timeout passed first.
+            context["integrationErrorMessage"] = result.error_message
+            context["error.message"] = "Service Unavailable"
+            return json_response(503, "Service Unavailable")
+        if result.status == "too_large" and result.request_id is None:
+            # The event itself exceeded Lambda's 6 MB invoke limit (rule 14); what API
+            # Gateway answers is unverified: 413, as for an oversized body.
+            context["integrationErrorMessage"] = result.error_message
+            return json_response(413, "Request Entity Too Large")
+        context["integrationStatus"] = 200
+        if result.status != "ok" or result.payload is None:
+            # Rule 10: a function error, a timeout inside Lambda, a crash, an oversized
+            # response. Details go to the function's log only.
+            context["integrationErrorMessage"] = (
+                f"{result.error_type}: {result.error_message}"
+                if result.error_type
+                else result.error_message
+            )
+            context["error.message"] = "Internal Server Error"
+            return json_response(500, "Internal Server Error")
+        try:
+            return translate_result(result.payload)
+        except MalformedResultError as exc:
+            message = f"Malformed Lambda proxy response: {exc}"
+            context["integrationErrorMessage"] = message
+            context["error.message"] = "Internal Server Error"
+            if self._on_function_log is not None:
+                self._on_function_log(function.spec.name, f"[emulator] {message}")
+            return json_response(500, "Internal Server Error")
+
+    def _access_log(self, context: dict[str, object]) -> None:
+        loaded = self._loaded
+        if self._on_access_log is None or loaded is None or not loaded.api.access_log_format:
+            return
+        # A failing sink must not fail the request.
+        with contextlib.suppress(Exception):
+            self._on_access_log(render_access_log(loaded.api.access_log_format, context))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    emulator: Emulator
+
+    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket, add: bool) -> None:
+        with self._connections_lock:
+            if add:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished mid-request is routine; anything else is a bug worth
+        # showing on the console.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = KEEP_ALIVE_TIMEOUT_S
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: requests are reported through the access log sink."""
+
+    def handle_expect_100(self) -> bool:
+        # Sent only once the body is known to be acceptable (see _read_body), so a client
+        # that asked first gets its 413 without sending 10 MB.
+        return True
+
+    def handle_one_request(self) -> None:
+        try:
+            self._handle_one_request()
+        except _RequestError as error:
+            self._refuse(error.status)
+        except TimeoutError:
+            self.close_connection = True
+
+    def _handle_one_request(self) -> None:
+        for _ in range(_MAX_BLANK_LINES):
+            self.raw_requestline = self.rfile.readline(_MAX_LINE_BYTES + 1)
+            if self.raw_requestline not in (b"\r\n", b"\n"):
+                break
+        if not self.raw_requestline:
+            self.close_connection = True  # the client closed an idle connection
+            return
+        if len(self.raw_requestline) > _MAX_LINE_BYTES:
+            raise _RequestError(414)
+        words = self.raw_requestline.split()
+        if len(words) != 3 or not words[2].startswith(b"HTTP/"):
+            # Covers HTTP/0.9's "GET /" too: this server speaks HTTP/1.x only.
+            raise _RequestError(400)
+        if not self.parse_request():  # sends its own answer through send_error
+            return
+        head_bytes = len(self.raw_requestline) + sum(
+            len(name) + len(value) + 4 for name, value in self.headers.items()
+        )
+        if head_bytes > MAX_REQUEST_HEAD_BYTES:  # http-api.md rule 15
+            raise _RequestError(431)
+        method = self.command or ""
+        if not method.isalpha() or not method.isupper():
+            raise _RequestError(400)
+        target = self.path
+        if target.startswith(("http://", "https://")):
+            # Absolute form (RFC 9112 §3.2.2): keep the path and query.
+            after_scheme = target.split("://", 1)[1]
+            target = "/" + after_scheme.split("/", 1)[1] if "/" in after_scheme else "/"
+        if not target.startswith("/"):
+            raise _RequestError(400)
+        raw_path, _, raw_query = target.partition("?")
+        raw_path = raw_path.split("#", 1)[0]
+        body = self._read_body()
+        host = self.client_address[0]
+        request = RequestInfo(
+            method=method,
+            raw_path=raw_path,
+            raw_query=raw_query,
+            protocol=self.request_version,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=str(host),
+            request_id=new_request_id(),
+            epoch_s=time.time(),
+            server_port=int(self.server.server_address[1]),
+        )
+        started = time.monotonic()
+        emulator = self.server.emulator
+        response, context = emulator._handle(request)
+        response = HttpResponse(
+            response.status,
+            [*response.headers, ("apigw-requestid", request.request_id)],
+            response.body,
+        )
+        self._write(response, head_only=method == "HEAD")
+        context["status"] = response.status
+        context["responseLength"] = len(response.body)
+        context["responseLatency"] = int((time.monotonic() - started) * 1000)
+        emulator._access_log(context)
+
+    def _read_body(self) -> bytes:
+        transfer_encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if transfer_encodings:
+            if lengths:
+                # Both framings at once is how requests are smuggled (RFC 9112 §6.3).
+                raise _RequestError(400)
+            codings = [c.strip().lower() for c in ",".join(transfer_encodings).split(",")]
+            if codings != ["chunked"]:
+                raise _RequestError(501)
+            self._continue()
+            return self._read_chunked()
+        if not lengths:
+            return b""
+        if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
+            raise _RequestError(400)
+        length = int(lengths[0])
+        if length > MAX_REQUEST_BODY_BYTES:  # http-api.md rule 14; not read
+            raise _RequestError(413)
+        self._continue()
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise ConnectionAbortedError("the client closed the connection mid-body")
+        return body
+
+    def _continue(self) -> None:
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _read_chunked(self) -> bytes:
+        """Decode a chunked body (RFC 9112 §7.1), refusing it past the body limit."""
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+            if not line.endswith(b"\n"):
+                raise _RequestError(400)
+            size_text = line.split(b";", 1)[0].strip()
+            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                raise _RequestError(400)
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            total += size
+            if total > MAX_REQUEST_BODY_BYTES:
+                raise _RequestError(413)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise ConnectionAbortedError("the client closed the connection mid-chunk")
+            chunks.append(chunk)
+            if self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _RequestError(400)
+        for _ in range(100):  # trailer fields, ignored, then the empty line
+            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+            if line in (b"\r\n", b"\n"):
+                return b"".join(chunks)
+            if not line.endswith(b"\n"):
+                break
+        raise _RequestError(400)
+
+    def _write(self, response: HttpResponse, *, head_only: bool = False) -> None:
+        lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
+        lines.append(f"date: {formatdate(usegmt=True)}")
+        lines.extend(f"{name}: {value}" for name, value in response.headers)
+        lines.append(f"content-length: {len(response.body)}")
+        lines.append(f"connection: {'close' if self.close_connection else 'keep-alive'}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self.wfile.write(head if head_only else head + response.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answers parse_request's refusals (bad version, header line too long...)."""
+        if code == 414 or (code == 400 and message and "line too long" in message.lower()):
+            code = 431  # an over-long header line: too much head
+        self._refuse(code if code in _REASONS else 400)
+
+    def _refuse(self, status: int) -> None:
+        """Answer a request the server cannot accept as JSON, then close the connection."""
+        self.close_connection = True
+        body = json.dumps({"message": _REASONS[status]}, separators=(",", ":")).encode()
+        try:
+            self._write(HttpResponse(status, [("content-type", "application/json")], body))
+            if status == 413:
+                self._drain()
+        except OSError:
+            pass
+
+    def _drain(self) -> None:
+        """Read and drop what the client still sends, briefly, so it sees the answer."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_DRAIN_TIMEOUT_S)
+            deadline = time.monotonic() + _DRAIN_TIMEOUT_S
+            received = 0
+            while time.monotonic() < deadline and received <= 2 * MAX_REQUEST_BODY_BYTES:
+                data = self.rfile.read1(65_536)
+                if not data:
+                    break
+                received += len(data)
+        except OSError:
+            pass
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
