@@ -155,7 +155,7 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
 
     def known(name: str) -> bool:
-        return name in props and props[name] != _UNKNOWN
+        return props.get(name) is not None and props[name] != _UNKNOWN
 
     for name in INPUTS:
         if name not in props or props[name] is None:

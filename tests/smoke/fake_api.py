@@ -1,0 +1,171 @@
+"""Real HTTP servers on 127.0.0.1 for the smoke check's tests.
+
+``ScriptedServer`` is a ``ThreadingHTTPServer`` on port 0, in a thread, answering every
+request through a function the test supplies and recording what it received.
+``deployed_api`` is such a function answering as the deployed stack does
+(shared/specs/http-api.md rules 12, 16-18 and DESIGN.md's HTTP contract); tests wrap it to
+break one answer at a time. ``silent_listener`` accepts connections and never answers.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tap.config import CorsConfig
+
+# Bound on joining the server thread at the end of a test.
+SHUTDOWN_TIMEOUT_S = 5.0
+# serve_forever notices shutdown() only between polls; its default 0.5 s would cost every
+# test half a second.
+POLL_INTERVAL_S = 0.01
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lowercase names
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @classmethod
+    def json(cls, status: int, data: object, **headers: str) -> Answer:
+        all_headers = {"content-type": "application/json", **headers}
+        return cls(status, all_headers, json.dumps(data, separators=(",", ":")).encode())
+
+
+Responder = Callable[[Request], Answer]
+
+
+def deployed_api(environment: str = "Production", cors: CorsConfig | None = None) -> Responder:
+    """Answers as API Gateway in front of the function does, for the paths the check uses."""
+    cors = cors or CorsConfig()
+
+    def allow_origin(origin: str | None) -> str | None:
+        if origin is None:
+            return None  # rule 17: no Origin, no CORS headers
+        if "*" in cors.allow_origins:
+            return "*"  # rule 18
+        return origin if origin in cors.allow_origins else None
+
+    def answer(request: Request) -> Answer:
+        origin = allow_origin(request.headers.get("origin"))
+        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            # rule 16: API Gateway answers the preflight itself (204, unverified status)
+            if origin is None:
+                return Answer(204)
+            headers = {
+                "access-control-allow-origin": origin,
+                "access-control-allow-methods": ",".join(cors.allow_methods),
+                "access-control-allow-headers": ",".join(cors.allow_headers),
+                "access-control-max-age": str(cors.max_age),
+            }
+            if cors.allow_credentials:
+                headers["access-control-allow-credentials"] = "true"
+            return Answer(204, headers)
+        cors_headers = {}
+        if origin is not None:  # rule 17
+            cors_headers["access-control-allow-origin"] = origin
+            cors_headers["access-control-expose-headers"] = ",".join(cors.expose_headers)
+            if cors.allow_credentials:
+                cors_headers["access-control-allow-credentials"] = "true"
+        if request.method == "GET" and request.path in ("/", "/health"):
+            body = {
+                "status": "healthy",
+                "timestamp": "2026-01-31T12:00:00Z",
+                "environment": environment,
+                "region": "us-east-1",
+            }
+            return Answer.json(200, body, **{"x-request-id": "r-1"}, **cors_headers)
+        return Answer.json(404, {"message": "Not Found"}, **cors_headers)  # rule 12
+
+    return answer
+
+
+class ScriptedServer:
+    """An HTTP server on 127.0.0.1 answering with ``responder``; ``requests`` records calls."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                request = Request(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}
+                )
+                with server._lock:
+                    server.requests.append(request)
+                answer = server.responder(request)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_OPTIONS = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep test output clean
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(POLL_INTERVAL_S,), daemon=True
+        )
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(SHUTDOWN_TIMEOUT_S)
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [f"{r.method} {r.path}" for r in self.requests]
+
+
+@contextmanager
+def silent_listener() -> Iterator[str]:
+    """A URL whose server accepts TCP connections (the kernel's backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        sock.close()
+
+
+class FakeTime:
+    """A clock that real time moves and ``sleep`` jumps forward, without waiting."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self._clock() + sum(self.slept)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)

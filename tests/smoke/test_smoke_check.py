@@ -1,0 +1,372 @@
+"""The smoke check's provider against real HTTP servers on 127.0.0.1 started by the tests.
+
+Time is injected (FakeTime: real clock plus skipped sleeps; a fixed random source) so the
+retries are fast and their waits exact; only the "never answers" case waits in real time,
+for a 2 s deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tap.config import CorsConfig
+from tap.smoke import (
+    SmokeCheckFailed,
+    SmokeCheckProvider,
+    expected_cors,
+    preflight_origin,
+)
+from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
+
+NOW = "2026-01-31T12:00:00Z"
+SERIALIZED = "c2VyaWFsaXplZCBwcm92aWRlcg=="  # what __provider holds; never looked at
+HALF = 0.5  # the injected random draw: equal jitter gives 3/4 of each backoff step
+
+
+def props(url: str, cors: CorsConfig | None = None, **overrides: Any) -> dict[str, Any]:
+    cors = cors or CorsConfig()
+    base: dict[str, Any] = {
+        "url": url,
+        "expected_environment": "Production",
+        "origin": preflight_origin(cors),
+        "expected_cors": expected_cors(cors),
+        "trigger": "code:abc123",
+        "deadline_seconds": 30.0,  # the engine sends numbers as floats
+        "__provider": SERIALIZED,
+    }
+    base.update(overrides)
+    return base
+
+
+def provider(fake: FakeTime) -> SmokeCheckProvider:
+    return SmokeCheckProvider(
+        clock=fake.clock, sleep=fake.sleep, rand=lambda: HALF, now=lambda: NOW
+    )
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime(time.monotonic)
+
+
+def replacing(path_method: str, answers: list[Answer], fallback: Any) -> Any:
+    """A responder answering ``path_method`` with ``answers`` in turn (the last one repeats)."""
+    calls = 0
+
+    def respond(request: Request) -> Answer:
+        nonlocal calls
+        if f"{request.method} {request.path}" != path_method:
+            return fallback(request)
+        calls += 1
+        answer = answers[min(calls, len(answers)) - 1]
+        return answer if answer is not None else fallback(request)
+
+    return respond
+
+
+# ---------------------------------------------------------------------------------------
+# Passing.
+
+
+def test_a_healthy_api_passes_on_the_first_attempt_with_outputs(fake: FakeTime) -> None:
+    with ScriptedServer(deployed_api()) as server:
+        result = provider(fake).create(props(server.url))
+
+    assert result.id.startswith("smoke-")
+    outs = result.outs
+    assert outs is not None
+    assert outs["passed_at"] == NOW
+    assert outs["attempts"] == 1
+    assert set(outs["checks"]) == {"health", "preflight", "not_found"}
+    assert {
+        name: (c["request"], c["status"], c["passed"]) for name, c in outs["checks"].items()
+    } == {
+        "health": ("GET /health", 200, True),
+        "preflight": ("OPTIONS /health", 204, True),
+        "not_found": ("GET /tap-smoke-check/no-such-route", 404, True),
+    }
+    assert outs["latency_ms"] == sum(c["latency_ms"] for c in outs["checks"].values())
+    assert all(
+        isinstance(c["latency_ms"], int) and c["latency_ms"] >= 0 for c in outs["checks"].values()
+    )
+    # the inputs are echoed: the engine hands these outputs to diff and update as "olds"
+    for name in (
+        "url",
+        "expected_environment",
+        "origin",
+        "expected_cors",
+        "trigger",
+        "deadline_seconds",
+    ):
+        assert outs[name] == props(server.url)[name]
+    assert "__provider" not in outs  # the engine adds it back itself
+    assert fake.slept == []
+    # it asked the way a browser does
+    health, preflight, unknown = server.requests
+    assert (health.method, health.path, health.headers["origin"]) == (
+        "GET",
+        "/health",
+        "https://example.com",
+    )
+    assert (preflight.method, preflight.path) == ("OPTIONS", "/health")
+    assert preflight.headers["origin"] == "https://example.com"
+    assert preflight.headers["access-control-request-method"] == "GET"
+    assert preflight.headers["access-control-request-headers"] == "content-type"
+    assert (unknown.method, unknown.path) == ("GET", "/tap-smoke-check/no-such-route")
+
+
+def test_a_listed_origin_with_credentials_is_echoed_and_passes(fake: FakeTime) -> None:
+    # GIVEN an API allowing two listed origins, with credentials (rule 18: echoed)
+    cors = CorsConfig(
+        allow_origins=("https://app.example.com", "https://admin.example.com"),
+        allow_credentials=True,
+        max_age=600,
+    )
+    with ScriptedServer(deployed_api(cors=cors)) as server:
+        outs = provider(fake).create(props(server.url, cors)).outs
+
+    assert outs is not None
+    assert outs["attempts"] == 1
+    assert server.requests[1].headers["origin"] == "https://app.example.com"
+
+
+def test_two_503s_then_healthy_passes_after_retries_with_backoff_and_jitter(fake: FakeTime) -> None:
+    # GIVEN an API whose first two health answers are 503 (a fresh stage warming up)
+    unavailable = Answer.json(503, {"message": "Service Unavailable"})
+    responder = replacing("GET /health", [unavailable, unavailable, None], deployed_api())
+
+    with ScriptedServer(responder) as server:
+        outs = provider(fake).create(props(server.url)).outs
+
+    # THEN the third round passes, after waits of 3/4 of 1 s and of 2 s (equal jitter)
+    assert outs is not None
+    assert outs["attempts"] == 3
+    assert outs["passed_at"] == NOW
+    assert fake.slept == [0.75, 1.5]
+    assert server.paths().count("GET /health") == 3
+    assert outs["checks"]["health"]["status"] == 200
+
+
+def test_engine_floats_and_a_trailing_slash_free_url_are_accepted(fake: FakeTime) -> None:
+    # A named stage's URL has no trailing slash; expected_cors numbers come back as floats.
+    cors_input = expected_cors(CorsConfig())
+    cors_input["max_age"] = 300.0
+    with ScriptedServer(deployed_api()) as server:
+        outs = (
+            provider(fake)
+            .create(props(server.url.rstrip("/"), expected_cors=cors_input, deadline_seconds=120.0))
+            .outs
+        )
+
+    assert outs is not None
+    assert outs["attempts"] == 1
+    assert server.paths()[0] == "GET /health"
+
+
+# ---------------------------------------------------------------------------------------
+# Failing: the report names the check, what it expected and what came back.
+
+
+def fail(
+    fake: FakeTime, responder: Any, deadline: float = 5.0, **overrides: Any
+) -> SmokeCheckFailed:
+    with ScriptedServer(responder) as server, pytest.raises(SmokeCheckFailed) as raised:
+        provider(fake).create(props(server.url, deadline_seconds=deadline, **overrides))
+    return raised.value
+
+
+def report_lines(error: SmokeCheckFailed) -> list[str]:
+    return str(error).splitlines()
+
+
+def test_a_wrong_status_fails_naming_the_check_and_what_came_back(fake: FakeTime) -> None:
+    broken = Answer.json(500, {"message": "Internal Server Error"})
+    error = fail(fake, replacing("GET /health", [broken], deployed_api()))
+
+    # retried at 0.75 s and 1.5 s, then waits out the rest of the 5 s deadline
+    assert fake.slept[:2] == [0.75, 1.5]
+    assert len(fake.slept) == 3
+    assert error.failing == ("health",)
+    first, *details = report_lines(error)
+    assert first.startswith("smoke check of http://127.0.0.1:")
+    assert first.endswith("failed: 1 of 3 checks failing after 3 attempts in 5.0 s (deadline 5 s)")
+    assert details == [
+        "  - health (GET /health): expected status 200, "
+        'got status 500 with body \'{"message":"Internal Server Error"}\''
+    ]
+
+
+def test_a_wrong_body_fails_naming_each_wrong_field(fake: FakeTime) -> None:
+    degraded = Answer.json(
+        200,
+        {"status": "degraded", "environment": "Staging"},
+        **{"access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id"},
+    )
+    error = fail(fake, replacing("GET /health", [degraded], deployed_api()))
+
+    assert report_lines(error)[1:] == [
+        "  - health (GET /health): expected status 'healthy', got status 'degraded'",
+        "  - health (GET /health): expected environment 'Production', got environment 'Staging'",
+    ]
+
+
+def test_a_body_that_is_not_json_fails(fake: FakeTime) -> None:
+    html = Answer(200, {"content-type": "text/html"}, b"<h1>It works</h1>")
+    error = fail(fake, replacing("GET /health", [html], deployed_api()))
+
+    assert report_lines(error)[1:] == [
+        "  - health (GET /health): expected a JSON object body, "
+        "got status 200 with body '<h1>It works</h1>'"
+    ]
+
+
+def test_a_preflight_missing_the_allow_origin_header_fails(fake: FakeTime) -> None:
+    bare = Answer(
+        204,
+        {
+            "access-control-allow-methods": "GET,POST,PUT,DELETE,OPTIONS",
+            "access-control-allow-headers": "content-type",
+            "access-control-max-age": "300",
+        },
+    )
+    error = fail(fake, replacing("OPTIONS /health", [bare], deployed_api()))
+
+    assert error.failing == ("preflight",)
+    assert report_lines(error)[1:] == [
+        "  - preflight (OPTIONS /health): expected access-control-allow-origin '*', got none"
+    ]
+
+
+def test_cors_wider_than_configured_fails(fake: FakeTime) -> None:
+    # GIVEN an API configured for one origin that answers "*" and grants PATCH anyway
+    cors = CorsConfig(allow_origins=("https://app.example.com",), allow_methods=("GET", "POST"))
+    wide = Answer(
+        204,
+        {
+            "access-control-allow-origin": "*",
+            "access-control-allow-methods": "GET,POST,PATCH",
+            "access-control-allow-headers": "content-type",
+            "access-control-max-age": "300",
+        },
+    )
+    error = fail(
+        fake,
+        replacing("OPTIONS /health", [wide], deployed_api(cors=cors)),
+        cors=cors,
+        origin="https://app.example.com",
+        expected_cors=expected_cors(cors),
+    )
+
+    assert report_lines(error)[1:] == [
+        "  - preflight (OPTIONS /health): expected access-control-allow-origin "
+        "'https://app.example.com', got '*'",
+        "  - preflight (OPTIONS /health): expected access-control-allow-methods within GET, POST, "
+        "got 'GET,POST,PATCH'",
+    ]
+
+
+def test_a_preflight_answered_by_the_function_fails_on_its_status(fake: FakeTime) -> None:
+    # No CORS configured on the API: the OPTIONS request reaches no route, 404 (rule 12).
+    error = fail(
+        fake,
+        replacing("OPTIONS /health", [Answer.json(404, {"message": "Not Found"})], deployed_api()),
+    )
+
+    assert report_lines(error)[1:] == [
+        "  - preflight (OPTIONS /health): expected status 200 or 204, "
+        'got status 404 with body \'{"message":"Not Found"}\''
+    ]
+
+
+def test_an_unknown_path_answered_by_the_function_fails(fake: FakeTime) -> None:
+    # A catch-all GET route would run the function for every path.
+    caught = Answer.json(200, {"status": "healthy"})
+    error = fail(fake, replacing("GET /tap-smoke-check/no-such-route", [caught], deployed_api()))
+
+    assert report_lines(error)[1:] == [
+        "  - not_found (GET /tap-smoke-check/no-such-route): expected status 404 with body "
+        '\'{"message":"Not Found"}\', got status 200 with body \'{"status":"healthy"}\''
+    ]
+
+
+def test_a_missing_cors_header_on_the_health_answer_fails(fake: FakeTime) -> None:
+    # rule 17: API Gateway adds the CORS headers to actual responses for an allowed origin
+    no_cors = Answer.json(200, {"status": "healthy", "environment": "Production"})
+    error = fail(fake, replacing("GET /health", [no_cors], deployed_api()))
+
+    assert report_lines(error)[1:] == [
+        "  - health (GET /health): expected access-control-allow-origin '*', got none",
+        "  - health (GET /health): expected access-control-expose-headers 'x-request-id', got none",
+    ]
+
+
+def test_the_report_shows_the_last_answer_of_a_check_that_recovered_and_broke_again(
+    fake: FakeTime,
+) -> None:
+    # GIVEN health fails, passes once while the unknown path is still wrong, then fails again
+    unavailable = Answer.json(503, {"message": "Service Unavailable"})
+    gone = Answer.json(502, {"message": "Bad Gateway"})
+    health_script = replacing("GET /health", [unavailable, None, gone], deployed_api())
+    responder = replacing("GET /tap-smoke-check/no-such-route", [Answer(200)], health_script)
+    error = fail(fake, responder)
+
+    assert report_lines(error)[1:] == [
+        "  - health (GET /health): expected status 200, "
+        'got status 502 with body \'{"message":"Bad Gateway"}\'',
+        "  - not_found (GET /tap-smoke-check/no-such-route): expected status 404 with body "
+        '\'{"message":"Not Found"}\', got status 200 with no body',
+    ]
+
+
+def test_a_server_that_never_answers_fails_within_the_deadline() -> None:
+    # GIVEN a port that accepts connections and never answers, and a 2 s deadline
+    from tests.smoke.fake_api import silent_listener
+
+    deadline, margin = 2.0, 3.0
+    with silent_listener() as url:
+        started = time.monotonic()
+        with pytest.raises(SmokeCheckFailed) as raised:
+            # real clock and sleep: nothing is skipped
+            SmokeCheckProvider(now=lambda: NOW).create(props(url, deadline_seconds=deadline))
+        elapsed = time.monotonic() - started
+
+    # THEN it gives up by the deadline (a correctness bound, generous on purpose) ...
+    assert elapsed < deadline + margin
+    # ... and says so: the one request it had time for, and the two it never got to
+    assert report_lines(raised.value)[1:] == [
+        "  - health (GET /health): expected status 200, got no response within 2.0 s",
+        "  - preflight (OPTIONS /health): not attempted before the deadline",
+        "  - not_found (GET /tap-smoke-check/no-such-route): not attempted before the deadline",
+    ]
+    assert raised.value.attempts == 1
+
+
+def test_a_refused_connection_is_retried_until_the_deadline(fake: FakeTime) -> None:
+    from tests.smoke.fake_api import silent_listener
+
+    with silent_listener() as url:
+        pass  # closed: nothing listens on that port any more
+
+    with pytest.raises(SmokeCheckFailed) as raised:
+        provider(fake).create(props(url, deadline_seconds=5.0))
+
+    lines = report_lines(raised.value)
+    assert lines[0].endswith(
+        "failed: 3 of 3 checks failing after 3 attempts in 5.0 s (deadline 5 s)"
+    )
+    assert len(lines) == 4
+    for line, request in zip(
+        lines[1:],
+        (
+            "health (GET /health)",
+            "preflight (OPTIONS /health)",
+            "not_found (GET /tap-smoke-check/no-such-route)",
+        ),
+        strict=True,
+    ):
+        assert line.startswith(f"  - {request}: expected status ")
+        assert "got no response: [Errno" in line
+        assert "refused" in line

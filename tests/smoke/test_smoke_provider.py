@@ -1,0 +1,275 @@
+"""The smoke check provider's engine-facing methods: diff, update, check, and serialization.
+
+The engine hands ``diff`` and ``update`` the previous *outputs* as ``olds`` (the inputs
+``create`` echoed, plus its results, plus ``__provider``), and the new inputs as ``news``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import dill
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import rpc
+
+from tap.config import CorsConfig
+from tap.smoke import (
+    INPUTS,
+    MAX_DEADLINE_S,
+    RESULT_OUTPUTS,
+    SmokeCheckFailed,
+    SmokeCheckInputError,
+    SmokeCheckProvider,
+    expected_cors,
+    preflight_origin,
+    validate_inputs,
+)
+from tests.smoke.fake_api import FakeTime, ScriptedServer, deployed_api
+from tests.smoke.test_smoke_check import NOW, props, provider
+
+OLD_RESULTS = {
+    "passed_at": "2026-01-01T00:00:00Z",
+    "attempts": 2.0,
+    "latency_ms": 31.0,
+    "checks": {
+        "health": {"request": "GET /health", "status": 200.0, "latency_ms": 9.0, "passed": True}
+    },
+}
+
+
+def old_outputs(
+    url: str = "https://abc.execute-api.us-east-1.amazonaws.com/", **changes: Any
+) -> dict[str, Any]:
+    """State as the engine returns it: numbers as floats, __provider from an older build."""
+    state = props(url, __provider="b2xkZXIgZGlsbCBieXRlcw==", **changes)
+    state["expected_cors"] = {**state["expected_cors"], "max_age": 300.0}
+    state.update(OLD_RESULTS)
+    return state
+
+
+def news(
+    url: str = "https://abc.execute-api.us-east-1.amazonaws.com/", **changes: Any
+) -> dict[str, Any]:
+    return props(url, __provider="bmV3ZXIgZGlsbCBieXRlcw==", **changes)
+
+
+# ---------------------------------------------------------------------------------------
+# diff
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("url", "https://xyz.execute-api.us-east-1.amazonaws.com/"),
+        ("trigger", "code:def456"),
+        ("expected_environment", "Staging"),
+        ("origin", "https://app.example.com"),
+        ("expected_cors", expected_cors(CorsConfig(max_age=60))),
+        ("deadline_seconds", 300.0),
+    ],
+)
+def test_a_changed_input_is_a_change(name: str, value: Any) -> None:
+    result = SmokeCheckProvider().diff("smoke-1", old_outputs(), news(**{name: value}))
+
+    assert result.changes is True
+    assert result.replaces == []  # an update re-runs the check in place; nothing to replace
+
+
+def test_unchanged_inputs_are_no_change_whatever_the_serialized_provider_bytes() -> None:
+    olds, new = old_outputs(), news()
+    assert olds["__provider"] != new["__provider"]
+
+    result = SmokeCheckProvider().diff("smoke-1", olds, new)
+
+    assert result.changes is False
+    assert result.replaces == []
+
+
+def test_a_url_unknown_during_preview_is_a_change() -> None:
+    result = SmokeCheckProvider().diff("smoke-1", old_outputs(), news(url=rpc.UNKNOWN))
+
+    assert result.changes is True
+
+
+def test_state_from_before_an_input_existed_is_a_change() -> None:
+    olds = old_outputs()
+    del olds["origin"]
+
+    assert SmokeCheckProvider().diff("smoke-1", olds, news()).changes is True
+
+
+# ---------------------------------------------------------------------------------------
+# update
+
+
+def test_update_with_a_new_trigger_rechecks_and_returns_fresh_outputs() -> None:
+    fake = FakeTime(time.monotonic)
+    with ScriptedServer(deployed_api()) as server:
+        result = provider(fake).update(
+            "smoke-1", old_outputs(server.url), news(server.url, trigger="code:def456")
+        )
+
+    assert server.paths() == [
+        "GET /health",
+        "OPTIONS /health",
+        "GET /tap-smoke-check/no-such-route",
+    ]
+    outs = result.outs
+    assert outs is not None
+    assert set(outs) == set(INPUTS) | set(RESULT_OUTPUTS)  # nothing wiped
+    assert outs["passed_at"] == NOW
+    assert outs["attempts"] == 1
+    assert outs["trigger"] == "code:def456"
+
+
+def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_the_api() -> None:
+    fake = FakeTime(time.monotonic)
+    with ScriptedServer(deployed_api()) as server:
+        result = provider(fake).update(
+            "smoke-1", old_outputs(server.url), news(server.url, deadline_seconds=300.0)
+        )
+
+    assert server.requests == []
+    outs = result.outs
+    assert outs is not None
+    assert {name: outs[name] for name in RESULT_OUTPUTS} == OLD_RESULTS
+    assert outs["deadline_seconds"] == 300.0
+    assert "__provider" not in outs
+
+
+def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
+    fake = FakeTime(time.monotonic)
+    with (
+        ScriptedServer(deployed_api(environment="Staging")) as server,
+        pytest.raises(
+            SmokeCheckFailed, match=r"expected environment 'Production', got environment 'Staging'"
+        ),
+    ):
+        provider(fake).update(
+            "smoke-1",
+            old_outputs(server.url),
+            news(server.url, trigger="code:def456", deadline_seconds=5.0),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# check (input validation, before anything is created)
+
+
+def test_valid_inputs_with_engine_floats_pass_check() -> None:
+    inputs = news(deadline_seconds=120.0)
+
+    result = SmokeCheckProvider().check({}, inputs)
+
+    assert result.failures == []
+    assert result.inputs == inputs
+
+
+def test_unknown_inputs_during_preview_pass_check() -> None:
+    inputs = news(url=rpc.UNKNOWN, trigger=rpc.UNKNOWN)
+
+    assert SmokeCheckProvider().check({}, inputs).failures == []
+
+
+def test_every_invalid_input_is_reported_by_check() -> None:
+    cors = CorsConfig(allow_origins=("https://app.example.com",))
+    bad = news(
+        url="ftp://example.com/",
+        expected_environment="",
+        origin="https://evil.example.com",
+        expected_cors=expected_cors(cors),
+        trigger=None,
+        deadline_seconds=MAX_DEADLINE_S + 1.0,
+    )
+
+    failures = SmokeCheckProvider().check({}, bad).failures
+
+    assert [(f.property, f.reason) for f in failures] == [
+        ("trigger", "is required"),
+        ("url", "must be an http(s) URL with a host, got 'ftp://example.com/'"),
+        ("expected_environment", "must be a non-empty string, got ''"),
+        ("deadline_seconds", "must be a number of seconds 1-900, got 901.0"),
+        (
+            "origin",
+            "must be one of the allowed origins ['https://app.example.com'], got "
+            "'https://evil.example.com': a preflight from any other origin cannot succeed",
+        ),
+    ]
+
+
+def test_a_malformed_expected_cors_is_reported_field_by_field() -> None:
+    cors = {**expected_cors(CorsConfig()), "max_age": 1.5, "allow_methods": "GET", "maxAge": 3}
+
+    problems = validate_inputs(news(expected_cors=cors))
+
+    assert problems == [
+        (
+            "expected_cors.maxAge",
+            "is not one of allow_origins, allow_methods, allow_headers, "
+            "expose_headers, max_age, allow_credentials",
+        ),
+        ("expected_cors.allow_methods", "must be a list of strings, got 'GET'"),
+        ("expected_cors.max_age", "must be a whole number of seconds >= 0, got 1.5"),
+    ]
+
+
+def test_create_refuses_invalid_inputs_without_calling_anything() -> None:
+    with pytest.raises(SmokeCheckInputError) as raised:
+        SmokeCheckProvider().create(news(url="not a url", deadline_seconds=0.0))
+
+    assert str(raised.value) == (
+        "invalid smoke check inputs:\n"
+        "  - url: must be an http(s) URL with a host, got 'not a url'\n"
+        "  - deadline_seconds: must be a number of seconds 1-900, got 0.0"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Serialization: what the engine stores and the deploy-time host un-dills.
+
+
+def test_the_provider_round_trips_through_dill_and_the_copy_checks_a_live_server() -> None:
+    # GIVEN the provider serialized exactly as pulumi.dynamic.Resource does
+    serialized = serialize_provider(SmokeCheckProvider())
+
+    # WHEN the deploy-time host decodes it
+    copy = dill.loads(base64.b64decode(serialized))
+
+    # THEN it is the same class, by reference (module tap.smoke), and it works
+    assert type(copy) is SmokeCheckProvider
+    assert b"tap.smoke" in base64.b64decode(serialized)
+    with ScriptedServer(deployed_api()) as server:
+        outs = copy.create(props(server.url, __provider=serialized)).outs
+    assert outs is not None
+    assert outs["attempts"] == 1
+
+
+def test_the_serialized_provider_is_the_same_bytes_every_time() -> None:
+    # Stable bytes keep state diffs quiet (diff ignores them anyway).
+    assert serialize_provider(SmokeCheckProvider()) == serialize_provider(SmokeCheckProvider())
+
+
+def test_preflight_origin_and_expected_cors_follow_the_config() -> None:
+    listed = CorsConfig(
+        allow_origins=("https://app.example.com", "https://b.example.com"), allow_credentials=True
+    )
+    assert preflight_origin(CorsConfig()) == "https://example.com"
+    assert preflight_origin(listed) == "https://app.example.com"
+    assert preflight_origin(CorsConfig(allow_origins=())) == "https://example.com"
+    assert expected_cors(listed) == {
+        "allow_origins": ["https://app.example.com", "https://b.example.com"],
+        "allow_methods": ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        "allow_headers": [
+            "content-type",
+            "authorization",
+            "x-api-key",
+            "x-amz-date",
+            "x-amz-security-token",
+        ],
+        "expose_headers": ["x-request-id"],
+        "max_age": 300,
+        "allow_credentials": True,
+    }
