@@ -33,6 +33,7 @@ Constraints that shape this module (shared/specs/pulumi-and-moto.md, "Dynamic pr
 from __future__ import annotations
 
 import email.message
+import hashlib
 import json
 import math
 import random
@@ -135,6 +136,18 @@ def preflight_origin(cors: CorsConfig) -> str:
     if "*" in cors.allow_origins or not cors.allow_origins:
         return SAMPLE_ORIGIN
     return cors.allow_origins[0]
+
+
+def smoke_trigger(parts: Mapping[str, Any]) -> str:
+    """The ``trigger`` input: a digest of everything that shapes the API's answers.
+
+    ``parts`` is plain JSON data (the function's code hash, its settings, the route keys,
+    the CORS configuration...); any change in it re-runs the check. The engine cannot see
+    changes to the provider's code or to the function's behaviour by itself
+    (pulumi-and-moto.md, "Dynamic providers"): this digest is how it learns of them.
+    """
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from tap.smoke import (
     SmokeCheckProvider,
     expected_cors,
     preflight_origin,
+    smoke_trigger,
     validate_inputs,
 )
 from tests.smoke.fake_api import FakeTime, ScriptedServer, deployed_api
@@ -273,3 +274,17 @@ def test_preflight_origin_and_expected_cors_follow_the_config() -> None:
         "max_age": 300,
         "allow_credentials": True,
     }
+
+
+def test_the_trigger_is_a_stable_digest_that_changes_with_any_part() -> None:
+    parts = {"code": "ab12", "routes": ["GET /health"], "cors": expected_cors(CorsConfig())}
+
+    trigger = smoke_trigger(parts)
+
+    assert trigger.startswith("sha256:")
+    assert len(trigger) == len("sha256:") + 64
+    assert smoke_trigger(dict(reversed(list(parts.items())))) == trigger  # key order is no change
+    assert smoke_trigger({**parts, "code": "ab13"}) != trigger
+    assert smoke_trigger({**parts, "routes": ["GET /health", "GET /info"]}) != trigger
+    # tuples (as the config holds them) digest like lists (as JSON holds them)
+    assert smoke_trigger({**parts, "routes": ("GET /health",)}) == trigger
