@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import email.message
 import hashlib
+import http.client
 import json
 import math
 import random
@@ -382,8 +383,11 @@ def send(method: str, url: str, headers: Mapping[str, str], timeout: float) -> R
         if isinstance(reason, TimeoutError):
             raise NoResponse(f"no response within {timeout:.1f} s") from error
         raise NoResponse(f"no response: {reason}") from error
-    except (OSError, ValueError) as error:  # reset mid-answer, malformed status line...
-        raise NoResponse(f"no response: {type(error).__name__}: {error}") from error
+    # Reset mid-answer (OSError), malformed status line or truncated body (HTTPException).
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # One line whatever came back: the report is one line per finding.
+        text = " ".join(str(error).split())
+        raise NoResponse(f"no response: {type(error).__name__}: {text}") from error
 
 
 def _header_map(headers: email.message.Message) -> dict[str, str]:

@@ -169,3 +169,36 @@ class FakeTime:
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+
+
+@contextmanager
+def raw_server(payload: bytes) -> Iterator[str]:
+    """A URL whose server writes ``payload`` (not HTTP) to every connection and hangs up."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(POLL_INTERVAL_S)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(SHUTDOWN_TIMEOUT_S)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(payload)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join(SHUTDOWN_TIMEOUT_S)
+        sock.close()

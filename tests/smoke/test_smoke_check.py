@@ -370,3 +370,15 @@ def test_a_refused_connection_is_retried_until_the_deadline(fake: FakeTime) -> N
         assert line.startswith(f"  - {request}: expected status ")
         assert "got no response: [Errno" in line
         assert "refused" in line
+
+
+def test_an_answer_that_is_not_http_is_reported_not_raised(fake: FakeTime) -> None:
+    from tests.smoke.fake_api import raw_server
+
+    with raw_server(b"SSH-2.0-OpenSSH_9.6\r\n") as url, pytest.raises(SmokeCheckFailed) as raised:
+        provider(fake).create(props(url, deadline_seconds=1.0))
+
+    assert report_lines(raised.value)[1] == (
+        "  - health (GET /health): expected status 200, "
+        "got no response: BadStatusLine: SSH-2.0-OpenSSH_9.6"
+    )
