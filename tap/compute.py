@@ -2,15 +2,24 @@
 
 Also the function's code archive: built here, once, so the stack, the packaging test and
 local mode all zip exactly the same files.
+
+The log group is its own component because the IAM layer sits between the two: the role's
+policy is scoped to the group's ARN, and the function needs the role. TapStack builds them
+in that order (log group, role, function), and the function depends on both the group and
+the policy, so its first log line has somewhere to go and permission to get there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
+import pulumi_aws as aws
 
 FUNCTION_SOURCE_DIR = Path(__file__).resolve().parent / "function"
 # The function's package name inside the zip and the handler Lambda calls.
@@ -83,4 +92,144 @@ def _collect(item: object, prefix: str, entries: dict[str, bytes]) -> None:
         raise TypeError(f"cannot zip {type(item).__name__} at {prefix or '/'!r}")
 
 
+def code_hash(archive: pulumi.Archive | None = None) -> str:
+    """SHA-256 (hex) of the zip the engine uploads. Computed at program time, so it is known
+    in a preview: what the smoke check's trigger is made of."""
+    return hashlib.sha256(zip_bytes(archive if archive is not None else code_archive())).hexdigest()
 
+
+# ---------------------------------------------------------------------------------------
+# Logging configuration: pure, tested in tests/unit/test_compute.py.
+
+LOG_FORMAT = "JSON"
+# Lambda's platform (system) log levels are only DEBUG, INFO and WARN (specs/http-api.md
+# rule 20); the application's level maps onto the closest one, never more verbose.
+_SYSTEM_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARN", "ERROR": "WARN"}
+
+
+def function_log_group_name(function_name: str) -> str:
+    """``/aws/lambda/<function name>``: the group Lambda writes to by default, so even a
+    tool that ignores ``logging_config`` (moto drops it) finds the logs in the managed group."""
+    return f"/aws/lambda/{function_name}"
+
+
+def system_log_level(application_log_level: str) -> str:
+    """The platform log level that goes with the application's level.
+
+    With the JSON format both levels must be set, or the provider shows a diff on every
+    preview (terraform-provider-aws #35301, specs/http-api.md rule 20).
+    """
+    try:
+        return _SYSTEM_LOG_LEVELS[application_log_level]
+    except KeyError:
+        allowed = ", ".join(_SYSTEM_LOG_LEVELS)
+        raise ValueError(f"log level {application_log_level!r} is not one of {allowed}") from None
+
+
+@dataclass(frozen=True)
+class FunctionLogGroupArgs:
+    name: str
+    """Name of the group: ``function_log_group_name(<function name>)``."""
+    retention_days: int
+    """Retention in days (a value CloudWatch accepts; validated by tap.config)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The group's own tags (the provider adds the stack's default tags)."""
+
+
+class FunctionLogGroup(pulumi.ComponentResource):
+    """The function's log group, created by the stack (with retention) before the function.
+
+    Left to Lambda, the group is created on first write, untagged, kept forever: the seed's
+    bug (specs/http-api.md rule 20).
+    """
+
+    log_group: aws.cloudwatch.LogGroup
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FunctionLogGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:compute:FunctionLogGroup", name, None, opts)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-group",
+            name=args.name,
+            retention_in_days=args.retention_days,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = self.log_group.name
+        self.arn = self.log_group.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+@dataclass(frozen=True)
+class FunctionArgs:
+    name: str
+    """Physical name of the function (at most 64 of ``[A-Za-z0-9_-]``)."""
+    role_arn: pulumi.Input[str]
+    """ARN of the execution role."""
+    log_group_name: pulumi.Input[str]
+    """The managed log group the function writes to (``logging_config.log_group``)."""
+    runtime: str
+    architecture: str
+    memory_size: int
+    timeout: int
+    """Seconds; below the HTTP API's 30 s integration timeout (validated by tap.config)."""
+    log_level: str
+    """Application log level: DEBUG, INFO, WARN or ERROR."""
+    tracing: str
+    """X-Ray mode: Active or PassThrough."""
+    environment: Mapping[str, str]
+    """Environment variables (the function's contract: ENVIRONMENT, METRICS_NAMESPACE,
+    APP_VERSION)."""
+    reserved_concurrency: int | None = None
+    """Reserved concurrent executions; None reserves nothing (and sets nothing)."""
+    code: pulumi.Archive = field(default_factory=code_archive)
+    """The code archive; by default the shipped files of tap/function/."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Resources to create first: the log group and the role's policy."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """The function's own tags (the provider adds the stack's default tags)."""
+
+
+class Function(pulumi.ComponentResource):
+    """The Lambda function that serves the API."""
+
+    function: aws.lambda_.Function
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    invoke_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: FunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:compute:Function", name, None, opts)
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.name,
+            description="tap: serverless HTTP API handler (API Gateway HTTP API, payload 2.0)",
+            role=args.role_arn,
+            code=args.code,
+            handler=HANDLER,
+            runtime=args.runtime,
+            architectures=[args.architecture],
+            memory_size=args.memory_size,
+            timeout=args.timeout,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode=args.tracing),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format=LOG_FORMAT,
+                log_group=args.log_group_name,
+                application_log_level=args.log_level,
+                system_log_level=system_log_level(args.log_level),
+            ),
+            # None leaves the property unset: the function uses the account's unreserved pool.
+            reserved_concurrent_executions=args.reserved_concurrency,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        self.name = self.function.name
+        self.arn = self.function.arn
+        self.invoke_arn = self.function.invoke_arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -1,0 +1,311 @@
+"""TapStack: the explicit AWS provider and the layers, assembled; the stack's outputs.
+
+Data flows one way: the validated ``StackConfig`` comes in through ``TapStackArgs``; each
+layer gets only what it needs as typed args; the outputs contract comes out.
+
+Build order, and why: function log group -> execution role (its policy names the group's
+ARN) -> function (needs the role; created after the group and the policy) -> HTTP API
+(needs the function) -> monitoring (needs the function's name and the API's id).
+
+Physical names (explicit for everything: no autonaming, so names are stable, readable in
+the console and known in a preview). With ``<p>`` = ``tap-<stack>`` (see ``name_prefix``):
+
+=====================  =======================================
+function               ``<p>-function``
+execution role         ``<p>-role``; inline policy ``<p>-function-permissions``
+function log group     ``/aws/lambda/<p>-function`` (Lambda's own default name)
+HTTP API               ``<p>-api``, stage ``$default``
+access-log group       ``/aws/apigateway/<p>-api/access``
+alarm topic            ``<p>-alarms``
+alarms                 ``<p>-function-errors``, ``<p>-function-duration``,
+                       ``<p>-function-throttles``, ``<p>-api-5xx``, ``<p>-api-latency-p99``
+dashboard              ``<p>``
+=====================  =======================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+import tap
+from tap import api as api_layer
+from tap import compute, iam, monitoring
+from tap.config import StackConfig
+from tap.function import metrics as function_metrics
+from tap.function.routes import ROUTE_KEYS
+
+PROJECT = "tap"
+# The tightest AWS name limit among the resources: Lambda function and IAM role names, 64
+# characters. The longest suffix added to the prefix is "-function-permissions"'s
+# "-function" part on the function name (9): a prefix of at most 48 leaves room.
+MAX_PREFIX_LENGTH = 48
+_HASH_LENGTH = 8
+# Allowed in every name the prefix goes into (function, role, topic, dashboard, log group).
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def name_prefix(stack_name: str, project: str = PROJECT) -> str:
+    """``<project>-<stack>``, made safe for every AWS name it is part of.
+
+    Characters a Pulumi stack name may hold but a Lambda or SNS name may not (``.``) become
+    ``-``. A prefix longer than MAX_PREFIX_LENGTH keeps its start and ends with a short
+    hash of the whole stack name, so two long stack names still get different names.
+    """
+    if not stack_name:
+        raise ValueError("the stack name is empty")
+    prefix = _NAME_UNSAFE.sub("-", f"{project}-{stack_name}")
+    if len(prefix) <= MAX_PREFIX_LENGTH:
+        return prefix
+    digest = hashlib.sha256(stack_name.encode()).hexdigest()[:_HASH_LENGTH]
+    return f"{prefix[: MAX_PREFIX_LENGTH - _HASH_LENGTH - 1]}-{digest}"
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Every physical name of the stack, derived from its prefix."""
+
+    prefix: str
+
+    @property
+    def function(self) -> str:
+        return f"{self.prefix}-function"
+
+    @property
+    def role(self) -> str:
+        return f"{self.prefix}-role"
+
+    @property
+    def role_policy(self) -> str:
+        return f"{self.prefix}-function-permissions"
+
+    @property
+    def function_log_group(self) -> str:
+        return compute.function_log_group_name(self.function)
+
+    @property
+    def api(self) -> str:
+        return f"{self.prefix}-api"
+
+    @property
+    def access_log_group(self) -> str:
+        return f"/aws/apigateway/{self.api}/access"
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    @property
+    def alarm_prefix(self) -> str:
+        return self.prefix
+
+    @property
+    def dashboard(self) -> str:
+        return self.prefix
+
+
+def resource_names(stack_name: str, project: str = PROJECT) -> ResourceNames:
+    return ResourceNames(name_prefix(stack_name, project))
+
+
+def default_tags(config: StackConfig, stack_name: str, project: str = PROJECT) -> dict[str, str]:
+    """The provider's ``default_tags``: on every taggable resource the stack creates."""
+    return {
+        "Environment": config.environment,
+        "Project": project,
+        "ManagedBy": "pulumi",
+        "Stack": stack_name,
+    }
+
+
+def function_environment(config: StackConfig) -> dict[str, str]:
+    """The function's environment contract (DESIGN.md): what the handler reads."""
+    return {
+        "ENVIRONMENT": config.environment,
+        function_metrics.NAMESPACE_ENV: function_metrics.DEFAULT_NAMESPACE,
+        "APP_VERSION": tap.__version__,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# The outputs contract (DESIGN.md): name -> description. __main__.py exports exactly these,
+# in this order; the README's outputs table is rendered from it (render_outputs_table).
+
+OUTPUTS: dict[str, str] = {
+    "api_gateway_url": "Invoke URL of the `$default` stage (`https://<id>.execute-api."
+    "<region>.amazonaws.com/`)",
+    "lambda_function_name": "Name of the Lambda function",
+    "lambda_function_arn": "ARN of the Lambda function",
+    "api_gateway_id": "Id of the HTTP API",
+    "cloudwatch_log_group": "Name of the function's log group (the one it writes to)",
+    "environment_suffix": "The environment (`tap:environment`)",
+    "lambda_role_arn": "ARN of the function's execution role",
+    "region": "AWS region of every resource (`tap:region`)",
+    "memory_size": "Lambda memory in MB (`tap:memorySize`)",
+    "timeout": "Lambda timeout in seconds (`tap:timeout`)",
+    "runtime": "Lambda runtime (`tap:runtime`)",
+    "api_access_log_group": "Name of the API's access-log group",
+    "alarm_topic_arn": "ARN of the SNS topic the alarms notify",
+    "dashboard_name": "Name of the CloudWatch dashboard",
+    "smoke_check": "Result of the post-deploy smoke check (`passed_at`, `attempts`, "
+    "`latency_ms`, `checks`); absent when `tap:smokeCheck` is false",
+}
+
+
+def render_outputs_table() -> str:
+    """The README's outputs table, generated from OUTPUTS."""
+    rows = ["| output | description |", "|---|---|"]
+    rows += [f"| `{name}` | {description} |" for name, description in OUTPUTS.items()]
+    return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class TapStackArgs:
+    config: StackConfig
+    """The validated configuration (tap.config.load())."""
+    stack_name: str
+    """The Pulumi stack's name (pulumi.get_stack()): in names and the Stack tag."""
+    project: str = PROJECT
+    """Project name: the first part of every physical name and the Project tag."""
+
+
+class TapStack(pulumi.ComponentResource):
+    """The whole stack: provider, IAM, compute, API, monitoring; one attribute per output."""
+
+    def __init__(
+        self, name: str, args: TapStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:index:TapStack", name, None, opts)
+        config = args.config
+        self.config = config
+        self.stack_name = args.stack_name
+        self.names = resource_names(args.stack_name, args.project)
+        self.default_tags = default_tags(config, args.stack_name, args.project)
+        names = self.names
+
+        # An explicit provider, handed to every layer (and so to every resource): region and
+        # default tags in one place. Assigning aws.config.region does nothing.
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=config.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=self.default_tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        layer = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+
+        # Known at program time, so known in a preview: the smoke check's trigger.
+        self.code_archive = compute.code_archive()
+        self.code_hash = compute.code_hash(self.code_archive)
+
+        self.log_group = compute.FunctionLogGroup(
+            f"{name}-logs",
+            compute.FunctionLogGroupArgs(
+                name=names.function_log_group,
+                retention_days=config.log_retention_days,
+                tags={"Component": "compute"},
+            ),
+            opts=layer,
+        )
+        self.role = iam.ExecutionRole(
+            f"{name}-iam",
+            iam.ExecutionRoleArgs(
+                role_name=names.role,
+                policy_name=names.role_policy,
+                log_group_arn=self.log_group.arn,
+                tracing=config.tracing,
+                tags={"Component": "iam"},
+            ),
+            opts=layer,
+        )
+        self.compute = compute.Function(
+            f"{name}-compute",
+            compute.FunctionArgs(
+                name=names.function,
+                role_arn=self.role.arn,
+                log_group_name=self.log_group.name,
+                runtime=config.runtime,
+                architecture=config.architecture,
+                memory_size=config.memory_size,
+                timeout=config.timeout,
+                log_level=config.log_level,
+                tracing=config.tracing,
+                environment=function_environment(config),
+                reserved_concurrency=config.reserved_concurrency,
+                code=self.code_archive,
+                depends_on=(self.log_group.log_group, self.role.policy),
+                tags={"Component": "compute"},
+            ),
+            opts=layer,
+        )
+        self.function = self.compute.function
+        self.api = api_layer.HttpApi(
+            f"{name}-http",
+            api_layer.HttpApiArgs(
+                api_name=names.api,
+                function_name=self.function.name,
+                function_invoke_arn=self.function.invoke_arn,
+                cors=config.cors,
+                throttling_burst_limit=config.throttling_burst_limit,
+                throttling_rate_limit=config.throttling_rate_limit,
+                access_log_group_name=names.access_log_group,
+                log_retention_days=config.log_retention_days,
+                route_keys=ROUTE_KEYS,
+                tags={"Component": "api"},
+            ),
+            opts=layer,
+        )
+        self.stage = self.api.stage
+        self.routes = list(self.api.routes.values())
+        self.permission = self.api.permission
+        self.monitoring = monitoring.Monitoring(
+            f"{name}-monitoring",
+            monitoring.MonitoringArgs(
+                topic_name=names.alarm_topic,
+                alarm_name_prefix=names.alarm_prefix,
+                dashboard_name=names.dashboard,
+                region=config.region,
+                environment=config.environment,
+                function_name=self.function.name,
+                api_id=self.api.id,
+                error_threshold=config.error_alarm_threshold,
+                duration_threshold_ms=config.duration_alarm_threshold_ms,
+                timeout_s=config.timeout,
+                alarm_email=config.alarm_email,
+                tags={"Component": "monitoring"},
+            ),
+            opts=layer,
+        )
+
+        # ---- Smoke check ---------------------------------------------------------------
+        # tap/smoke.py's SmokeCheck is wired here (url=self.stage.invoke_url, trigger from
+        # self.code_hash and the API's config, depends_on the stage, routes and permission)
+        # when config.smoke_check is true. Until then, and whenever it is false, it stays
+        # None: the engine drops an output whose value is None, so the stack has no
+        # smoke_check output at all (OUTPUTS documents it as absent).
+        self.smoke_check: pulumi.Input[Any] | None = None
+
+        # ---- Outputs (OUTPUTS, in order) -----------------------------------------------
+        self.api_gateway_url: pulumi.Output[str] = self.stage.invoke_url
+        self.lambda_function_name: pulumi.Output[str] = self.function.name
+        self.lambda_function_arn: pulumi.Output[str] = self.function.arn
+        self.api_gateway_id: pulumi.Output[str] = self.api.id
+        self.cloudwatch_log_group: pulumi.Output[str] = self.log_group.name
+        self.environment_suffix: str = config.environment
+        self.lambda_role_arn: pulumi.Output[str] = self.role.arn
+        self.region: str = config.region
+        self.memory_size: int = config.memory_size
+        self.timeout: int = config.timeout
+        self.runtime: str = config.runtime
+        self.api_access_log_group: pulumi.Output[str] = self.api.access_log_group.name
+        self.alarm_topic_arn: pulumi.Output[str] = self.monitoring.topic.arn
+        self.dashboard_name: pulumi.Output[str] = self.monitoring.dashboard.dashboard_name
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, Any]:
+        """The outputs contract: every name of OUTPUTS with its value."""
+        return {name: getattr(self, name) for name in OUTPUTS}
