@@ -1,0 +1,834 @@
+"""Pulumi mocks that create every resource in moto and answer with moto's real outputs.
+
+``pulumi.runtime.set_mocks(MotoMocks(...))`` makes the program's resource registrations
+arrive here instead of at the engine. Each supported type is created through boto3 in the
+moto server (so ``aws --endpoint-url`` shows it), and its outputs are what moto answered
+(ARNs, ids) plus the attributes the AWS provider computes from them (invoke ARNs, execution
+ARNs, the stage URL), so the program's wiring follows real values.
+
+What arrives (specs/pulumi-and-moto.md, "The mock runtime"): inputs with camelCase keys at
+every depth, every number a float, ``None`` inputs dropped, secrets wrapped in a
+``{SECRET_SIG: ..., "value": ...}`` object, no autonaming, and calls from several worker
+threads at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+
+from tap import compute
+
+from .motoserver import MotoServer
+
+# The key that marks a wrapped secret in mock inputs (pulumi/runtime/rpc.py _special_sig_key
+# and _special_secret_sig).
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a marker, not a secret)
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a marker, not a secret)
+DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+PROVIDER_KEY = "__provider"
+AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+# The AWS provider's autonaming: the logical name plus a dash and 7 random hex digits.
+_AUTONAME_SUFFIX_HEX = 7
+
+
+class DeployError(RuntimeError):
+    """A resource could not be created locally. The message names the resource and why."""
+
+
+@dataclass
+class Deployed:
+    """One resource as local mode created it: what the program asked for and what it got."""
+
+    type: str
+    name: str
+    id: str
+    inputs: dict[str, Any]  # secrets unwrapped, numbers as the program gave them (floats)
+    outputs: dict[str, Any]  # secrets unwrapped
+    region: str = ""
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """``value`` with every secret wrapper replaced by the value it wraps, at any depth."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def autoname(logical_name: str) -> str:
+    return f"{logical_name}-{secrets.token_hex(4)[:_AUTONAME_SUFFIX_HEX]}"
+
+
+def as_int(value: Any) -> int:
+    """A mock number (always a float) as the whole number AWS APIs expect."""
+    number = float(value)
+    if not number.is_integer():
+        raise DeployError(f"expected a whole number, got {value!r}")
+    return int(number)
+
+
+@dataclass
+class _Provider:
+    region: str
+    default_tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Ctx:
+    """What a resource handler needs: its clients, region, account and merged tags."""
+
+    mocks: MotoMocks
+    region: str
+    tags_all: dict[str, str]
+
+    @property
+    def account_id(self) -> str:
+        return self.mocks.server.account_id
+
+    def client(self, service: str) -> Any:
+        return self.mocks.client(service, self.region)
+
+
+Handler = Callable[[_Ctx, str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+class MotoMocks(Mocks):
+    """Mocks that deploy into a moto server. ``resources`` lists what was created, in order."""
+
+    def __init__(
+        self,
+        server: MotoServer,
+        default_region: str,
+        *,
+        stage_url: Callable[[str, str], str],
+        before_dynamic: Callable[[], None] | None = None,
+        dynamic_config: Mapping[str, Any] | None = None,
+        project: str = "tap",
+    ) -> None:
+        """
+        :param stage_url: (api id, stage name) -> the stage's URL: the emulator's in local
+            mode, so the stage URL output, the smoke check and the outputs point at it.
+        :param before_dynamic: called before a dynamic resource's ``create`` runs (the
+            deployer loads the emulator with what is deployed so far).
+        :param dynamic_config: the stack config handed to dynamic providers' ``configure``.
+        """
+        self.server = server
+        self.default_region = default_region
+        self.stage_url = stage_url
+        self.before_dynamic = before_dynamic
+        self.dynamic_config = dict(dynamic_config or {})
+        self.project = project
+        self.resources: list[Deployed] = []
+        self.errors: list[str] = []
+        self._providers: dict[str, _Provider] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
+
+    # -- Mocks interface ------------------------------------------------------------------
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        # The program makes no provider function calls (no aws.get_* lookups); one that
+        # appears must be supported deliberately rather than answered with nothing.
+        message = f"local mode does not support the function call {args.token}"
+        self._record_error(message)
+        raise DeployError(message)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom:
+            # A ComponentResource: nothing to create; its children arrive on their own.
+            return "", {}
+        dynamic = args.typ.startswith(DYNAMIC_TYPE_PREFIX)
+        if not dynamic:
+            with self._lock:
+                self._in_flight += 1
+        try:
+            return self._create(args)
+        except Exception as error:
+            message = f"{args.typ} {args.name!r}: {_describe(error)}"
+            self._record_error(message)
+            raise DeployError(message) from error
+        finally:
+            if not dynamic:
+                with self._lock:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def client(self, service: str, region: str) -> Any:
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                self._clients[key] = self.server.client(service, region)
+            return self._clients[key]
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no (non-dynamic) resource is being created; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
+
+    def find(self, type_: str) -> list[Deployed]:
+        with self._lock:
+            return [r for r in self.resources if r.type == type_]
+
+    def _record_error(self, message: str) -> None:
+        with self._lock:
+            self.errors.append(message)
+
+    def _create(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = unwrap_secrets(args.inputs)
+        if args.typ == AWS_PROVIDER_TYPE:
+            return self._provider(args, inputs)
+        if args.typ.startswith(DYNAMIC_TYPE_PREFIX):
+            id_, outs = self._dynamic(args, inputs)
+            region = ""
+        else:
+            handler = HANDLERS.get(args.typ)
+            if handler is None:
+                raise DeployError(
+                    "local mode cannot create this resource type. Supported types: "
+                    + ", ".join(sorted([*HANDLERS, AWS_PROVIDER_TYPE, DYNAMIC_TYPE_PREFIX + ":*"]))
+                )
+            provider = self._provider_of(args.provider)
+            _refuse_unknown_inputs(args.typ, inputs)
+            tags_all = {**provider.default_tags, **_str_map(inputs.get("tags"))}
+            ctx = _Ctx(self, provider.region, tags_all)
+            id_, computed = handler(ctx, args.name, inputs)
+            # Like the provider, outputs echo the inputs (secret ones stay secret: echo the
+            # wrapped originals) and add what AWS computed.
+            outs = {**args.inputs, **computed}
+            if "tags" in _APPLIED[args.typ]:
+                outs.setdefault("tagsAll", tags_all)
+            region = provider.region
+        with self._lock:
+            self.resources.append(
+                Deployed(args.typ, args.name, id_, inputs, unwrap_secrets(outs), region)
+            )
+        return id_, outs
+
+    def _provider(
+        self, args: MockResourceArgs, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        id_ = f"{args.name}-{secrets.token_hex(8)}"
+        tags: dict[str, str] = {}
+        raw_tags = inputs.get("defaultTags")
+        if raw_tags:
+            # The provider's object inputs arrive as JSON text (pulumi-and-moto.md).
+            parsed = json.loads(raw_tags) if isinstance(raw_tags, str) else raw_tags
+            tags = _str_map(parsed.get("tags"))
+        region = str(inputs.get("region") or self.default_region)
+        with self._lock:
+            self._providers[id_] = _Provider(region, tags)
+        return id_, dict(args.inputs)
+
+    def _provider_of(self, reference: str | None) -> _Provider:
+        # A provider reference is "<urn>::<id>"; "" means the default provider, which the
+        # mock runtime never registers (pulumi-and-moto.md): the stack's region applies.
+        if not reference:
+            return _Provider(self.default_region)
+        id_ = reference.rsplit("::", 1)[-1]
+        with self._lock:
+            provider = self._providers.get(id_)
+        if provider is None:
+            raise DeployError(f"unknown provider reference {reference!r}")
+        return provider
+
+    def _dynamic(
+        self, args: MockResourceArgs, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Run a dynamic resource's provider the way the engine's dynamic host does.
+
+        pulumi/dynamic/__main__.py: deserialize the dill-pickled provider from
+        ``__provider``, ``configure`` it with the stack config, ``check``, then ``create``
+        with the (plain-text) properties; the outputs are only ``CreateResult.outs`` plus
+        ``__provider``.
+        """
+        import dill
+
+        if self.before_dynamic is not None:
+            self.before_dynamic()
+        serialized = inputs.get(PROVIDER_KEY)
+        if not isinstance(serialized, str):
+            raise DeployError(f"no serialized provider in {PROVIDER_KEY}")
+        # The program's own provider, pickled by the program a moment ago: what the engine's
+        # dynamic host unpickles too.
+        provider = dill.loads(base64.b64decode(serialized))  # noqa: S301
+        provider.configure(
+            pulumi.dynamic.ConfigureRequest(
+                pulumi.dynamic.Config(
+                    raw_config=dict(self.dynamic_config), project_name=self.project
+                )
+            )
+        )
+        checked = provider.check({}, inputs)
+        if checked.failures:
+            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
+            raise DeployError(f"check failed: {reasons}")
+        result = provider.create(checked.inputs)
+        outs = dict(result.outs or {})
+        outs[PROVIDER_KEY] = args.inputs[PROVIDER_KEY]
+        return str(result.id), outs
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise DeployError(f"expected a map of strings, got {value!r}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _name(inputs: dict[str, Any], logical_name: str, key: str = "name") -> str:
+    value = inputs.get(key)
+    if value:
+        return str(value)
+    prefix = inputs.get(f"{key}Prefix")
+    if prefix:
+        return f"{prefix}{secrets.token_hex(13)}"
+    return autoname(logical_name)
+
+
+# ---------------------------------------------------------------------------------------
+# One handler per resource type: create it in moto, return (id, computed outputs).
+
+
+def _role(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    kwargs: dict[str, Any] = {
+        "RoleName": name,
+        "AssumeRolePolicyDocument": inputs["assumeRolePolicy"],
+        "Path": inputs.get("path", "/"),
+        "Tags": _tag_list(ctx.tags_all),
+    }
+    if "description" in inputs:
+        kwargs["Description"] = inputs["description"]
+    if "maxSessionDuration" in inputs:
+        kwargs["MaxSessionDuration"] = as_int(inputs["maxSessionDuration"])
+    if "permissionsBoundary" in inputs:
+        kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
+    role = ctx.client("iam").create_role(**kwargs)["Role"]
+    return name, {
+        "name": name,
+        "arn": role["Arn"],
+        "uniqueId": role["RoleId"],
+        "createDate": role["CreateDate"].isoformat(),
+    }
+
+
+def _role_policy(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    role = str(inputs["role"])
+    ctx.client("iam").put_role_policy(
+        RoleName=role, PolicyName=name, PolicyDocument=inputs["policy"]
+    )
+    return f"{role}:{name}", {"name": name}
+
+
+def _log_group(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    logs = ctx.client("logs")
+    kwargs: dict[str, Any] = {"logGroupName": name, "tags": ctx.tags_all}
+    if "kmsKeyId" in inputs:
+        kwargs["kmsKeyId"] = inputs["kmsKeyId"]
+    if "logGroupClass" in inputs:
+        kwargs["logGroupClass"] = inputs["logGroupClass"]
+    logs.create_log_group(**kwargs)
+    if "retentionInDays" in inputs and as_int(inputs["retentionInDays"]) > 0:
+        logs.put_retention_policy(
+            logGroupName=name, retentionInDays=as_int(inputs["retentionInDays"])
+        )
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    # The provider's arn has no trailing ":*" (describe-log-groups' "arn" has it).
+    return name, {"name": name, "arn": group["logGroupArn"]}
+
+
+def lambda_invoke_arn(region: str, function_arn: str) -> str:
+    """The ``invokeArn`` the AWS provider computes for a function (what integrations use)."""
+    return (
+        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
+
+
+def _function(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    code = inputs.get("code")
+    if not isinstance(code, pulumi.Archive):
+        raise DeployError(
+            "local mode deploys functions from a code archive (the `code` input); "
+            "S3 and image packages are not supported"
+        )
+    kwargs: dict[str, Any] = {
+        "FunctionName": name,
+        "Role": inputs["role"],
+        "Runtime": inputs["runtime"],
+        "Handler": inputs["handler"],
+        # Zipped exactly as the engine zips the archive before uploading it.
+        "Code": {"ZipFile": compute.zip_bytes(code)},
+        "Publish": bool(inputs.get("publish", False)),
+        "Tags": ctx.tags_all,
+    }
+    for key, boto_key in (("memorySize", "MemorySize"), ("timeout", "Timeout")):
+        if key in inputs:
+            kwargs[boto_key] = as_int(inputs[key])
+    if "description" in inputs:
+        kwargs["Description"] = inputs["description"]
+    if "architectures" in inputs:
+        kwargs["Architectures"] = list(inputs["architectures"])
+    if "environment" in inputs:
+        kwargs["Environment"] = {"Variables": _str_map(inputs["environment"].get("variables"))}
+    if "tracingConfig" in inputs:
+        kwargs["TracingConfig"] = {"Mode": inputs["tracingConfig"]["mode"]}
+    if "loggingConfig" in inputs:
+        # moto drops LoggingConfig (pulumi-and-moto.md); it is sent anyway, and what the
+        # program asked for stays in the recorded inputs for the checks and the emulator.
+        lc = inputs["loggingConfig"]
+        logging_config = {"LogFormat": lc["logFormat"]}
+        for key, boto_key in (
+            ("logGroup", "LogGroup"),
+            ("applicationLogLevel", "ApplicationLogLevel"),
+            ("systemLogLevel", "SystemLogLevel"),
+        ):
+            if key in lc:
+                logging_config[boto_key] = lc[key]
+        kwargs["LoggingConfig"] = logging_config
+    lam = ctx.client("lambda")
+    function = lam.create_function(**kwargs)
+    if (
+        "reservedConcurrentExecutions" in inputs
+        and as_int(inputs["reservedConcurrentExecutions"]) >= 0
+    ):
+        lam.put_function_concurrency(
+            FunctionName=name,
+            ReservedConcurrentExecutions=as_int(inputs["reservedConcurrentExecutions"]),
+        )
+    arn = function["FunctionArn"]
+    version = function.get("Version", "$LATEST")
+    return name, {
+        "name": name,
+        "arn": arn,
+        "invokeArn": lambda_invoke_arn(ctx.region, arn),
+        "qualifiedArn": f"{arn}:{version}",
+        "qualifiedInvokeArn": lambda_invoke_arn(ctx.region, f"{arn}:{version}"),
+        "version": version,
+        "codeSha256": function["CodeSha256"],
+        "sourceCodeHash": function["CodeSha256"],
+        "sourceCodeSize": function["CodeSize"],
+        "lastModified": function["LastModified"],
+        "signingJobArn": "",
+        "signingProfileVersionArn": "",
+    }
+
+
+def _cors(value: dict[str, Any]) -> dict[str, Any]:
+    cors: dict[str, Any] = {}
+    for key, boto_key in (
+        ("allowOrigins", "AllowOrigins"),
+        ("allowMethods", "AllowMethods"),
+        ("allowHeaders", "AllowHeaders"),
+        ("exposeHeaders", "ExposeHeaders"),
+    ):
+        if key in value:
+            cors[boto_key] = list(value[key])
+    if "maxAge" in value:
+        cors["MaxAge"] = as_int(value["maxAge"])
+    if "allowCredentials" in value:
+        cors["AllowCredentials"] = bool(value["allowCredentials"])
+    return cors
+
+
+def execute_api_arn(region: str, account_id: str, api_id: str) -> str:
+    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
+
+
+def _api(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    kwargs: dict[str, Any] = {
+        "Name": name,
+        "ProtocolType": inputs["protocolType"],
+        "Tags": ctx.tags_all,
+    }
+    if "corsConfiguration" in inputs:
+        kwargs["CorsConfiguration"] = _cors(inputs["corsConfiguration"])
+    for key, boto_key in (
+        ("description", "Description"),
+        ("routeSelectionExpression", "RouteSelectionExpression"),
+        ("apiKeySelectionExpression", "ApiKeySelectionExpression"),
+        ("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
+        ("version", "Version"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    api = ctx.client("apigatewayv2").create_api(**kwargs)
+    api_id = api["ApiId"]
+    return api_id, {
+        "name": name,
+        "apiEndpoint": api["ApiEndpoint"],
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}",
+        "executionArn": execute_api_arn(ctx.region, ctx.account_id, api_id),
+        "routeSelectionExpression": api["RouteSelectionExpression"],
+        "apiKeySelectionExpression": api["ApiKeySelectionExpression"],
+    }
+
+
+def _integration(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "ApiId": inputs["apiId"],
+        "IntegrationType": inputs["integrationType"],
+    }
+    for key, boto_key in (
+        ("integrationUri", "IntegrationUri"),
+        ("integrationMethod", "IntegrationMethod"),
+        ("payloadFormatVersion", "PayloadFormatVersion"),
+        ("connectionType", "ConnectionType"),
+        ("description", "Description"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    if "timeoutMilliseconds" in inputs:
+        kwargs["TimeoutInMillis"] = as_int(inputs["timeoutMilliseconds"])
+    integration = ctx.client("apigatewayv2").create_integration(**kwargs)
+    return integration["IntegrationId"], {
+        "payloadFormatVersion": integration.get("PayloadFormatVersion", "1.0"),
+        "timeoutMilliseconds": integration.get("TimeoutInMillis", 30000),
+        "integrationResponseSelectionExpression": "",
+    }
+
+
+def _route(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kwargs: dict[str, Any] = {"ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
+    for key, boto_key in (
+        ("target", "Target"),
+        ("authorizationType", "AuthorizationType"),
+        ("operationName", "OperationName"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    route = ctx.client("apigatewayv2").create_route(**kwargs)
+    return route["RouteId"], {}
+
+
+def _stage(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    api_id = str(inputs["apiId"])
+    kwargs: dict[str, Any] = {
+        "ApiId": api_id,
+        "StageName": name,
+        "AutoDeploy": bool(inputs.get("autoDeploy", False)),
+        "Tags": ctx.tags_all,
+    }
+    if "defaultRouteSettings" in inputs:
+        drs = inputs["defaultRouteSettings"]
+        settings: dict[str, Any] = {}
+        if "throttlingBurstLimit" in drs:
+            settings["ThrottlingBurstLimit"] = as_int(drs["throttlingBurstLimit"])
+        if "throttlingRateLimit" in drs:
+            settings["ThrottlingRateLimit"] = float(drs["throttlingRateLimit"])
+        if "detailedMetricsEnabled" in drs:
+            settings["DetailedMetricsEnabled"] = bool(drs["detailedMetricsEnabled"])
+        kwargs["DefaultRouteSettings"] = settings
+    if "accessLogSettings" in inputs:
+        als = inputs["accessLogSettings"]
+        kwargs["AccessLogSettings"] = {
+            "DestinationArn": als["destinationArn"],
+            "Format": als["format"],
+        }
+    if "stageVariables" in inputs:
+        kwargs["StageVariables"] = _str_map(inputs["stageVariables"])
+    if "description" in inputs:
+        kwargs["Description"] = inputs["description"]
+    ctx.client("apigatewayv2").create_stage(**kwargs)
+    execution = f"{execute_api_arn(ctx.region, ctx.account_id, api_id)}/{name}"
+    return name, {
+        "name": name,
+        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}/stages/{name}",
+        "executionArn": execution,
+        # Local mode: the stage is served by the emulator, so its URL is the emulator's.
+        "invokeUrl": ctx.mocks.stage_url(api_id, name),
+    }
+
+
+def _permission(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    statement_id = str(inputs.get("statementId") or _name(inputs, logical, "statementId"))
+    kwargs: dict[str, Any] = {
+        "FunctionName": inputs["function"],
+        "StatementId": statement_id,
+        "Action": inputs["action"],
+        "Principal": inputs["principal"],
+    }
+    for key, boto_key in (
+        ("sourceArn", "SourceArn"),
+        ("sourceAccount", "SourceAccount"),
+        ("qualifier", "Qualifier"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    ctx.client("lambda").add_permission(**kwargs)
+    return statement_id, {"statementId": statement_id}
+
+
+def _topic(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    attributes: dict[str, str] = {}
+    for key, attribute in (
+        ("displayName", "DisplayName"),
+        ("kmsMasterKeyId", "KmsMasterKeyId"),
+        ("policy", "Policy"),
+    ):
+        if key in inputs:
+            attributes[attribute] = str(inputs[key])
+    topic = ctx.client("sns").create_topic(
+        Name=name, Attributes=attributes, Tags=_tag_list(ctx.tags_all)
+    )
+    arn = topic["TopicArn"]
+    return arn, {"name": name, "arn": arn, "owner": ctx.account_id}
+
+
+def _subscription(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    subscription = ctx.client("sns").subscribe(
+        TopicArn=inputs["topic"],
+        Protocol=inputs["protocol"],
+        Endpoint=inputs["endpoint"],
+        ReturnSubscriptionArn=True,
+    )
+    arn = subscription["SubscriptionArn"]
+    # An email subscription stays pending until the recipient confirms (AWS behaviour).
+    return arn, {
+        "arn": arn,
+        "ownerId": ctx.account_id,
+        "pendingConfirmation": inputs["protocol"] in ("email", "email-json"),
+    }
+
+
+def _metric_alarm(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    kwargs: dict[str, Any] = {
+        "AlarmName": name,
+        "ComparisonOperator": inputs["comparisonOperator"],
+        "EvaluationPeriods": as_int(inputs["evaluationPeriods"]),
+        "Tags": _tag_list(ctx.tags_all),
+    }
+    for key, boto_key in (
+        ("metricName", "MetricName"),
+        ("namespace", "Namespace"),
+        ("statistic", "Statistic"),
+        ("extendedStatistic", "ExtendedStatistic"),
+        ("alarmDescription", "AlarmDescription"),
+        ("unit", "Unit"),
+        ("treatMissingData", "TreatMissingData"),
+        ("actionsEnabled", "ActionsEnabled"),
+        ("thresholdMetricId", "ThresholdMetricId"),
+        ("evaluateLowSampleCountPercentiles", "EvaluateLowSampleCountPercentile"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    for key, boto_key in (
+        ("alarmActions", "AlarmActions"),
+        ("okActions", "OKActions"),
+        ("insufficientDataActions", "InsufficientDataActions"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = list(inputs[key])
+    if "threshold" in inputs:
+        kwargs["Threshold"] = float(inputs["threshold"])
+    if "period" in inputs:
+        kwargs["Period"] = as_int(inputs["period"])
+    if "datapointsToAlarm" in inputs:
+        kwargs["DatapointsToAlarm"] = as_int(inputs["datapointsToAlarm"])
+    if "dimensions" in inputs:
+        kwargs["Dimensions"] = [
+            {"Name": k, "Value": v} for k, v in _str_map(inputs["dimensions"]).items()
+        ]
+    if "metricQueries" in inputs:
+        raise DeployError("metric-math alarms (metricQueries) are not supported in local mode")
+    cloudwatch = ctx.client("cloudwatch")
+    cloudwatch.put_metric_alarm(**kwargs)
+    arn = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
+    return name, {"name": name, "arn": arn}
+
+
+def _dashboard(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical, "dashboardName")
+    cloudwatch = ctx.client("cloudwatch")
+    cloudwatch.put_dashboard(DashboardName=name, DashboardBody=inputs["dashboardBody"])
+    arn = cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"]
+    return name, {"dashboardName": name, "dashboardArn": arn}
+
+
+HANDLERS: dict[str, Handler] = {
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:lambda/function:Function": _function,
+    "aws:apigatewayv2/api:Api": _api,
+    "aws:apigatewayv2/integration:Integration": _integration,
+    "aws:apigatewayv2/route:Route": _route,
+    "aws:apigatewayv2/stage:Stage": _stage,
+    "aws:lambda/permission:Permission": _permission,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+}
+
+# The inputs each handler applies. Any other input would be silently lost, so the deploy
+# refuses it instead (naming it), unless it is in _NOT_EMULATED: provider-side settings
+# with no effect on what gets created.
+_APPLIED: dict[str, frozenset[str]] = {
+    "aws:iam/role:Role": frozenset(
+        {
+            "name",
+            "namePrefix",
+            "assumeRolePolicy",
+            "path",
+            "description",
+            "maxSessionDuration",
+            "permissionsBoundary",
+            "tags",
+        }
+    ),
+    "aws:iam/rolePolicy:RolePolicy": frozenset({"name", "namePrefix", "role", "policy"}),
+    "aws:cloudwatch/logGroup:LogGroup": frozenset(
+        {"name", "namePrefix", "retentionInDays", "kmsKeyId", "logGroupClass", "tags"}
+    ),
+    "aws:lambda/function:Function": frozenset(
+        {
+            "name",
+            "role",
+            "runtime",
+            "handler",
+            "code",
+            "publish",
+            "tags",
+            "memorySize",
+            "timeout",
+            "description",
+            "architectures",
+            "environment",
+            "tracingConfig",
+            "loggingConfig",
+            "reservedConcurrentExecutions",
+            "packageType",
+            "sourceCodeHash",
+        }
+    ),
+    "aws:apigatewayv2/api:Api": frozenset(
+        {
+            "name",
+            "protocolType",
+            "corsConfiguration",
+            "description",
+            "tags",
+            "routeSelectionExpression",
+            "apiKeySelectionExpression",
+            "disableExecuteApiEndpoint",
+            "version",
+        }
+    ),
+    "aws:apigatewayv2/integration:Integration": frozenset(
+        {
+            "apiId",
+            "integrationType",
+            "integrationUri",
+            "integrationMethod",
+            "payloadFormatVersion",
+            "connectionType",
+            "description",
+            "timeoutMilliseconds",
+        }
+    ),
+    "aws:apigatewayv2/route:Route": frozenset(
+        {"apiId", "routeKey", "target", "authorizationType", "operationName"}
+    ),
+    "aws:apigatewayv2/stage:Stage": frozenset(
+        {
+            "apiId",
+            "name",
+            "autoDeploy",
+            "defaultRouteSettings",
+            "accessLogSettings",
+            "stageVariables",
+            "description",
+            "tags",
+        }
+    ),
+    "aws:lambda/permission:Permission": frozenset(
+        {
+            "action",
+            "function",
+            "principal",
+            "sourceArn",
+            "sourceAccount",
+            "statementId",
+            "statementIdPrefix",
+            "qualifier",
+        }
+    ),
+    "aws:sns/topic:Topic": frozenset(
+        {"name", "namePrefix", "displayName", "kmsMasterKeyId", "policy", "tags"}
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": frozenset({"topic", "protocol", "endpoint"}),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": frozenset(
+        {
+            "name",
+            "comparisonOperator",
+            "evaluationPeriods",
+            "metricName",
+            "namespace",
+            "statistic",
+            "extendedStatistic",
+            "alarmDescription",
+            "unit",
+            "treatMissingData",
+            "actionsEnabled",
+            "thresholdMetricId",
+            "evaluateLowSampleCountPercentiles",
+            "alarmActions",
+            "okActions",
+            "insufficientDataActions",
+            "threshold",
+            "period",
+            "datapointsToAlarm",
+            "dimensions",
+            "metricQueries",
+            "tags",
+        }
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName", "dashboardBody"}),
+}
+_NOT_EMULATED = frozenset({"skipDestroy", "forceDetachPolicies", "region"})
+
+
+def _refuse_unknown_inputs(type_: str, inputs: Mapping[str, Any]) -> None:
+    applied = _APPLIED.get(type_, frozenset())
+    unknown = sorted(set(inputs) - applied - _NOT_EMULATED)
+    if unknown:
+        raise DeployError(
+            "local mode does not emulate the input(s) "
+            + ", ".join(unknown)
+            + "; it applies: "
+            + ", ".join(sorted(applied))
+        )

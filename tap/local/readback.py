@@ -1,0 +1,154 @@
+"""Build the emulator's specs from what was deployed, read back from moto.
+
+The routes, integrations, CORS configuration, stage, and the function's zip, handler and
+environment all come from moto, so the emulator serves what the deploy actually created,
+not what the program meant to create. The one exception is Lambda's ``logging_config``,
+which moto drops (specs/pulumi-and-moto.md): it comes from what the program declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .emulator import ApiSpec, CorsSpec, FunctionSpec
+from .mocks import Deployed
+
+FUNCTION_TYPE = "aws:lambda/function:Function"
+API_TYPE = "aws:apigatewayv2/api:Api"
+# Lambda's default log group when logging_config names none (http-api.md rule 20).
+DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
+_INVOKE_ARN_MARKER = ":lambda:path/2015-03-31/functions/"
+
+
+class ReadbackError(RuntimeError):
+    """What was deployed cannot be served locally; the message says why."""
+
+
+def function_arn_from_uri(uri: str) -> str | None:
+    """The function ARN of a Lambda integration URI (invoke ARN or bare ARN), else None."""
+    if _INVOKE_ARN_MARKER in uri and uri.endswith("/invocations"):
+        return uri.split(_INVOKE_ARN_MARKER, 1)[1][: -len("/invocations")]
+    if uri.startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
+        return uri
+    return None
+
+
+def function_name_from_arn(arn: str) -> str:
+    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+    return arn.split(":")[6]
+
+
+def build_specs(
+    client: Callable[[str], Any],
+    code_of: Callable[[str], bytes],
+    deployed: Iterable[Deployed],
+    *,
+    region: str,
+    account_id: str,
+    strict: bool = True,
+) -> tuple[ApiSpec, dict[str, FunctionSpec]]:
+    """The ApiSpec and FunctionSpecs of the one HTTP API the program deployed.
+
+    ``code_of(name)``: the function's zip as moto stores it. ``strict=False`` (mid-deploy,
+    before the smoke check runs) skips routes whose integration is not there yet instead of
+    failing.
+    """
+    deployed = list(deployed)
+    apis = [d for d in deployed if d.type == API_TYPE]
+    if len(apis) != 1:
+        raise ReadbackError(
+            f"local mode serves exactly one HTTP API; the program created {len(apis)}"
+        )
+    api_id = apis[0].id
+    apigw = client("apigatewayv2")
+    api = apigw.get_api(ApiId=api_id)
+    if api.get("ProtocolType") != "HTTP":
+        raise ReadbackError(
+            f"API {api_id} is a {api.get('ProtocolType')} API; local mode serves HTTP APIs"
+        )
+    stages = apigw.get_stages(ApiId=api_id)["Items"]
+    if not stages:
+        raise ReadbackError(f"API {api_id} has no stage, so nothing would serve it")
+    stage = next((s for s in stages if s["StageName"] == "$default"), stages[0])
+    integrations = {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=api_id)["Items"]}
+
+    routes: dict[str, str] = {}
+    used: list[Mapping[str, Any]] = []
+    for route in apigw.get_routes(ApiId=api_id)["Items"]:
+        target = route.get("Target") or ""
+        integration = integrations.get(target.removeprefix("integrations/"))
+        arn = function_arn_from_uri(integration.get("IntegrationUri", "")) if integration else None
+        if integration is None or arn is None:
+            if strict:
+                raise ReadbackError(
+                    f"route {route['RouteKey']!r} does not lead to a Lambda function "
+                    f"(target {target!r})"
+                )
+            continue
+        routes[route["RouteKey"]] = function_name_from_arn(arn)
+        used.append(integration)
+
+    formats = {i.get("PayloadFormatVersion", "1.0") for i in used} or {"2.0"}
+    if len(formats) != 1:
+        raise ReadbackError(f"the API's integrations mix payload formats {sorted(formats)}")
+    timeouts = {int(i.get("TimeoutInMillis", 30000)) for i in used} or {30000}
+
+    functions: dict[str, FunctionSpec] = {}
+    declared = {str(d.outputs.get("name", d.id)): d for d in deployed if d.type == FUNCTION_TYPE}
+    lam = client("lambda")
+    for name in sorted(set(routes.values())):
+        config = lam.get_function_configuration(FunctionName=name)
+        logging_config = declared[name].inputs.get("loggingConfig", {}) if name in declared else {}
+        functions[name] = FunctionSpec(
+            name=name,
+            arn=config["FunctionArn"],
+            zip_bytes=code_of(name),
+            handler=config["Handler"],
+            runtime=config["Runtime"],
+            environment=dict(config.get("Environment", {}).get("Variables", {})),
+            timeout_s=float(config["Timeout"]),
+            memory_mb=int(config["MemorySize"]),
+            region=region,
+            log_group=str(logging_config.get("logGroup") or DEFAULT_LOG_GROUP_PREFIX + name),
+            log_format=str(logging_config.get("logFormat", "Text")),
+            application_log_level=str(logging_config.get("applicationLogLevel", "INFO")),
+        )
+
+    return ApiSpec(
+        api_id=api_id,
+        region=region,
+        account_id=account_id,
+        stage=stage["StageName"],
+        routes=routes,
+        payload_format_version=formats.pop(),
+        cors=_cors(api.get("CorsConfiguration")),
+        access_log_format=(stage.get("AccessLogSettings") or {}).get("Format"),
+        # One integration timeout per API in the spec: the tightest applies.
+        integration_timeout_ms=min(timeouts),
+    ), functions
+
+
+def _cors(value: Mapping[str, Any] | None) -> CorsSpec | None:
+    if not value:
+        return None
+    return CorsSpec(
+        allow_origins=tuple(value.get("AllowOrigins", ())),
+        allow_methods=tuple(value.get("AllowMethods", ())),
+        allow_headers=tuple(value.get("AllowHeaders", ())),
+        expose_headers=tuple(value.get("ExposeHeaders", ())),
+        max_age=value.get("MaxAge"),
+        allow_credentials=bool(value.get("AllowCredentials", False)),
+    )
+
+
+def moto_code_reader(account_id: str, region: str) -> Callable[[str], bytes]:
+    """Read a function's zip from moto's in-process backend: the only place moto keeps it
+    (``GetFunction``'s ``Code.Location`` answers 404, specs/pulumi-and-moto.md)."""
+    from moto.backends import get_backend
+
+    def code_of(name: str) -> bytes:
+        function = get_backend("lambda")[account_id][region].get_function(name)
+        return bytes(function.code_bytes)
+
+    return code_of
