@@ -1,0 +1,718 @@
+"""Each rule of tap/policy/rules.py on hand-written resources in the engine's shapes.
+
+The hand stack (tests/policy/stacks.py) is compliant; each test changes one property and
+asserts exactly which rule fires and what it says. tests/policy/test_policy_stack.py does
+the same on the real program's recording.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from tap.policy import rules as r
+from tests.policy.stacks import (
+    DELETE,
+    EXECUTION_ARN,
+    LOG_GROUP_ARN,
+    TODAY,
+    UNKNOWN_STRING,
+    hand_stack,
+    mutate,
+    one,
+    provider_props,
+    secret,
+)
+
+MANDATORY = {rule.id for rule in r.RULES if rule.severity == "mandatory"}
+
+
+def evaluate(stack: list[r.Resource], today: date = TODAY) -> r.Report:
+    return r.evaluate(stack, today=today)
+
+
+def new_violations(stack: list[r.Resource], today: date = TODAY) -> list[r.Violation]:
+    """The violations ``stack`` has that the compliant hand stack has not."""
+    baseline = set(evaluate(hand_stack(), today).violations)
+    return [v for v in evaluate(stack, today).violations if v not in baseline]
+
+
+def only_fired(stack: list[r.Resource], rule_id: str, today: date = TODAY) -> list[str]:
+    """Assert that exactly ``rule_id`` fires beyond the baseline; return its messages."""
+    fresh = new_violations(stack, today)
+    assert {v.rule_id for v in fresh} == {rule_id}, [(v.rule_id, v.message) for v in fresh]
+    return [v.message for v in fresh]
+
+
+def policy_doc(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+# ---------------------------------------------------------------------------------------
+# The baseline.
+
+
+def test_the_hand_stack_passes_every_rule() -> None:
+    report = evaluate(hand_stack())
+
+    assert report.violations == ()
+    assert report.undecided == ()
+
+
+def test_rule_ids_are_unique_and_every_rule_says_what_it_mirrors() -> None:
+    ids = [rule.id for rule in r.RULES]
+
+    assert len(ids) == len(set(ids))
+    assert all(rule.mirrors and rule.description for rule in r.RULES)
+    assert {rule.severity for rule in r.RULES} == {"mandatory", "advisory"}
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-TAG-001
+
+
+def test_tag_rule_counts_the_providers_default_tags_given_as_json_text() -> None:
+    function = one(hand_stack(), r.LAMBDA_FUNCTION)
+
+    assert r.effective_tags(function)["Environment"] == "Production"
+    assert "tags" not in function.props
+
+
+@pytest.mark.parametrize(
+    "default_tags",
+    [
+        {"tags": {"Environment": "Production"}},  # parsed (a stack validation's state)
+        [{"tags": {"Environment": "Production"}}],  # one-element list (older pulumi-aws)
+        json.dumps({"tags": json.dumps({"Environment": "Production"})}),  # tags as text too
+        secret(json.dumps({"tags": {"Environment": "Production"}})),  # a secret provider input
+    ],
+)
+def test_tag_rule_reads_every_shape_of_default_tags(default_tags: object) -> None:
+    stack = mutate(
+        hand_stack(), r.LOG_GROUP, ["defaultTags"], default_tags, name="logs", on_provider=True
+    )
+
+    assert new_violations(stack) == []
+
+
+def test_tag_rule_fires_without_default_tags_and_names_the_resource() -> None:
+    stack = mutate(
+        hand_stack(), r.LOG_GROUP, ["defaultTags"], DELETE, name="logs", on_provider=True
+    )
+
+    messages = only_fired(stack, "TAP-TAG-001")
+
+    assert messages == [
+        "has no non-empty 'Environment' tag in its tags or the provider's default tags (tags: [])"
+    ]
+
+
+def test_tag_rule_fires_when_the_resource_overrides_environment_with_empty() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["tags"], {"Environment": " "})
+
+    assert only_fired(stack, "TAP-TAG-001")
+
+
+def test_tag_rule_applies_to_a_type_not_listed_when_it_carries_tags() -> None:
+    stack = [*hand_stack(), r.Resource("aws:ec2/vpc:Vpc", "vpc", {"tags": {"Team": "x"}})]
+
+    assert only_fired(stack, "TAP-TAG-001")
+
+
+def test_tag_rule_ignores_untaggable_types() -> None:
+    permission = one(hand_stack(), r.LAMBDA_PERMISSION)
+    tag_rule = r.RULES_BY_ID["TAP-TAG-001"]
+
+    assert not tag_rule.applies_to(r.Resource(permission.type, "p", permission.props))
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-IAM-001 / TAP-IAM-002
+
+
+@pytest.mark.parametrize("action", ["*", "logs:*", "logs:Put*", "*:*"])
+def test_wildcard_actions_fire_iam_001(action: str) -> None:
+    doc = policy_doc({"Effect": "Allow", "Action": [action], "Resource": f"{LOG_GROUP_ARN}:*"})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    report = evaluate(stack)
+
+    assert f"allows the wildcard action {action!r}" in " ".join(
+        v.message for v in report.violations if v.rule_id == "TAP-IAM-001"
+    )
+
+
+def test_not_action_fires_iam_001() -> None:
+    doc = policy_doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": f"{LOG_GROUP_ARN}:*"})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    assert only_fired(stack, "TAP-IAM-001") == [
+        "policy statement 0 allows NotAction, which grants every action not listed: list the "
+        "actions instead",
+    ]
+
+
+def test_deny_statements_may_use_wildcards() -> None:
+    doc = policy_doc(
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": f"{LOG_GROUP_ARN}:*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*"},
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    assert new_violations(stack) == []
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "*",
+        "arn:aws:logs:*:*:*",
+        f"arn:aws:logs:us-east-1:*:log-group:{LOG_GROUP_ARN}",
+        "arn:aws:logs:*:123456789012:log-group:x",
+    ],
+)
+def test_wildcard_resources_fire_iam_002(resource: str) -> None:
+    doc = policy_doc({"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": resource})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    (message,) = only_fired(stack, "TAP-IAM-002")
+
+    assert message.startswith(f"policy statement 0 allows ['logs:PutLogEvents'] on {resource!r}")
+    assert "only xray:PutTelemetryRecords, xray:PutTraceSegments may use '*'" in message
+
+
+def test_the_xray_exception_covers_xray_write_actions_only() -> None:
+    doc = policy_doc(
+        {
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    (message,) = only_fired(stack, "TAP-IAM-002")
+    assert "statement 'WriteTraces'" in message
+    assert r.XRAY_EXCEPTION_REASON in message
+
+
+def test_xray_actions_on_a_wildcard_arn_are_not_excepted() -> None:
+    doc = policy_doc(
+        {"Effect": "Allow", "Action": "xray:PutTraceSegments", "Resource": "arn:aws:xray:*:*:*"}
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    assert only_fired(stack, "TAP-IAM-002")
+
+
+def test_a_wildcard_in_the_arns_resource_part_is_scoping() -> None:
+    # The log streams of one group: the scope the Lambda console itself writes.
+    assert not r._is_wildcard_resource(f"{LOG_GROUP_ARN}:*")
+    assert r._is_wildcard_resource("arn:aws:logs:us-east-1:*:log-group:x")
+
+
+def test_not_resource_fires_iam_002() -> None:
+    doc = policy_doc({"Effect": "Allow", "Action": "logs:PutLogEvents", "NotResource": "x"})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    assert only_fired(stack, "TAP-IAM-002")
+
+
+def test_role_inline_policies_are_checked_too() -> None:
+    inline = [
+        {"name": "x", "policy": policy_doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}
+    ]
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["inlinePolicies"], inline)
+
+    fired = {v.rule_id for v in new_violations(stack)}
+
+    assert fired == {"TAP-IAM-001", "TAP-IAM-002"}
+
+
+def test_a_policy_that_is_not_json_is_a_violation_not_a_crash() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "{not json")
+
+    fired = new_violations(stack)
+
+    assert {v.rule_id for v in fired} == {"TAP-IAM-001", "TAP-IAM-002"}
+    assert all(v.message.startswith("policy is not valid JSON: ") for v in fired)
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-IAM-003 / TAP-IAM-004
+
+
+MANAGED = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def test_an_aws_managed_policy_attachment_fires_iam_003() -> None:
+    attachment = r.Resource(
+        r.IAM_ROLE_POLICY_ATTACHMENT, "basic", {"role": "tap-dev-role", "policyArn": MANAGED}
+    )
+
+    assert only_fired([*hand_stack(), attachment], "TAP-IAM-003") == [
+        f"attaches the AWS-managed policy {MANAGED!r}: AWS can widen it at any time; grant "
+        "the actions the function needs in an inline policy instead"
+    ]
+
+
+def test_managed_policy_arns_on_the_role_fire_iam_003() -> None:
+    gov = "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["managedPolicyArns"], [gov])
+
+    assert len(only_fired(stack, "TAP-IAM-003")) == 1
+
+
+def test_a_customer_managed_policy_attachment_passes_iam_003() -> None:
+    attachment = r.Resource(
+        r.IAM_ROLE_POLICY_ATTACHMENT,
+        "own",
+        {"role": "tap-dev-role", "policyArn": "arn:aws:iam::123456789012:policy/own"},
+    )
+
+    assert new_violations([*hand_stack(), attachment]) == []
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "*",
+        {"AWS": "*"},
+        {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+        {"Service": "lambda.amazonaws.com", "AWS": "arn:aws:iam::123456789012:root"},
+        {"Service": "edgelambda.amazonaws.com"},
+    ],
+)
+def test_a_trust_policy_beyond_lambda_fires_iam_004(principal: object) -> None:
+    trust = policy_doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], trust)
+
+    (message,) = only_fired(stack, "TAP-IAM-004")
+
+    assert message == (
+        f"trust policy statement 0 lets {json.dumps(principal)} assume the role: only the "
+        "service principal 'lambda.amazonaws.com' may"
+    )
+
+
+def test_a_trust_policy_with_more_actions_fires_iam_004() -> None:
+    trust = policy_doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], trust)
+
+    assert only_fired(stack, "TAP-IAM-004") == [
+        "trust policy statement 0 allows ['sts:AssumeRole', 'sts:TagSession']: only "
+        "['sts:AssumeRole'] is needed"
+    ]
+
+
+def test_a_trust_policy_allowing_no_one_fires_iam_004() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], policy_doc())
+
+    assert only_fired(stack, "TAP-IAM-004") == ["its trust policy allows no one to assume it"]
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-LAMBDA-001: today is injectable; the deprecation day itself counts as deprecated.
+
+
+@pytest.mark.parametrize(
+    ("runtime", "today", "fires"),
+    [
+        ("python3.11", date(2026, 6, 29), False),
+        ("python3.11", date(2026, 6, 30), True),
+        ("python3.10", TODAY, True),
+        ("python3.12", TODAY, False),
+        ("python3.12", date(2028, 10, 31), True),
+        ("python3.14", date(2040, 1, 1), False),
+    ],
+)
+def test_runtime_deprecation_depends_on_today(runtime: str, today: date, fires: bool) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], runtime)
+
+    fired = {v.rule_id for v in new_violations(stack, today)}
+
+    assert fired == ({"TAP-LAMBDA-001"} if fires else set())
+
+
+def test_a_deprecated_runtime_message_names_the_date_and_the_alternatives() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.11")
+
+    assert only_fired(stack, "TAP-LAMBDA-001") == [
+        "runtime 'python3.11' was deprecated on 2026-06-30 and gets no security patches; use "
+        "one of python3.12, python3.13, python3.14"
+    ]
+
+
+def test_an_unknown_runtime_fires_and_a_container_image_is_skipped() -> None:
+    unknown = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "nodejs22.x")
+    image = mutate(
+        mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], DELETE),
+        r.LAMBDA_FUNCTION,
+        ["packageType"],
+        "Image",
+    )
+
+    assert only_fired(unknown, "TAP-LAMBDA-001") == [
+        "runtime 'nodejs22.x' is not one this pack knows; supported: python3.12, python3.13, "
+        "python3.14"
+    ]
+    assert new_violations(image) == []
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-LAMBDA-002: the boundary and one past it; ints (engine) and floats (mocks) alike.
+
+
+@pytest.mark.parametrize(
+    ("timeout", "fires"), [(29, False), (29.0, False), (30, True), (30.0, True)]
+)
+def test_timeout_must_stay_below_the_integration_timeout(timeout: float, fires: bool) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["timeout"], timeout)
+
+    assert {v.rule_id for v in new_violations(stack)} == ({"TAP-LAMBDA-002"} if fires else set())
+
+
+def test_no_timeout_means_lambdas_default_3_s_which_passes() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["timeout"], DELETE)
+
+    assert new_violations(stack) == []
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-LAMBDA-003
+
+
+def test_text_log_format_fires_lambda_003() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logFormat"], "Text")
+
+    assert only_fired(stack, "TAP-LAMBDA-003") == [
+        "loggingConfig.logFormat is 'Text', but must be 'JSON' so each log record is a "
+        "queryable object (http-api.md rule 21)"
+    ]
+
+
+def test_a_log_group_the_stack_does_not_manage_fires_lambda_003() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], "/elsewhere")
+
+    (message,) = only_fired(stack, "TAP-LAMBDA-003")
+
+    assert message.startswith("writes its logs to '/elsewhere', a log group this stack does not")
+
+
+def test_the_default_group_counts_when_the_stack_manages_it() -> None:
+    # No logGroup: Lambda writes to /aws/lambda/<name> (http-api.md rule 20); the hand
+    # stack manages exactly that group.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], DELETE)
+    renamed = mutate(stack, r.LAMBDA_FUNCTION, ["name"], "other")
+
+    assert new_violations(stack) == []
+    assert only_fired(renamed, "TAP-LAMBDA-003")
+
+
+def test_no_logging_config_fires_lambda_003() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig"], DELETE)
+
+    messages = only_fired(stack, "TAP-LAMBDA-003")
+
+    assert messages[0] == (
+        "loggingConfig.logFormat is None, but must be 'JSON' so each log record is a "
+        "queryable object (http-api.md rule 21)"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-LOGS-001 / TAP-LOGS-002
+
+
+@pytest.mark.parametrize("retention", [DELETE, 0, 0.0])
+def test_a_log_group_without_retention_fires_logs_001(retention: object) -> None:
+    stack = mutate(hand_stack(), r.LOG_GROUP, ["retentionInDays"], retention, name="logs")
+
+    assert only_fired(stack, "TAP-LOGS-001")
+
+
+def test_retention_below_a_year_is_advisory_logs_002() -> None:
+    report = evaluate(
+        mutate(hand_stack(), r.LOG_GROUP, ["retentionInDays"], 364.0, name="access-logs")
+    )
+
+    (violation,) = report.violations
+    assert (violation.rule_id, violation.severity) == ("TAP-LOGS-002", "advisory")
+    assert violation.message == "keeps logs 364 days; audit baselines ask for at least 365"
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-API-001
+
+
+def test_credentials_with_any_origin_fire_api_001() -> None:
+    stack = mutate(hand_stack(), r.HTTP_API, ["corsConfiguration", "allowCredentials"], True)
+
+    assert only_fired(stack, "TAP-API-001")
+
+
+def test_credentials_with_listed_origins_pass() -> None:
+    stack = mutate(hand_stack(), r.HTTP_API, ["corsConfiguration", "allowCredentials"], True)
+    stack = mutate(stack, r.HTTP_API, ["corsConfiguration", "allowOrigins"], ["https://a.example"])
+
+    assert new_violations(stack) == []
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-API-002
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("throttlingBurstLimit", DELETE),
+        ("throttlingRateLimit", DELETE),
+        ("throttlingBurstLimit", 0.0),
+        ("throttlingRateLimit", 0),
+    ],
+)
+def test_stage_throttling_needs_both_limits_above_zero(setting: str, value: object) -> None:
+    stack = mutate(hand_stack(), r.HTTP_API_STAGE, ["defaultRouteSettings", setting], value)
+
+    (message,) = only_fired(stack, "TAP-API-002")
+
+    assert message.startswith("defaultRouteSettings has throttlingBurstLimit=")
+    assert "every request gets 429" in message
+
+
+def test_a_route_setting_with_only_one_limit_fires_api_002() -> None:
+    routes = [
+        {"routeKey": "GET /health", "loggingLevel": "OFF"},  # inherits: fine
+        {"routeKey": "POST /{proxy+}", "throttlingBurstLimit": 5.0},  # rate left at 0
+    ]
+    stack = mutate(hand_stack(), r.HTTP_API_STAGE, ["routeSettings"], routes)
+
+    (message,) = only_fired(stack, "TAP-API-002")
+
+    assert message.startswith(
+        "routeSettings[1] (POST /{proxy+}) has throttlingBurstLimit=5.0 and "
+        "throttlingRateLimit=None"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-API-003
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (["accessLogSettings"], DELETE, "has no accessLogSettings.destinationArn"),
+        (
+            ["accessLogSettings", "format"],
+            "$context.requestId $context.status",
+            "accessLogSettings.format is not valid JSON",
+        ),
+        (
+            ["accessLogSettings", "format"],
+            json.dumps(["$context.requestId"]),
+            "accessLogSettings.format is not a JSON object",
+        ),
+        (
+            ["accessLogSettings", "format"],
+            json.dumps({"id": "$context.extendedRequestId"}),
+            "accessLogSettings.format has no $context.requestId",
+        ),
+    ],
+)
+def test_access_logs_must_be_json_with_the_request_id(
+    path: list, value: object, expected: str
+) -> None:
+    stack = mutate(hand_stack(), r.HTTP_API_STAGE, path, value)
+
+    (message,) = only_fired(stack, "TAP-API-003")
+
+    assert message.startswith(expected)
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-API-004
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (DELETE, "lets any API Gateway API in any account invoke the function"),
+        (
+            "arn:aws:execute-api:us-east-1:123456789012:otherapi1/*/*",
+            "sourceArn 'arn:aws:execute-api:us-east-1:123456789012:otherapi1/*/*' is not under",
+        ),
+        # A prefix of this API's id is another API.
+        (f"{EXECUTION_ARN}x/*/*", f"sourceArn '{EXECUTION_ARN}x/*/*' is not under"),
+    ],
+)
+def test_invoke_permission_must_be_scoped_to_this_api(source: object, expected: str) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["sourceArn"], source)
+
+    (message,) = only_fired(stack, "TAP-API-004")
+
+    assert message.startswith(expected)
+
+
+@pytest.mark.parametrize("principal", ["*", "123456789012"])
+def test_a_public_or_account_principal_fires_api_004(principal: str) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["principal"], principal)
+
+    assert only_fired(stack, "TAP-API-004") == [
+        f"lets principal {principal!r} invoke the function: name a service and its source"
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# TAP-ALARM-001
+
+
+def test_an_alarm_without_actions_fires_alarm_001() -> None:
+    stack = mutate(hand_stack(), r.METRIC_ALARM, ["alarmActions"], [])
+
+    assert only_fired(stack, "TAP-ALARM-001") == [
+        "has no alarmActions: it changes state and nobody hears about it"
+    ]
+
+
+def test_an_alarm_with_actions_disabled_fires_alarm_001() -> None:
+    stack = mutate(hand_stack(), r.METRIC_ALARM, ["actionsEnabled"], False)
+
+    assert only_fired(stack, "TAP-ALARM-001") == ["has actionsEnabled=false: its actions never run"]
+
+
+# ---------------------------------------------------------------------------------------
+# Advisory rules on the function.
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "rule_id"),
+    [
+        (["architectures"], ["x86_64"], "TAP-LAMBDA-004"),
+        (["architectures"], DELETE, "TAP-LAMBDA-004"),  # AWS's default is x86_64
+        (["tracingConfig", "mode"], "PassThrough", "TAP-LAMBDA-005"),
+        (["tracingConfig"], DELETE, "TAP-LAMBDA-005"),
+        (["reservedConcurrentExecutions"], DELETE, "TAP-LAMBDA-006"),
+        (["reservedConcurrentExecutions"], -1, "TAP-LAMBDA-006"),  # the engine's "unset"
+        (["reservedConcurrentExecutions"], 0.0, "TAP-LAMBDA-006"),
+    ],
+)
+def test_advisory_function_rules(path: list, value: object, rule_id: str) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, path, value)
+
+    fresh = new_violations(stack)
+
+    assert [(v.rule_id, v.severity) for v in fresh] == [(rule_id, "advisory")]
+
+
+# ---------------------------------------------------------------------------------------
+# Values unknown during preview: undecided, never a pass and never a false violation.
+
+
+def test_unknown_values_make_a_rule_undecided() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], UNKNOWN_STRING)
+    stack = mutate(stack, r.LAMBDA_PERMISSION, ["sourceArn"], UNKNOWN_STRING)
+    stack = mutate(stack, r.IAM_ROLE_POLICY, ["policy"], UNKNOWN_STRING)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert {(u.rule_id, u.what) for u in report.undecided} == {
+        ("TAP-LAMBDA-001", "runtime"),
+        ("TAP-API-004", "sourceArn"),
+        ("TAP-IAM-001", "policy"),
+        ("TAP-IAM-002", "policy"),
+    }
+
+
+def test_a_source_arn_computed_from_this_stacks_api_passes_during_preview() -> None:
+    stack = hand_stack()
+    api = one(stack, r.HTTP_API)
+    permission = one(stack, r.LAMBDA_PERMISSION)
+    previewed = r.Resource(
+        permission.type,
+        permission.name,
+        {**permission.props, "sourceArn": r.UNKNOWN},
+        permission.urn,
+        permission.provider,
+        {"sourceArn": (api.urn,)},
+    )
+    stack = [previewed if x is permission else x for x in stack]
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == ()
+
+
+def test_a_log_group_computed_from_this_stacks_group_passes_during_preview() -> None:
+    stack = hand_stack()
+    group = one(stack, r.LOG_GROUP, "logs")
+    function = one(stack, r.LAMBDA_FUNCTION)
+    config = {**function.props["loggingConfig"], "logGroup": r.UNKNOWN}
+    previewed = r.Resource(
+        function.type,
+        function.name,
+        {**function.props, "loggingConfig": config},
+        function.urn,
+        function.provider,
+        {"loggingConfig": (group.urn,)},
+    )
+    stack = [previewed if x is function else x for x in stack]
+
+    assert evaluate(stack).undecided == ()
+    assert evaluate([x for x in stack if x is not group]).undecided == (
+        r.Undecided("TAP-LAMBDA-003", function.urn, "loggingConfig.logGroup"),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The model's normalization.
+
+
+def test_normalize_unwraps_secrets_at_any_depth_and_marks_unknowns() -> None:
+    raw = {"a": secret({"b": [secret(1.0), UNKNOWN_STRING]}), "c": (1, 2)}
+
+    assert r.normalize(raw) == {"a": {"b": [1.0, r.UNKNOWN]}, "c": [1, 2]}
+
+
+def test_evaluate_defaults_today_to_the_real_date() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.9")
+
+    assert "TAP-LAMBDA-001" in r.evaluate(stack).fired("mandatory")
+    assert r.evaluate(hand_stack(), today=date.today() - timedelta(days=1)).violations == ()
+
+
+# ---------------------------------------------------------------------------------------
+# Documentation generated from the declarations.
+
+
+def test_the_rule_table_has_one_row_per_rule_in_declaration_order() -> None:
+    table = r.render_rule_table().splitlines()
+
+    assert table[0] == "| id | what | severity | mirrors |"
+    assert [row.split(" | ")[0].lstrip("| ") for row in table[2:]] == [x.id for x in r.RULES]
+    assert "| TAP-LAMBDA-002 | The function's timeout is below the HTTP API's 30 s" in table[8]
+
+
+def test_the_exemptions_table_lists_each_deliberate_exception_with_its_reason() -> None:
+    table = r.render_exemptions()
+
+    for item in r.EXEMPTIONS:
+        assert item.reason in table
+    for what in ("authorization", "VPC", "dead-letter queue", "code signing"):
+        assert what in table
+
+
+def test_provider_props_helper_matches_the_engine_shape() -> None:
+    # Guards the fixture itself: defaultTags is JSON text, as the engine passes it.
+    assert isinstance(provider_props()["defaultTags"], str)
