@@ -292,7 +292,8 @@ def translate_result(payload: str) -> HttpResponse:
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise MalformedResultError(f"statusCode must be an integer 100–599, got {status!r}")
     headers: list[tuple[str, str]] = []
-    raw_headers = result.get("headers") or {}
+    raw_headers = result.get("headers")
+    raw_headers = {} if raw_headers is None else raw_headers
     if not isinstance(raw_headers, dict):
         raise MalformedResultError("headers must be an object of name -> value")
     for name, value in raw_headers.items():
@@ -303,7 +304,8 @@ def translate_result(payload: str) -> HttpResponse:
             raise MalformedResultError(f"header {name!r} has an invalid name or value")
         if name.lower() not in _FRAMING_HEADERS:
             headers.append((name, text))
-    cookies = result.get("cookies") or []
+    cookies = result.get("cookies")
+    cookies = [] if cookies is None else cookies
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise MalformedResultError("cookies must be a list of strings")
     for cookie in cookies:  # rule 8: each cookie becomes a Set-Cookie
