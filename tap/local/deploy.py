@@ -16,7 +16,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,27 @@ __all__ = [
     "BrokenReferencesError",
     "DeployError",
     "LocalDeployment",
+    "PortInUseError",
     "deploy",
 ]
+
+
+class PortInUseError(OSError):
+    """A port local mode was told to use is taken; the message says which and what to do."""
+
+    def __init__(self, what: str, port: int, option: str, error: OSError) -> None:
+        self.port = port
+        super().__init__(
+            f"cannot serve the {what} on 127.0.0.1:{port}: {error.strerror or error}. "
+            f"Pass {option} with a free port, or {option} 0 for any free port"
+        )
+
+
+def _start(start: Callable[[], str], what: str, port: int, option: str) -> None:
+    try:
+        start()
+    except OSError as error:
+        raise PortInUseError(what, port, option, error) from error
 
 
 @dataclass
@@ -164,8 +183,8 @@ def deploy(
     emulator = Emulator(port=port, on_function_log=on_function_log, on_access_log=on_access_log)
     moto = MotoServer(port=moto_port, account_id=account_id)
     try:
-        emulator.start()
-        moto.start()
+        _start(emulator.start, "HTTP API emulator", port, "--port")
+        _start(moto.start, "moto server", moto_port, "--moto-port")
         mocks = MotoMocks(
             moto,
             region,

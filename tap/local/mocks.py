@@ -55,6 +55,7 @@ class Deployed:
     inputs: dict[str, Any]  # secrets unwrapped, numbers as the program gave them (floats)
     outputs: dict[str, Any]  # secrets unwrapped
     region: str = ""
+    custom: bool = True  # False: a component (nothing created; listed like pulumi up does)
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -151,6 +152,8 @@ class MotoMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             # A ComponentResource: nothing to create; its children arrive on their own.
+            with self._lock:
+                self.resources.append(Deployed(args.typ, args.name, "", {}, {}, custom=False))
             return "", {}
         dynamic = args.typ.startswith(DYNAMIC_TYPE_PREFIX)
         if not dynamic:

@@ -1,0 +1,51 @@
+"""The ``tap`` command (``python -m tap``, or the ``tap`` console script).
+
+Subcommands: ``local`` (the whole stack on this machine: see ``tap local --help``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
+# The packages only local mode needs (setup.cfg's `local` extra and what it pulls in).
+_LOCAL_EXTRA_MODULES = frozenset({"moto", "boto3", "botocore", "werkzeug", "flask", "yaml"})
+USAGE = """usage: tap <command> [options]
+
+commands:
+  local    deploy the stack into moto on 127.0.0.1 and serve its HTTP API
+           (no AWS account, no Docker); `tap local --help` for its options
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else EXIT_USAGE
+    command, rest = args[0], args[1:]
+    if command != "local":
+        sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
+        return EXIT_USAGE
+    try:
+        from tap.local import cli
+    except ModuleNotFoundError as error:
+        root = (error.name or "").split(".")[0]
+        if root not in _LOCAL_EXTRA_MODULES:
+            raise
+        sys.stderr.write(
+            f"error: local mode needs the `local` extra ({root} is not installed): "
+            "pip install -e '.[local]'\n"
+        )
+        return EXIT_USAGE
+    try:
+        return cli.run(rest)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

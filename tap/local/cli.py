@@ -1,0 +1,297 @@
+"""``python -m tap local``: deploy the stack into moto, print it as ``pulumi up`` does, serve.
+
+Exit codes: 0 deployed (and, with ``--check``, smoke-checked); 1 the deploy or the check
+failed; 2 the command cannot run as given (bad config, bad stack file, a port in use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from tap import config as tap_config
+from tap import smoke
+
+from .checks import BrokenReferencesError
+from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
+from .emulator import EmulatorConfigError
+from .mocks import DeployError
+from .readback import ReadbackError
+from .stackfile import StackFileError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_PORT = 3000  # what `sam local start-api` uses, so muscle memory works
+# --check needs no fixed port: any free one, so CI jobs never collide.
+CHECK_PORT = 0
+# The emulator is already loaded when --check runs its own smoke check (only when the
+# program has none): a few seconds is plenty, 120 s would only delay a failure.
+CHECK_DEADLINE_S = 10.0
+_WAIT_STEP_S = 0.5  # how often the serve loop wakes (so a signal is seen promptly)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tap local",
+        description=(
+            "Deploy the stack into moto (the AWS emulator) on 127.0.0.1 and serve its HTTP API "
+            "there: no AWS account, no Docker. Prints the resources and outputs as "
+            "`pulumi up` does, then serves and streams the function's logs and the access "
+            "log until Ctrl-C."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port for the HTTP API (default {DEFAULT_PORT}; with --check any free port; "
+        "0: any free port)",
+    )
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=0,
+        help="port for the moto server that holds the resources (default: any free port)",
+    )
+    parser.add_argument(
+        "--stack",
+        default=DEFAULT_STACK,
+        help=f"stack name: Pulumi.<stack>.yaml's config applies when present "
+        f"(default {DEFAULT_STACK})",
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config value over the stack file's, as `pulumi config set` takes it "
+        "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG); repeatable",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="deploy, smoke-check the API, print the outputs, and exit 0 (passed) or 1",
+    )
+    parser.add_argument(
+        "--outputs-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
+    )
+    parser.add_argument(
+        "--program-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the Pulumi project (Pulumi.yaml and __main__.py); default: the current "
+        "directory, else the project tap was installed from",
+    )
+    return parser
+
+
+class _Printer:
+    """Thread-safe line printing: log lines arrive from the emulator's threads."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
+
+    def line(self, text: str = "") -> None:
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def log(self, text: str) -> None:
+        with self._lock:
+            if self.buffer is not None:
+                self.buffer.append(text)
+                return
+            self.out.write(text + "\n")
+            self.out.flush()
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise StackFileError(f"--config {item!r} must be KEY=VALUE (e.g. timeout=20)")
+        overrides[key] = value
+    return overrides
+
+
+def render_resources(deployment: LocalDeployment) -> list[str]:
+    """The resource table ``pulumi up`` prints: type, name, status, one row per resource."""
+    rows = [("pulumi:pulumi:Stack", f"{deployment.project}-{deployment.stack}")]
+    rows += [(r.type, r.name) for r in deployment.resources]
+    type_width = max(len("Type"), *(len(t) for t, _ in rows))
+    name_width = max(len("Name"), *(len(n) for _, n in rows))
+    lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Status"]
+    lines += [f" +   {t:<{type_width}}  {n:<{name_width}}  created" for t, n in rows]
+    lines += ["", "Resources:", f"    + {len(rows)} created"]
+    return lines
+
+
+def as_shown(value: Any) -> Any:
+    """A stack output as Pulumi shows it: numbers cross the wire as floats, and a whole
+    one prints as an integer (``29``, not ``29.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: as_shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_shown(v) for v in value]
+    return value
+
+
+def render_outputs(outputs: dict[str, Any]) -> list[str]:
+    """``Outputs:`` as ``pulumi up`` shows them: sorted, aligned names, JSON values."""
+    if not outputs:
+        return ["Outputs: none"]
+    width = max(len(k) for k in outputs)
+    lines = ["Outputs:"]
+    for key in sorted(outputs):
+        text = json.dumps(as_shown(outputs[key]), indent=4, sort_keys=True)
+        text = text.replace("\n", "\n" + " " * (width + 6))
+        lines.append(f"    {key:<{width}}: {text}")
+    return lines
+
+
+def _own_smoke_check(deployment: LocalDeployment) -> str:
+    """Run tap.smoke's checks against the emulator (for programs without a smoke check)."""
+    prefix = tap_config.NAMESPACE + ":"
+    raw = {k[len(prefix) :]: v for k, v in deployment.config.items() if k.startswith(prefix)}
+    stack_config = tap_config.parse(raw)
+    url = str(deployment.outputs.get("api_gateway_url") or deployment.url + "/")
+    spec = smoke.SmokeSpec(
+        url=url,
+        expected_environment=stack_config.environment,
+        origin=smoke.preflight_origin(stack_config.cors),
+        cors=smoke.ExpectedCors.from_input(smoke.expected_cors(stack_config.cors)),
+        deadline_seconds=CHECK_DEADLINE_S,
+    )
+    report = smoke.run_smoke_check(spec)
+    checks = ", ".join(report.outputs()["checks"])
+    return f"smoke check passed against {url} ({checks})"
+
+
+class _Stop(Exception):
+    """SIGTERM, turned into an exception so the serve loop unwinds like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop()
+
+
+def run(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    args = build_parser().parse_args(argv)
+    printer = _Printer(out)
+
+    def fail(code: int, message: str) -> int:
+        err.write(f"error: {message}\n")
+        err.flush()
+        return code
+
+    port = args.port if args.port is not None else (CHECK_PORT if args.check else DEFAULT_PORT)
+    if args.check:
+        printer.buffer = []  # logs are shown only if the check fails
+    started = time.monotonic()
+    try:
+        overrides = parse_overrides(args.config)
+        printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
+        deployment = deploy(
+            program_dir=args.program_dir,
+            stack=args.stack,
+            config=overrides,
+            port=port,
+            moto_port=args.moto_port,
+            on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
+            on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+        )
+    except tap_config.ConfigError as error:
+        return fail(EXIT_USAGE, str(error))
+    except (StackFileError, PortInUseError) as error:
+        return fail(EXIT_USAGE, str(error))
+    except (DeployError, BrokenReferencesError, ReadbackError, EmulatorConfigError) as error:
+        _flush_buffer(printer)
+        return fail(EXIT_FAILED, str(error))
+    except Exception:  # the program's own exception: its traceback is what helps
+        _flush_buffer(printer)
+        traceback.print_exc(file=err)
+        return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
+
+    with deployment:
+        printer.line()
+        for text in render_resources(deployment):
+            printer.line(text)
+        printer.line()
+        for text in render_outputs(deployment.outputs):
+            printer.line(text)
+        printer.line()
+        printer.line(f"Duration: {deployment.deployed_at - started:.1f}s")
+        if args.outputs_file is not None:
+            shown = {k: as_shown(v) for k, v in sorted(deployment.outputs.items())}
+            args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
+        if args.check:
+            return _check(deployment, printer, fail)
+        return _serve(deployment, printer)
+
+
+def _flush_buffer(printer: _Printer) -> None:
+    lines, printer.buffer = printer.buffer or [], None
+    if lines:
+        printer.line("Logs:")
+        for text in lines:
+            printer.line(text)
+
+
+def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
+    if "smoke_check" in deployment.outputs:
+        # The program's own smoke check ran during the deploy, against the emulator, and
+        # passed (a failing one fails the deploy).
+        printer.line(f"smoke check passed against {deployment.url}/ (run by the deploy)")
+        return EXIT_OK
+    try:
+        printer.line(_own_smoke_check(deployment))
+    except smoke.SmokeCheckFailed as error:
+        _flush_buffer(printer)
+        return int(fail(EXIT_FAILED, str(error)))
+    return EXIT_OK
+
+
+def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
+    printer.line(
+        f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
+        f"--region {deployment.region} lambda list-functions (any credentials will do)"
+    )
+    printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    stop = threading.Event()
+    previous = None
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        while not stop.wait(_WAIT_STEP_S):
+            pass
+    except (KeyboardInterrupt, _Stop):
+        printer.line()
+        printer.line("Stopping...")
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    return EXIT_OK
