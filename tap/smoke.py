@@ -51,7 +51,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
-from tap.config import MAX_SMOKE_TIMEOUT_S, CorsConfig
+import tap
+from tap.config import MAX_SMOKE_TIMEOUT_S, CorsConfig, StackConfig
 
 # ---------------------------------------------------------------------------------------
 # Names and limits.
@@ -149,6 +150,33 @@ def smoke_trigger(parts: Mapping[str, Any]) -> str:
     """
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stack_trigger(config: StackConfig, code_hash: str, route_keys: Sequence[str]) -> str:
+    """The trigger TapStack passes: the function's code and settings, the routes, the CORS
+    configuration and the stage's throttling; anything here that changes re-runs the check.
+
+    Known at program time (no resource outputs), so a preview already shows whether the
+    check will run. The URL and the expected environment are inputs of their own.
+    """
+    return smoke_trigger(
+        {
+            "code_sha256": code_hash,
+            "app_version": tap.__version__,
+            "function": {
+                "runtime": config.runtime,
+                "architecture": config.architecture,
+                "memory_size": config.memory_size,
+                "timeout": config.timeout,
+                "log_level": config.log_level,
+                "tracing": config.tracing,
+                "reserved_concurrency": config.reserved_concurrency,
+            },
+            "routes": sorted(route_keys),
+            "cors": expected_cors(config.cors),
+            "throttling": [config.throttling_burst_limit, config.throttling_rate_limit],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import pulumi_aws as aws
 
 import tap
 from tap import api as api_layer
-from tap import compute, iam, monitoring
+from tap import compute, iam, monitoring, smoke
 from tap.config import StackConfig
 from tap.function import metrics as function_metrics
 from tap.function.routes import ROUTE_KEYS
@@ -281,13 +281,37 @@ class TapStack(pulumi.ComponentResource):
             opts=layer,
         )
 
-        # ---- Smoke check ---------------------------------------------------------------
-        # tap/smoke.py's SmokeCheck is wired here (url=self.stage.invoke_url, trigger from
-        # self.code_hash and the API's config, depends_on the stage, routes and permission)
-        # when config.smoke_check is true. Until then, and whenever it is false, it stays
-        # None: the engine drops an output whose value is None, so the stack has no
-        # smoke_check output at all (OUTPUTS documents it as absent).
+        # ---- Smoke check (owned by tap/smoke.py's author) --------------------------------
+        # Calls the live stage after the deploy: created after the stage, every route and
+        # the invoke permission (without the permission API Gateway answers 500), and run
+        # again whenever the trigger (code hash, function settings, routes, CORS,
+        # throttling) or the URL changes. When config.smoke_check is false it stays None:
+        # the engine drops an output whose value is None, so the stack has no smoke_check
+        # output at all (OUTPUTS documents it as absent).
+        self.smoke: smoke.SmokeCheck | None = None
         self.smoke_check: pulumi.Input[Any] | None = None
+        if config.smoke_check:
+            self.smoke = smoke.SmokeCheck(
+                f"{name}-smoke-check",
+                smoke.SmokeCheckArgs(
+                    url=self.stage.invoke_url,
+                    expected_environment=config.environment,
+                    origin=smoke.preflight_origin(config.cors),
+                    expected_cors=smoke.expected_cors(config.cors),
+                    trigger=smoke.stack_trigger(config, self.code_hash, ROUTE_KEYS),
+                    deadline_seconds=config.smoke_check_timeout_seconds,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.stage, *self.routes, self.permission]
+                ),
+            )
+            self.smoke_check = pulumi.Output.all(
+                passed_at=self.smoke.passed_at,
+                attempts=self.smoke.attempts,
+                latency_ms=self.smoke.latency_ms,
+                checks=self.smoke.checks,
+            )
+        # ---- end of smoke check --------------------------------------------------------
 
         # ---- Outputs (OUTPUTS, in order) -----------------------------------------------
         self.api_gateway_url: pulumi.Output[str] = self.stage.invoke_url
