@@ -218,10 +218,7 @@ TAGGABLE_TYPES: Final = (
     IAM_POLICY,
     "aws:sns/topic:Topic",
     "aws:sqs/queue:Queue",
-    "aws:s3/bucket:Bucket",
-    "aws:s3/bucketV2:BucketV2",
     "aws:kms/key:Key",
-    "aws:dynamodb/table:Table",
     "aws:apigatewayv2/domainName:DomainName",
     "aws:apigatewayv2/vpcLink:VpcLink",
 )

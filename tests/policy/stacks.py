@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from tap.policy import rules as r
-from tests.pulumi_mocks import ProgramRun
+from tests.pulumi_mocks import ProgramRun, is_unknown
 
 # "Today" for every test: fixed, so a runtime's deprecation never depends on the calendar.
 TODAY = date(2026, 11, 26)
@@ -47,7 +47,7 @@ def from_recording(run: ProgramRun) -> list[r.Resource]:
     resources = []
     for record in run.custom_resources():
         provider = run.provider_of(record)
-        props = record.outputs or record.inputs
+        props = _known_or_unknown(record.outputs or record.inputs)
         resources.append(
             r.Resource(
                 type=record.type,
@@ -55,9 +55,36 @@ def from_recording(run: ProgramRun) -> list[r.Resource]:
                 props=r.normalize(props),
                 urn=record.urn,
                 provider=r.normalize(provider.inputs) if provider is not None else None,
+                # The recording keeps a resource's dependencies, not which property each
+                # one flowed into: credit all of them to every property still unknown (in
+                # a preview). The engine passes the exact propertyDependencies.
+                dependencies={
+                    key: record.dependencies for key, value in props.items() if _has_unknown(value)
+                },
             )
         )
     return resources
+
+
+def _known_or_unknown(value: Any) -> Any:
+    """The mock runtime's ``Unknown`` (a preview's computed value) as the model's UNKNOWN."""
+    if is_unknown(value):
+        return r.UNKNOWN
+    if isinstance(value, dict):
+        return {k: _known_or_unknown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_or_unknown(v) for v in value]
+    return value
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is r.UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
 
 
 def provider_props(environment: str = "Production") -> dict[str, Any]:
