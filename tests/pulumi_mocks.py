@@ -77,6 +77,7 @@ RUN_TIMEOUT_S = 60.0
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 STACK_TYPE = "pulumi:pulumi:Stack"
+SMOKE_CHECK_TYPE = "pulumi-python:dynamic/smoke:SmokeCheck"
 
 # The wrapper Pulumi puts around a secret value (pulumi/runtime/rpc.py).
 SECRET_KEY = rpc._special_sig_key
@@ -345,6 +346,9 @@ class AwsMocks(pulumi_mocks.Mocks):
         name = plain.get("name") or logical
         out: dict[str, Any] = dict(inputs)
         shape = _SHAPES.get(typ)
+        if shape is None and not typ.startswith("aws:"):
+            # A dynamic or other non-AWS resource: no ARN to make up.
+            return f"{name}-id", out
         if shape is None:
             out.setdefault(
                 "arn", f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{account}:{name}"
@@ -445,6 +449,17 @@ def _dashboard(name: str, p: dict, region: str, account: str) -> tuple[str, dict
     }
 
 
+def _smoke_check(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    # No provider method runs under mocks (specs/pulumi-and-moto.md): report what a check
+    # that passed on its first round would, so the program's wiring of the outputs shows.
+    return f"smoke-{_short_id(name, 8)}", {
+        "passed_at": "2026-01-01T00:00:00Z",
+        "attempts": 1,
+        "latency_ms": 0,
+        "checks": {},
+    }
+
+
 def _provider(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
     return f"{_short_id('provider/' + name, 8)}-0000-4000-8000-000000000000", {}
 
@@ -465,6 +480,7 @@ _SHAPES: dict[str, _Shape] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     PROVIDER_TYPE: _provider,
+    SMOKE_CHECK_TYPE: _smoke_check,
 }
 
 

@@ -1,0 +1,79 @@
+"""tap/compute.py: the code archive, its hash, the logging configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tap import compute
+
+
+def test_the_archive_ships_the_function_package_only() -> None:
+    names = set(compute.code_files())
+
+    assert "app/handler.py" in names
+    assert "app/routes.py" in names
+    assert all(n.startswith("app/") and n.endswith(".py") for n in names), names
+    assert not [n for n in names if "__pycache__" in n or "/test" in n], names
+
+
+def test_caches_tests_and_other_files_are_left_out(tmp_path: Path) -> None:
+    # GIVEN a function folder with a module, a cache, a test, a dotfile and a text file
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_handler.py").write_text("assert True\n")
+    (tmp_path / "test_x.py").write_text("")
+    (tmp_path / ".hidden.py").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "handler.py").write_text("def handler(e, c): ...\n")
+
+    # WHEN the archive is listed
+    files = compute.code_files(tmp_path)
+
+    # THEN only the module ships, under the package the handler path names
+    assert list(files) == ["app/handler.py"]
+    assert compute.HANDLER == "app.handler.handler"
+
+
+def test_the_code_hash_is_the_sha256_of_the_zip_the_engine_uploads() -> None:
+    archive = compute.code_archive()
+    data = compute.zip_bytes(archive)
+
+    assert compute.code_hash(archive) == hashlib.sha256(data).hexdigest()
+    assert compute.code_hash() == compute.code_hash(archive)  # stable across builds
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert sorted(zf.namelist()) == sorted(compute.code_files())
+
+
+def test_the_code_hash_changes_with_the_code(tmp_path: Path) -> None:
+    (tmp_path / "handler.py").write_text("A = 1\n")
+    before = compute.code_hash(compute.code_archive(tmp_path))
+    (tmp_path / "handler.py").write_text("A = 2\n")
+
+    assert compute.code_hash(compute.code_archive(tmp_path)) != before
+
+
+def test_the_function_log_group_is_lambdas_default_group_for_the_function() -> None:
+    assert compute.function_log_group_name("tap-dev-function") == "/aws/lambda/tap-dev-function"
+
+
+@pytest.mark.parametrize(
+    ("application", "system"),
+    [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARN", "WARN"), ("ERROR", "WARN")],
+)
+def test_the_system_log_level_is_never_more_verbose_than_the_application(
+    application: str, system: str
+) -> None:
+    assert compute.system_log_level(application) == system
+
+
+def test_an_unknown_log_level_is_refused_naming_the_allowed_ones() -> None:
+    with pytest.raises(
+        ValueError, match="log level 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"
+    ):
+        compute.system_log_level("TRACE")
