@@ -1,0 +1,246 @@
+"""Reading an API Gateway HTTP API event, payload format 2.0 (http-api.md rules 1–7), and
+the errors a request can be answered with.
+
+The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpApiEvent``
+(a 400), never a TypeError or KeyError. Kept small on purpose: a cold start compiles it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+# The largest request body the function reads, in bytes after base64 decoding. The echo
+# route returns the body in its response, and a synchronous Lambda response is capped at
+# 6 MB (http-api.md rule 14); JSON re-escaping can triple a body (a 4-byte UTF-8 character
+# becomes a 12-character surrogate-pair escape), so 1 MiB keeps every answer under the cap.
+MAX_BODY_BYTES = 1024 * 1024
+JSON_MEDIA_TYPE = "application/json"
+# Strict base64: the standard alphabet and "=" padding only. binascii's default mode skips
+# any other character and would decode garbage.
+_BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+
+
+# The errors a request can be answered with: each type carries its HTTP status, and the
+# handler turns them into responses in one place. Anything else that escapes is a bug (500).
+class HttpError(Exception):
+    """An error whose message is safe to show the client (it never holds request data
+    beyond the method, path and content type)."""
+
+    status = 500
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers: dict[str, str] = headers or {}
+
+
+class BadRequest(HttpError):
+    """400: the body is not valid base64, UTF-8 or JSON."""
+
+    status = 400
+
+
+class NotAnHttpApiEvent(BadRequest):
+    """400: the event is not an API Gateway HTTP API payload format 2.0 request."""
+
+
+class NotFound(HttpError):
+    """404: no route for this path."""
+
+    status = 404
+
+
+class MethodNotAllowed(HttpError):
+    """405: the path is a route, but not for this method; ``Allow`` lists the ones it has."""
+
+    status = 405
+
+    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message, {"allow": ", ".join(allowed)})
+
+
+class PayloadTooLarge(HttpError):
+    """413: the body is over ``events.MAX_BODY_BYTES``."""
+
+    status = 413
+
+
+class UnsupportedMediaType(HttpError):
+    """415: a body whose content type is missing or not JSON in UTF-8."""
+
+    status = 415
+
+
+class Request:
+    """The parts of a 2.0 event the handler uses."""
+
+    __slots__ = ("body", "headers", "is_base64", "method", "path")
+
+    def __init__(
+        self, method: str, path: str, headers: dict[str, str], body: str | None, b64: bool
+    ) -> None:
+        self.method = method
+        self.path = path  # rawPath without a named stage's prefix
+        self.headers = headers  # names lowercased
+        self.body = body  # None when there is none
+        self.is_base64 = b64
+
+
+def _not_v2(reason: str) -> NotAnHttpApiEvent:
+    return NotAnHttpApiEvent(f"not an API Gateway HTTP API payload format 2.0 request: {reason}")
+
+
+def _get(container: dict[str, object], key: str, kind: type, label: str) -> object:
+    value = container.get(key)
+    if value is not None and not isinstance(value, kind):
+        name = "null" if value is None else _KINDS.get(type(value), type(value).__name__)
+        raise _not_v2(f"{label} is {name}, not {_KINDS[kind]}")
+    return value
+
+
+def parse_event(event: object) -> Request:
+    """The request in a 2.0 event; ``NotAnHttpApiEvent`` naming the first problem otherwise."""
+    if not isinstance(event, dict):
+        raise _not_v2("the event is not an object")
+    if "routeArn" in event or "methodArn" in event:
+        raise _not_v2("it is an authorizer event; this function is the API's integration")
+    version = event.get("version")
+    if version != "2.0":
+        hint = " (REST API or format 1.0: use payload format 2.0)" if "httpMethod" in event else ""
+        raise _not_v2(f"version is {version!r}, not '2.0'{hint}")
+    context = _get(event, "requestContext", dict, "requestContext") or {}
+    assert isinstance(context, dict)
+    http = _get(context, "http", dict, "requestContext.http") or {}
+    assert isinstance(http, dict)
+    method = _get(http, "method", str, "requestContext.http.method")
+    if not isinstance(method, str) or not method.isalpha():
+        raise _not_v2("requestContext.http.method is missing or not an HTTP method")
+    raw_path = _get(event, "rawPath", str, "rawPath")
+    if not isinstance(raw_path, str) or not raw_path.startswith("/"):
+        raise _not_v2("rawPath is missing or does not start with '/'")
+    headers = _get(event, "headers", dict, "headers") or {}
+    assert isinstance(headers, dict)
+    # Rule 3: AWS lowercases names, but its documentation examples and sam local do not.
+    lowered = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise _not_v2("headers must map names to strings")
+        lowered[name.lower()] = value
+    body = _get(event, "body", str, "body")
+    b64 = _get(event, "isBase64Encoded", bool, "isBase64Encoded")
+    # Rule 6: no body means no "body" key, sam local sends "", and isBase64Encoded can be
+    # true with no body: all of these are "no body".
+    path = strip_stage(raw_path, context.get("stage"))
+    return Request(method, path, lowered, body or None, b64 is True)  # type: ignore[arg-type]
+
+
+def strip_stage(raw_path: str, stage: object) -> str:
+    """``rawPath`` without the ``/<stage>`` prefix a named stage adds (rule 2); ``$default``
+    adds nothing, and ``/prodution`` under stage ``prod`` keeps its letters."""
+    if not isinstance(stage, str) or not stage or stage == "$default":
+        return raw_path
+    prefix = "/" + stage
+    if raw_path == prefix:
+        return "/"
+    return raw_path[len(prefix) :] if raw_path.startswith(prefix + "/") else raw_path
+
+
+def request_id(event: object, context: object) -> str:
+    """``requestContext.requestId`` (fresh per request, rule 7), else the invocation's id,
+    else a random one. It goes into a response header, so only printable ASCII without
+    spaces is used. Never raises."""
+    candidates: list[object] = []
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        candidates.append(event["requestContext"].get("requestId"))
+    try:
+        candidates.append(getattr(context, "aws_request_id", None))
+    except Exception as error:  # the context is the caller's object: tolerate anything
+        candidates.append(error)
+    for value in candidates:
+        if isinstance(value, str) and 0 < len(value) <= 128 and value.isascii():  # noqa: SIM102
+            if value.isprintable() and " " not in value:
+                return value
+    return os.urandom(16).hex()
+
+
+def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
+    """The body parsed as JSON (None when there is none). Checked in this order, each
+    failure naming what was wrong and what is allowed: size (413), content type (415),
+    base64, UTF-8, JSON (400)."""
+    body = request.body
+    if body is None:
+        return None
+    # Refuse an over-limit body before any work on it (base64 is 4 characters per 3
+    # bytes; a text character is at least one byte); the exact size is checked below.
+    if len(body) > (4 * ((max_bytes + 2) // 3) if request.is_base64 else max_bytes):
+        raise PayloadTooLarge(f"request body is over the limit of {max_bytes} bytes")
+    _check_content_type(request.headers.get("content-type"))
+    if request.is_base64:
+        data = body.rstrip("=")
+        if len(body) % 4 or len(body) - len(data) > 2 or data.strip(_BASE64_ALPHABET):
+            raise BadRequest(
+                "request body is not valid base64 (isBase64Encoded is true): expected "
+                "A-Z a-z 0-9 + / with = padding to a multiple of 4 characters"
+            )
+        import binascii  # only base64 bodies need it (a C module: ~0.3 ms to load)
+
+        try:
+            raw = binascii.a2b_base64(body)
+        except binascii.Error as error:  # e.g. "a===": one character cannot encode a byte
+            raise BadRequest(f"request body is not valid base64: {error}") from None
+    else:
+        try:
+            raw = body.encode()
+        except UnicodeEncodeError as error:  # a lone surrogate, from a "\ud800" escape
+            raise BadRequest(f"request body is not valid UTF-8: {error.reason}") from None
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(f"request body is {len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        return _JSON.decode(raw.decode())
+    except UnicodeDecodeError as error:
+        message = f"not valid UTF-8: {error.reason} at byte {error.start}"
+    except RecursionError:
+        message = "not valid JSON: nested too deeply"
+    except ValueError as error:  # JSONDecodeError, NaN/Infinity, an over-long integer
+        message = f"not valid JSON: {error}"
+    raise BadRequest("request body is " + message)
+
+
+def _check_content_type(value: str | None) -> None:
+    if value is None:
+        raise UnsupportedMediaType(
+            f"request has a body but no content-type; send {JSON_MEDIA_TYPE}"
+        )
+    media_type, _, parameters = value.partition(";")
+    media_type = media_type.strip().lower()
+    charset = parameters.lower().partition("charset=")[2].split(";")[0].strip(' "')
+    # application/json, or a structured +json type (RFC 6839) such as problem+json.
+    if media_type != JSON_MEDIA_TYPE and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(
+            f"content-type {value[:100]!r} is not supported; send {JSON_MEDIA_TYPE}"
+        )
+    if charset not in ("", "utf-8", "utf8"):
+        raise UnsupportedMediaType(f"charset {charset[:40]!r} is not supported; JSON must be UTF-8")
+
+
+def _not_a_constant(name: str) -> object:
+    # json accepts NaN and Infinity, which are not JSON (RFC 8259); echoing them back would
+    # produce a response no JSON parser accepts.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (_INFINITY, -_INFINITY):  # 1e999 overflows: the same problem as Infinity
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+_INFINITY = float("inf")
+
+
+_JSON = json.JSONDecoder(parse_constant=_not_a_constant, parse_float=_finite)
