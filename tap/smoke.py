@@ -566,9 +566,12 @@ def _judge_health(spec: SmokeSpec, response: Response) -> list[Mismatch]:
     allow_origin = spec.cors.allowed_origin_answer(spec.origin)
     received = response.headers.get("access-control-allow-origin")
     if received != allow_origin:
-        problems.append(
-            Mismatch(f"access-control-allow-origin {_shown(allow_origin)}", _shown(received))
+        expected = (
+            "no access-control-allow-origin"
+            if allow_origin is None
+            else f"access-control-allow-origin {allow_origin!r}"
         )
+        problems.append(Mismatch(expected, _shown(received)))
     if allow_origin is not None:
         problems.extend(
             _exact_list(

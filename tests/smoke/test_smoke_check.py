@@ -382,3 +382,69 @@ def test_an_answer_that_is_not_http_is_reported_not_raised(fake: FakeTime) -> No
         "  - health (GET /health): expected status 200, "
         "got no response: BadStatusLine: SSH-2.0-OpenSSH_9.6"
     )
+
+
+def preflight_answer(**overrides: str | None) -> Answer:
+    headers: dict[str, str | None] = {
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "GET,POST,PUT,DELETE,OPTIONS",
+        "access-control-allow-headers": "content-type,authorization",
+        "access-control-max-age": "300",
+    }
+    headers.update(overrides)
+    return Answer(204, {k: v for k, v in headers.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        ({"access-control-max-age": "600"}, "expected access-control-max-age '300', got '600'"),
+        ({"access-control-max-age": None}, "expected access-control-max-age '300', got none"),
+        (
+            {"access-control-allow-credentials": "true"},
+            "expected no access-control-allow-credentials, got 'true'",
+        ),
+        (
+            {"access-control-allow-methods": "POST"},
+            "expected access-control-allow-methods including GET, got 'POST'",
+        ),
+        (
+            {"access-control-allow-headers": "x-api-key"},
+            "expected access-control-allow-headers including content-type, got 'x-api-key'",
+        ),
+        (
+            {"access-control-allow-headers": "*"},
+            "expected access-control-allow-headers within content-type, authorization, x-api-key, "
+            "x-amz-date, x-amz-security-token, got '*'",
+        ),
+    ],
+    ids=["max-age", "no-max-age", "credentials", "method", "header", "any-header"],
+)
+def test_each_wrong_preflight_header_is_named(
+    fake: FakeTime, overrides: dict[str, str | None], line: str
+) -> None:
+    error = fail(
+        fake, replacing("OPTIONS /health", [preflight_answer(**overrides)], deployed_api())
+    )
+
+    assert report_lines(error)[1:] == [f"  - preflight (OPTIONS /health): {line}"]
+
+
+def test_an_api_allowing_no_origin_passes_when_it_grants_nothing(fake: FakeTime) -> None:
+    cors = CorsConfig(allow_origins=())
+    with ScriptedServer(deployed_api(cors=cors)) as server:
+        outs = provider(fake).create(props(server.url, cors)).outs
+
+    assert outs is not None
+    assert outs["attempts"] == 1
+
+
+def test_an_api_allowing_no_origin_fails_when_it_grants_one(fake: FakeTime) -> None:
+    # GIVEN a config allowing no origin, and an API that answers as if it allowed "*"
+    cors = CorsConfig(allow_origins=())
+    error = fail(fake, deployed_api(), expected_cors=expected_cors(cors))
+
+    assert report_lines(error)[1:] == [
+        "  - health (GET /health): expected no access-control-allow-origin, got '*'",
+        "  - preflight (OPTIONS /health): expected no access-control-allow-origin, got '*'",
+    ]
