@@ -35,7 +35,6 @@ from tap.policy.rules import (
     Context,
     Resource,
     Rule,
-    Undecidable,
     normalize,
     run_rule,
 )
@@ -105,12 +104,11 @@ def resource_validation(
         )
         if not rule.applies_to(resource):
             return
-        try:
-            messages = run_rule(rule, resource, Context((resource,), today()))
-        except Undecidable as error:
-            raise _unknown(rule, [error.what]) from None
-        for message in messages:
+        outcome = run_rule(rule, resource, Context((resource,), today()))
+        for message in outcome.messages:
             report_violation(_message(rule, resource, message), None)
+        if outcome.undecided is not None:
+            raise _unknown(rule, [outcome.undecided])
 
     return validate
 
@@ -135,13 +133,11 @@ def stack_validation(
         for resource in resources:
             if not rule.applies_to(resource):
                 continue
-            try:
-                messages = run_rule(rule, resource, context)
-            except Undecidable as error:
-                undecided.append(f"{resource.name}: {error.what}")
-                continue
-            for message in messages:
+            outcome = run_rule(rule, resource, context)
+            for message in outcome.messages:
                 report_violation(_message(rule, resource, message), resource.urn)
+            if outcome.undecided is not None:
+                undecided.append(f"{resource.name}: {outcome.undecided}")
         if undecided:
             raise _unknown(rule, undecided)
 

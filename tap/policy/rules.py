@@ -896,14 +896,28 @@ RULES_BY_ID: Final = {rule.id: rule for rule in RULES}
 # Running the rules.
 
 
-def run_rule(rule: Rule, resource: Resource, context: Context) -> list[str]:
-    """The messages ``rule`` yields for ``resource``; raises Undecidable (see ``known``)."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one rule found on one resource: its messages, and what it could not decide."""
+
+    messages: tuple[str, ...]
+    undecided: str | None = None
+
+
+def run_rule(rule: Rule, resource: Resource, context: Context) -> Outcome:
+    """Run ``rule`` on ``resource``: every message it yields before it meets a value unknown
+    during preview (see ``known``), and that value's name if it does."""
+    messages: list[str] = []
     try:
-        return list(rule.check(resource, context))
+        for message in rule.check(resource, context):
+            messages.append(message)
+    except Undecidable as error:
+        return Outcome(tuple(messages), error.what)
     except ValueError as error:
         # A malformed document (invalid JSON, a statement that is not an object): a
         # violation with the parser's reason, never a crash of the policy pack.
-        return [str(error)]
+        messages.append(str(error))
+    return Outcome(tuple(messages))
 
 
 def evaluate(
@@ -920,14 +934,12 @@ def evaluate(
         for resource in resources:
             if not rule.applies_to(resource):
                 continue
-            try:
-                messages = run_rule(rule, resource, context)
-            except Undecidable as error:
-                undecided.append(Undecided(rule.id, resource.label, error.what))
-                continue
+            outcome = run_rule(rule, resource, context)
             violations.extend(
-                Violation(rule.id, rule.severity, resource.label, m) for m in messages
+                Violation(rule.id, rule.severity, resource.label, m) for m in outcome.messages
             )
+            if outcome.undecided is not None:
+                undecided.append(Undecided(rule.id, resource.label, outcome.undecided))
     return Report(tuple(violations), tuple(undecided))
 
 

@@ -429,6 +429,19 @@ def test_no_logging_config_fires_lambda_003() -> None:
     )
 
 
+def test_a_violation_found_before_an_undecidable_value_is_still_reported() -> None:
+    # An autonamed function has no name input under mocks: its default group is unknown,
+    # but its Text log format is already a violation.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig"], {"logFormat": "Text"})
+    stack = mutate(stack, r.LAMBDA_FUNCTION, ["name"], DELETE)
+    function = one(stack, r.LAMBDA_FUNCTION)
+
+    report = evaluate(stack)
+
+    assert [v.rule_id for v in report.violations] == ["TAP-LAMBDA-003"]
+    assert report.undecided == (r.Undecided("TAP-LAMBDA-003", function.urn, "name"),)
+
+
 # ---------------------------------------------------------------------------------------
 # TAP-LOGS-001 / TAP-LOGS-002
 
