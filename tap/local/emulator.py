@@ -17,7 +17,37 @@ Lifecycle (the stage URL is needed as a deploy output before the routes can be r
     emulator.stop()
 
 or, when everything is known up front, ``with Emulator(api, functions) as emulator:``
-(loads, then starts on entering).
+(loads, then starts on entering). ``load()`` may be called again to replace what is
+served (in-flight requests to the old functions get 500).
+
+Answers, and where each comes from (rules of http-api.md; *unverified* = this emulator's
+decision where no capture from AWS settles it):
+- no route: 404 ``Not Found`` (rule 12); not loaded yet: 503 ``Service Unavailable``;
+- function raised, returned something unserializable or malformed, crashed, failed to
+  import, or ran past its own ``timeout_s``: 500 ``Internal Server Error`` (rule 10; a
+  timeout inside Lambda is a function error). The traceback goes to the function-log sink
+  only;
+- the integration timeout (``integration_timeout_ms``, default 30 s) passed first,
+  including time queued behind other requests for the single instance: 503 ``Service
+  Unavailable`` (rule 11). The project's function timeout is at most 29 s, so its own
+  timeout (500) always comes first;
+- a response over Lambda's 6 MB payload limit: 500 (rule 14; Lambda fails the invocation);
+  an event over 6 MB (a large body, base64): 413 (*unverified*);
+- a body over 10 MB: 413 ``Request Entity Too Large`` (rule 14), refused from its
+  Content-Length (or running chunked size) without reading it; an ``Expect:
+  100-continue`` client is refused before it sends;
+- request line plus headers over 10,240 bytes: 431 ``Request Header Fields Too Large``
+  (rule 15; the status is *unverified*); a request line over that: 414;
+- malformed request line, bad or conflicting Content-Length, both Content-Length and
+  Transfer-Encoding, malformed chunks: 400 ``Bad Request``; a transfer coding other than
+  ``chunked``: 501 ``Not Implemented``; chunked bodies are decoded;
+- CORS (rules 16–19): a preflight is answered 204 without the function; a disallowed
+  origin's preflight gets 204 with no Access-Control-* headers (*unverified*, rule 19).
+  Other responses, gateway errors included, lose the function's CORS headers and gain the
+  configured ones when the Origin is allowed.
+Every refusal is JSON ``{"message": ...}`` and closes the connection; otherwise
+connections are kept alive (HTTP/1.1). Access-log lines render the stage's format with
+``-`` for variables without a value; they are emitted before the response is written.
 """
 
 from __future__ import annotations
@@ -558,11 +588,13 @@ class _Handler(BaseHTTPRequestHandler):
             [*response.headers, ("apigw-requestid", request.request_id)],
             response.body,
         )
-        self._write(response, head_only=method == "HEAD")
         context["status"] = response.status
         context["responseLength"] = len(response.body)
         context["responseLatency"] = int((time.monotonic() - started) * 1000)
+        # Logged before the response is written, so a client that has its answer can
+        # rely on the line being there (the CLI and tests read them side by side).
         emulator._access_log(context)
+        self._write(response, head_only=method == "HEAD")
 
     def _read_body(self) -> bytes:
         transfer_encodings = self.headers.get_all("Transfer-Encoding") or []

@@ -811,3 +811,32 @@ def test_load_refuses_what_cannot_be_served(change: dict[str, Any], message: str
         Emulator(api, {"fn": function_spec()})
 
     assert message in str(error.value)
+
+
+def test_the_real_function_code_answers_health() -> None:
+    # GIVEN the project's own code archive and handler, behind its own route table
+    from tap.compute import HANDLER, code_archive, zip_bytes
+    from tap.function.routes import ROUTE_KEYS
+
+    spec = FunctionSpec(
+        **{
+            **function_spec("tap").__dict__,
+            "zip_bytes": zip_bytes(code_archive()),
+            "handler": HANDLER,
+        }
+    )
+    lines: list[str] = []
+    api = api_spec({key: "tap" for key in ROUTE_KEYS})
+    with Emulator(
+        api, {"tap": spec}, on_function_log=lambda _, line: lines.append(line)
+    ) as emulator:
+        health = call(emulator, "GET", "/health", headers=[("Origin", ORIGIN)])
+        unknown = call(emulator, "GET", "/nope")
+
+    assert health.status == 200, (health.body, lines)
+    assert health.json()["status"] == "healthy"
+    assert health.json()["environment"] == "Test"
+    assert health.json()["region"] == REGION
+    assert health.header("access-control-allow-origin") == ORIGIN
+    assert unknown.status == 404  # no route: API Gateway's 404, the function never runs
+    assert unknown.body == b'{"message":"Not Found"}'
