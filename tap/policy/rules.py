@@ -635,6 +635,12 @@ def check_invoke_permission(resource: Resource, context: Context) -> Iterator[st
         yield f"lets principal {principal!r} invoke the function: name a service and its source"
         return
     if principal != API_GATEWAY_SERVICE_PRINCIPAL:
+        scoped = resource.props.get("sourceArn") or resource.props.get("sourceAccount")
+        if not scoped:
+            yield (
+                f"lets the service {principal!r} invoke the function on behalf of anyone: set "
+                "sourceArn (or sourceAccount)"
+            )
         return
     source = resource.props.get("sourceArn")
     apis = list(context.of_type(HTTP_API))

@@ -320,6 +320,39 @@ def test_a_trust_policy_allowing_no_one_fires_iam_004() -> None:
     assert only_fired(stack, "TAP-IAM-004") == ["its trust policy allows no one to assume it"]
 
 
+def test_exclusive_attachments_of_aws_managed_policies_fire_iam_003() -> None:
+    exclusive = r.Resource(
+        r.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
+        "exclusive",
+        {"roleName": "tap-dev-role", "policyArns": [MANAGED, "arn:aws:iam::1:policy/own"]},
+    )
+
+    assert len(only_fired([*hand_stack(), exclusive], "TAP-IAM-003")) == 1
+
+
+def test_a_trust_policy_with_not_principal_fires_iam_004() -> None:
+    trust = policy_doc(
+        {
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::1:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], trust)
+
+    assert only_fired(stack, "TAP-IAM-004") == [
+        "trust policy statement 0 uses NotPrincipal: name lambda.amazonaws.com"
+    ]
+
+
+def test_a_policy_document_that_is_not_an_object_is_a_violation() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "[]")
+
+    messages = {v.message for v in new_violations(stack)}
+
+    assert messages == {"the policy document is not a JSON object"}
+
+
 # ---------------------------------------------------------------------------------------
 # TAP-LAMBDA-001: today is injectable; the deprecation day itself counts as deprecated.
 
@@ -585,6 +618,20 @@ def test_a_public_or_account_principal_fires_api_004(principal: str) -> None:
     ]
 
 
+def test_another_service_principal_needs_a_source() -> None:
+    events = r.Resource(r.LAMBDA_PERMISSION, "events", {"principal": "events.amazonaws.com"})
+    scoped = r.Resource(
+        r.LAMBDA_PERMISSION,
+        "events-scoped",
+        {"principal": "events.amazonaws.com", "sourceAccount": "123456789012"},
+    )
+
+    assert only_fired([*hand_stack(), events, scoped], "TAP-API-004") == [
+        "lets the service 'events.amazonaws.com' invoke the function on behalf of anyone: set "
+        "sourceArn (or sourceAccount)"
+    ]
+
+
 # ---------------------------------------------------------------------------------------
 # TAP-ALARM-001
 
@@ -690,6 +737,16 @@ def test_a_log_group_computed_from_this_stacks_group_passes_during_preview() -> 
 
 # ---------------------------------------------------------------------------------------
 # The model's normalization.
+
+
+def test_prop_reads_one_element_list_blocks_and_stops_at_scalars() -> None:
+    props = {"tracingConfig": [{"mode": "Active"}], "runtime": "python3.13"}
+
+    assert r.prop(props, "tracingConfig", "mode") == "Active"
+    assert r.prop(props, "runtime", "mode") is None
+    assert r.prop(props, "missing", "mode") is None
+    assert repr(r.UNKNOWN) == "UNKNOWN"
+    assert r.UNKNOWN is type(r.UNKNOWN)()
 
 
 def test_normalize_unwraps_secrets_at_any_depth_and_marks_unknowns() -> None:
