@@ -48,6 +48,7 @@ sets config through ``set_all_config``; the environment variable is not cleared)
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import importlib
 import json
@@ -577,7 +578,10 @@ def run_program(
                 asyncio.set_event_loop(None)
                 loop.close()
 
-    thread = threading.Thread(target=body, name=f"pulumi-program-{stack}", daemon=True)
+    # An explicitly empty context too: Python 3.14 can make threads inherit the caller's.
+    thread = threading.Thread(
+        target=contextvars.Context().run, args=(body,), name=f"pulumi-program-{stack}", daemon=True
+    )
     thread.start()
     thread.join(RUN_TIMEOUT_S)
     if thread.is_alive():

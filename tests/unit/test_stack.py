@@ -16,7 +16,13 @@ import pytest
 from tap import api, iam, monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
-from tap.stack import OUTPUTS, resource_names
+from tap.stack import (
+    MAX_PREFIX_LENGTH,
+    OUTPUTS,
+    name_prefix,
+    render_outputs_table,
+    resource_names,
+)
 from tests.pulumi_mocks import (
     PROVIDER_TYPE,
     SMOKE_CHECK_TYPE,
@@ -560,3 +566,36 @@ def test_a_long_stack_name_stays_within_the_64_character_name_limits() -> None:
     for name in (run.one(FUNCTION).input("name"), run.one(ROLE).input("name")):
         assert len(name) <= 64, name
     assert run.one(FUNCTION).input("name").startswith("tap-feature-xxx")
+
+
+# ---------------------------------------------------------------------------------------
+# Pure parts of tap/stack.py
+
+
+@pytest.mark.parametrize(
+    ("stack", "prefix"),
+    [("dev", "tap-dev"), ("prod.eu", "tap-prod-eu"), ("a_b-C", "tap-a_b-C")],
+)
+def test_the_name_prefix_is_the_project_and_stack_made_safe(stack: str, prefix: str) -> None:
+    assert name_prefix(stack) == prefix
+
+
+def test_long_stack_names_get_distinct_prefixes_within_the_limit() -> None:
+    first, second = name_prefix("s" * 100), name_prefix("s" * 99 + "t")
+
+    assert len(first) == len(second) == MAX_PREFIX_LENGTH
+    assert first != second
+    assert len(resource_names("s" * 100).function) <= 64
+
+
+def test_an_empty_stack_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="the stack name is empty"):
+        name_prefix("")
+
+
+def test_the_outputs_table_has_one_row_per_output_in_order() -> None:
+    lines = render_outputs_table().splitlines()
+
+    assert lines[:2] == ["| output | description |", "|---|---|"]
+    assert [line.split("`")[1] for line in lines[2:]] == list(OUTPUTS)
+    assert all(description for description in OUTPUTS.values())
