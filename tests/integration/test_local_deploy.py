@@ -1,0 +1,464 @@
+"""Local mode's deployer: moto-backed mocks, the post-deploy reference checks, stack files.
+
+The mocks are driven directly with inputs shaped as the mock runtime delivers them
+(camelCase, floats, wrapped secrets); whole deploys use the small program in
+``programs/mini`` (one of each supported type, with knobs that break one reference).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import socket
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import MockResourceArgs
+
+from tap import compute
+from tap.local import checks
+from tap.local.deploy import BrokenReferencesError, DeployError, LocalDeployment, deploy
+from tap.local.mocks import SECRET_SIG, SECRET_SIG_KEY, MotoMocks
+from tap.local.motoserver import MotoServer
+from tap.local.stackfile import StackFileError, config_text, load_config
+
+MINI = Path(__file__).resolve().parent / "programs" / "mini"
+REGION = "us-east-1"
+
+
+def fresh_account() -> str:
+    return f"{secrets.randbelow(10**12):012d}"
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MotoServer]:
+    with MotoServer(account_id=fresh_account()) as running:
+        yield running
+
+
+@pytest.fixture
+def mocks(server: MotoServer) -> MotoMocks:
+    return MotoMocks(server, REGION, stage_url=lambda api, stage: "http://127.0.0.1:1/")
+
+
+def _register(
+    mocks: MotoMocks, typ: str, name: str, inputs: dict[str, Any], provider: str = ""
+) -> tuple[str | None, dict[str, Any]]:
+    return mocks.new_resource(MockResourceArgs(typ, name, inputs, provider=provider, custom=True))
+
+
+# ---------------------------------------------------------------------------------------
+# The mocks, driven directly
+
+
+def test_floats_and_wrapped_secrets_reach_moto_as_aws_expects(mocks: MotoMocks) -> None:
+    # GIVEN inputs as the mock runtime delivers them: a float retention, secret tags
+    name = f"/test/{secrets.token_hex(4)}"
+    _, outs = _register(
+        mocks,
+        "aws:cloudwatch/logGroup:LogGroup",
+        "logs",
+        {
+            "name": name,
+            "retentionInDays": 14.0,
+            "tags": secret({"Team": "api"}),
+        },
+    )
+    # THEN moto holds a whole-number retention and the plain tags
+    logs = mocks.client("logs", REGION)
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    assert group["retentionInDays"] == 14
+    assert logs.list_tags_log_group(logGroupName=name)["tags"] == {"Team": "api"}
+    # AND the outputs keep the secret wrapped, with moto's ARN (no trailing ":*")
+    assert outs["tags"] == secret({"Team": "api"})
+    assert outs["arn"] == group["logGroupArn"]
+
+
+def test_provider_region_and_default_tags_apply_to_its_resources(mocks: MotoMocks) -> None:
+    provider_id, _ = mocks.new_resource(
+        MockResourceArgs(
+            "pulumi:providers:aws",
+            "west",
+            {
+                "region": "eu-west-2",
+                "defaultTags": json.dumps({"tags": {"Environment": "Staging"}}),
+            },
+            custom=True,
+        )
+    )
+    _, outs = _register(
+        mocks,
+        "aws:sns/topic:Topic",
+        "alarms",
+        {"name": "west-alarms", "tags": {"Owner": "me"}},
+        provider=f"urn:pulumi:s::p::pulumi:providers:aws::west::{provider_id}",
+    )
+    assert outs["arn"].startswith("arn:aws:sns:eu-west-2:")
+    assert outs["tagsAll"] == {"Environment": "Staging", "Owner": "me"}
+    tags = mocks.client("sns", "eu-west-2").list_tags_for_resource(ResourceArn=outs["arn"])
+    assert sorted(t["Key"] for t in tags["Tags"]) == ["Environment", "Owner"]
+
+
+def test_an_unnamed_resource_is_autonamed_like_the_provider_does(mocks: MotoMocks) -> None:
+    _, outs = _register(mocks, "aws:sns/topic:Topic", "alarms", {})
+    assert outs["name"].startswith("alarms-")
+    assert len(outs["name"]) == len("alarms-") + 7
+
+
+def test_an_unknown_resource_type_stops_the_deploy_naming_it(mocks: MotoMocks) -> None:
+    with pytest.raises(DeployError) as raised:
+        _register(mocks, "aws:s3/bucket:Bucket", "site", {})
+    message = str(raised.value)
+    assert message.startswith(
+        "aws:s3/bucket:Bucket 'site': local mode cannot create this "
+        "resource type. Supported types: "
+    )
+    assert "aws:lambda/function:Function" in message
+    assert mocks.errors == [message]
+
+
+def test_an_input_local_mode_would_drop_is_refused_naming_it(mocks: MotoMocks) -> None:
+    with pytest.raises(
+        DeployError,
+        match=r"does not emulate the input\(s\) fifoTopic; it "
+        r"applies: displayName, ",
+    ):
+        _register(mocks, "aws:sns/topic:Topic", "fifo", {"name": "x.fifo", "fifoTopic": True})
+
+
+def test_a_moto_refusal_names_the_resource(mocks: MotoMocks) -> None:
+    with pytest.raises(DeployError, match=r"^aws:iam/rolePolicy:RolePolicy 'p': .*NoSuchEntity"):
+        _register(
+            mocks, "aws:iam/rolePolicy:RolePolicy", "p", {"role": "no-such-role", "policy": "{}"}
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# The reference checks (pure)
+
+
+def _valid_snapshot() -> checks.Snapshot:
+    account, fn_arn = "123456789012", "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn"
+    topic = "arn:aws:sns:us-east-1:123456789012:alarms"
+    return checks.Snapshot(
+        functions={"fn": {"FunctionName": "fn", "FunctionArn": fn_arn}},
+        policies={
+            "fn": [
+                {
+                    "Sid": "api",
+                    "Principal": {"Service": "apigateway.amazonaws.com"},
+                    "Condition": {
+                        "ArnLike": {
+                            "AWS:SourceArn": f"arn:aws:execute-api:us-east-1:{account}:abc/*/*"
+                        }
+                    },
+                }
+            ]
+        },
+        apis={"abc": {"ApiId": "abc", "Name": "api"}},
+        integrations={
+            "abc": [
+                {
+                    "IntegrationId": "int1",
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                    f"{fn_arn}/invocations",
+                }
+            ]
+        },
+        routes={"abc": [{"RouteKey": "GET /health", "Target": "integrations/int1"}]},
+        stages={
+            "abc": [{"StageName": "$default", "AccessLogSettings": {"DestinationArn": group_arn}}]
+        },
+        log_groups={"/aws/lambda/fn": group_arn},
+        topics=frozenset({topic}),
+        alarms=[
+            {
+                "AlarmName": "errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": "fn"}],
+                "AlarmActions": [topic],
+            },
+            {
+                "AlarmName": "5xx",
+                "Dimensions": [
+                    {"Name": "ApiId", "Value": "abc"},
+                    {"Name": "Stage", "Value": "$default"},
+                ],
+                "OKActions": [topic],
+            },
+        ],
+        logging_configs={"fn": {"logFormat": "JSON", "logGroup": "/aws/lambda/fn"}},
+        region="us-east-1",
+        account_id=account,
+    )
+
+
+def test_a_well_wired_stack_has_no_broken_references() -> None:
+    assert checks.broken_references(_valid_snapshot()) == []
+
+
+def _alarm(snap: checks.Snapshot, index: int, **changes: Any) -> list[dict[str, Any]]:
+    alarms = [dict(a) for a in snap.alarms]
+    alarms[index].update(changes)
+    return alarms
+
+
+BREAKAGES = {
+    "integration URI": (
+        lambda s: replace(
+            s,
+            integrations={
+                "abc": [{**s.integrations["abc"][0], "IntegrationUri": "arn:aws:lambda:x"}]
+            },
+        ),
+        "API api (abc): integration int1 has URI 'arn:aws:lambda:x', which is not the invoke "
+        "ARN of any deployed function (expected arn:aws:apigateway:<region>:lambda:path/"
+        "2015-03-31/functions/<function ARN>/invocations)",
+    ),
+    "route target": (
+        lambda s: replace(
+            s, routes={"abc": [{"RouteKey": "GET /health", "Target": "integrations/gone"}]}
+        ),
+        "API api (abc): route 'GET /health' targets 'integrations/gone', but the API's "
+        "integrations are integrations/int1",
+    ),
+    "route without target": (
+        lambda s: replace(s, routes={"abc": [{"RouteKey": "GET /health"}]}),
+        "API api (abc): route 'GET /health' has no target, so it can never reach the function",
+    ),
+    "access-log destination": (
+        lambda s: replace(
+            s,
+            stages={
+                "abc": [
+                    {
+                        "StageName": "$default",
+                        "AccessLogSettings": {
+                            "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:/gone"
+                        },
+                    }
+                ]
+            },
+        ),
+        "API api (abc): stage '$default' sends access logs to "
+        "'arn:aws:logs:us-east-1:123456789012:log-group:/gone', which is not the ARN of an "
+        "existing log group (log groups: /aws/lambda/fn)",
+    ),
+    "permission source": (
+        lambda s: replace(
+            s,
+            policies={
+                "fn": [
+                    {
+                        **s.policies["fn"][0],
+                        "Condition": {
+                            "ArnLike": {
+                                "AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:zzz/*"
+                            }
+                        },
+                    }
+                ]
+            },
+        ),
+        "function fn: permission 'api' allows source "
+        "'arn:aws:execute-api:us-east-1:123456789012:zzz/*', which is not under the execution "
+        "ARN of any deployed API (arn:aws:execute-api:us-east-1:123456789012:abc), so API "
+        "Gateway cannot invoke it",
+    ),
+    "logging log group": (
+        lambda s: replace(s, logging_configs={"fn": {"logGroup": "/gone"}}),
+        "function fn: logging_config.log_group is '/gone', which does not exist "
+        "(log groups: /aws/lambda/fn)",
+    ),
+    "alarm function dimension": (
+        lambda s: replace(
+            s, alarms=_alarm(s, 0, Dimensions=[{"Name": "FunctionName", "Value": "other"}])
+        ),
+        "alarm errors: dimension FunctionName='other' names no deployed function (fn)",
+    ),
+    "alarm API dimension": (
+        lambda s: replace(s, alarms=_alarm(s, 1, Dimensions=[{"Name": "ApiId", "Value": "zzz"}])),
+        "alarm 5xx: dimension ApiId='zzz' names no deployed API (abc)",
+    ),
+    "alarm stage dimension": (
+        lambda s: replace(
+            s,
+            alarms=_alarm(
+                s,
+                1,
+                Dimensions=[{"Name": "ApiId", "Value": "abc"}, {"Name": "Stage", "Value": "v1"}],
+            ),
+        ),
+        "alarm 5xx: dimension Stage='v1' is not a stage of API abc",
+    ),
+    "alarm action": (
+        lambda s: replace(s, alarms=_alarm(s, 0, AlarmActions=["arn:aws:sns:us-east-1:1:gone"])),
+        "alarm errors: AlarmActions has 'arn:aws:sns:us-east-1:1:gone', which is not an "
+        "existing SNS topic (arn:aws:sns:us-east-1:123456789012:alarms)",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", sorted(BREAKAGES))
+def test_each_broken_reference_is_reported_alone(what: str) -> None:
+    # GIVEN a well-wired stack with exactly one reference broken
+    breakage, expected = BREAKAGES[what]
+    # THEN exactly that one is reported, saying what it points at and what exists
+    assert checks.broken_references(breakage(_valid_snapshot())) == [expected]
+
+
+def test_the_error_lists_every_broken_reference() -> None:
+    error = BrokenReferencesError(["a is broken", "b is broken"])
+    assert str(error) == (
+        "the deploy left 2 broken references (AWS would refuse these, or accept them and "
+        "leave the stack broken):\n  - a is broken\n  - b is broken"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Whole deploys of the mini program
+
+
+@pytest.fixture(scope="module")
+def mini() -> Iterator[LocalDeployment]:
+    deployment = deploy(program_dir=MINI, account_id=fresh_account(), config={"mini:smoke": "pass"})
+    yield deployment
+    deployment.stop()
+
+
+def test_outputs_are_what_moto_created(mini: LocalDeployment) -> None:
+    fn = mini.client("lambda").get_function_configuration(
+        FunctionName=mini.outputs["function_name"]
+    )
+    assert mini.outputs["function_arn"] == fn["FunctionArn"]
+    assert mini.outputs["invoke_arn"] == (
+        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"{fn['FunctionArn']}/invocations"
+    )
+    apis = mini.client("apigatewayv2").get_apis()["Items"]
+    assert [a["ApiId"] for a in apis] == [mini.outputs["api_id"]]
+    assert mini.outputs["execution_arn"] == (
+        f"arn:aws:execute-api:{REGION}:{mini.account_id}:{mini.outputs['api_id']}"
+    )
+    # The stage URL is the emulator's, and secrets come out in plain text, as
+    # `pulumi stack output --show-secrets` shows them.
+    assert mini.outputs["url"] == mini.url + "/"
+    assert mini.outputs["secret"] == "s3cret"
+    # Numbers arrived as floats and are stored as the whole numbers AWS takes.
+    assert (fn["MemorySize"], fn["Timeout"]) == (256, 10)
+    # A secret environment value is stored in plain text, as Lambda stores it.
+    assert fn["Environment"]["Variables"] == {"ENVIRONMENT": "Production"}
+
+
+def test_the_function_zip_is_the_engines_zip_of_the_program_archive(
+    mini: LocalDeployment,
+) -> None:
+    from moto.backends import get_backend
+
+    stored = get_backend("lambda")[mini.account_id][REGION].get_function("mini-fn").code_bytes
+    names = zipfile.ZipFile(io.BytesIO(stored)).namelist()
+    assert names == ["app/__init__.py", "app/handler.py"]
+    fn = next(r for r in mini.resources if r.type == "aws:lambda/function:Function")
+    assert isinstance(fn.inputs["code"], pulumi.AssetArchive)
+    assert stored == compute.zip_bytes(fn.inputs["code"])
+
+
+def test_the_dynamic_resource_create_really_ran_against_the_emulator(
+    mini: LocalDeployment,
+) -> None:
+    # The probe's create GETs <stage url>health and fails unless it answers 200.
+    assert mini.outputs["probe_status"] == 200
+    probe = next(r for r in mini.resources if r.type.startswith("pulumi-python:dynamic"))
+    assert probe.id == "probe"
+
+
+def test_a_failing_dynamic_create_fails_the_deploy_and_stops_everything() -> None:
+    with pytest.raises(DeployError) as raised:
+        deploy(program_dir=MINI, account_id=fresh_account(), config={"mini:smoke": "fail"})
+    message = str(raised.value)
+    assert message.startswith(
+        "the local deploy failed:\n  - pulumi-python:dynamic:Resource "
+        "'probe': GET http://127.0.0.1:"
+    )
+    assert message.endswith("health answered 200, expected 418")
+    # Nothing is left serving: the emulator's port is free again.
+    port = int(message.split("http://127.0.0.1:")[1].split("/")[0])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_a_broken_reference_stops_the_deploy_after_it_ran() -> None:
+    account = fresh_account()
+    with pytest.raises(BrokenReferencesError) as raised:
+        deploy(program_dir=MINI, account_id=account, config={"mini:break": "alarmAction"})
+    assert raised.value.problems == (
+        "alarm mini-errors: AlarmActions has 'arn:aws:sns:us-east-1:123456789012:gone', which "
+        f"is not an existing SNS topic (arn:aws:sns:us-east-1:{account}:mini-alarms)",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Stack files
+
+
+def test_config_is_project_defaults_then_the_stack_file(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: tap\nruntime: python\nconfig:\n"
+        "  timeout: {type: integer, default: 29}\n"
+        "  smokeCheck: {type: boolean, default: true}\n"
+        "  aws:region: {value: eu-west-1}\n"
+    )
+    (tmp_path / "Pulumi.ci.yaml").write_text(
+        "config:\n  tap:timeout: 20\n  tap:cors:\n    allowOrigins: [https://a.example]\n"
+        "  tap:logLevel: DEBUG\n"
+    )
+    project, config = load_config(tmp_path, "ci")
+    assert project == "tap"
+    assert config == {
+        "tap:timeout": "20",
+        "tap:smokeCheck": "true",
+        "aws:region": "eu-west-1",
+        "tap:cors": '{"allowOrigins": ["https://a.example"]}',
+        "tap:logLevel": "DEBUG",
+    }
+    # A stack without a file gets the project defaults.
+    assert load_config(tmp_path, "other")[1]["tap:timeout"] == "29"
+
+
+def test_an_encrypted_secret_in_the_stack_file_is_refused_clearly(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: tap\nruntime: python\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  tap:alarmEmail:\n    secure: v1:abc\n")
+    with pytest.raises(
+        StackFileError,
+        match=r"Pulumi.prod.yaml: tap:alarmEmail is a secret "
+        r"encrypted by the Pulumi CLI, which local mode "
+        r"cannot decrypt",
+    ):
+        load_config(tmp_path, "prod")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (20, "20"),
+        (2.5, "2.5"),
+        ("x", "x"),
+        ({"a": [1]}, '{"a": [1]}'),
+        (["a"], '["a"]'),
+    ],
+)
+def test_config_values_become_the_strings_pulumi_config_holds(value: Any, text: str) -> None:
+    assert config_text(value) == text
