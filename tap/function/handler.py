@@ -97,8 +97,7 @@ ACTIONS: dict[str, Action] = {"health": health, "info": info, "echo": echo, "del
 
 def iso_timestamp(epoch_seconds: float) -> str:
     """``2026-11-26T07:00:00.123Z``: UTC, milliseconds, without importing datetime."""
-    whole = int(epoch_seconds)
-    millis = int((epoch_seconds - whole) * 1000)
+    whole, millis = divmod(round(epoch_seconds * 1000), 1000)  # round: 0.123 is 0.12299...
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
@@ -108,10 +107,14 @@ def write_stdout(line: str) -> None:
     stream.flush()  # Lambda's stdout is unbuffered; elsewhere, a killed worker keeps it
 
 
+# json.dumps builds a new encoder per call when given options; this one is built once.
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _response(status: int, payload: object, rid: str, **headers: str) -> dict[str, object]:
     # No CORS headers: API Gateway owns CORS and ignores the integration's (rule 17).
-    headers.update({"content-type": "application/json", "x-request-id": rid})
-    body = json.dumps(payload, separators=(",", ":"))
+    headers["content-type"], headers["x-request-id"] = "application/json", rid
+    body = _to_json(payload)
     return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
@@ -167,7 +170,7 @@ class App:
             response = _response(error.status, {"error": error.message}, rid, **error.headers)
         except Exception:
             # A bug: the client gets the request id to quote, the log gets the traceback.
-            logger.exception("unhandled error", extra={"request": dict(fields, **_summary(event))})
+            logger.exception("unhandled error", extra={"request": {**fields, **_summary(event)}})
             response = _response(500, {"error": "Internal server error", "requestId": rid}, rid)
         self._record(response["statusCode"], start, fields)
         return response

@@ -24,9 +24,6 @@ METRICS: dict[str, str] = {
     "ColdStart": "Count",
 }
 
-# Embedded Metric Format's limit per line (http-api.md rule 22).
-MAX_METRICS_PER_LINE = 100
-
 
 def emf_record(
     namespace: str,
@@ -35,39 +32,25 @@ def emf_record(
     timestamp_ms: int,
     properties: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """One EMF document: ``_aws`` metadata, the dimension values, the metric values, and
-    ``properties`` (plain log fields: searchable in Logs Insights, not metrics).
-
-    Only names declared in ``METRICS`` and ``DIMENSIONS`` are accepted, so the function
-    cannot emit a metric the dashboard does not know.
-    """
-    if not METRICS.keys() >= values.keys():
-        unknown = sorted(set(values) - set(METRICS))
-        raise ValueError(f"unknown metric(s) {unknown}; declared: {sorted(METRICS)}")
-    if tuple(dimensions) != DIMENSIONS:
-        raise ValueError(f"dimensions must be exactly {list(DIMENSIONS)}, got {list(dimensions)}")
-    if not values or len(values) > MAX_METRICS_PER_LINE:
-        raise ValueError(f"an EMF line holds 1 to {MAX_METRICS_PER_LINE} metrics")
+    """One EMF document (http-api.md rule 22): ``_aws`` metadata, ``properties`` (plain log
+    fields, searchable in Logs Insights), the dimension values, then the metric values, so
+    a property can never shadow a dimension or a metric. Only names declared in
+    ``METRICS`` and ``DIMENSIONS`` are accepted: the dashboard knows every metric."""
+    if not values or not METRICS.keys() >= values.keys() or tuple(dimensions) != DIMENSIONS:
+        raise ValueError(
+            f"metrics {list(values)} / dimensions {list(dimensions)}: expected 1 or more of "
+            f"{list(METRICS)} / exactly {list(DIMENSIONS)}"
+        )
+    metrics = [{"Name": name, "Unit": METRICS[name]} for name in values]
+    directive = {"Namespace": namespace, "Dimensions": [list(DIMENSIONS)], "Metrics": metrics}
     record: dict[str, object] = {
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(DIMENSIONS)],
-                    "Metrics": [{"Name": name, "Unit": METRICS[name]} for name in values],
-                }
-            ],
-        }
+        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [directive]}
     }
-    if properties:
-        # Properties go first so a property can never shadow a dimension or a metric value.
-        record.update((k, v) for k, v in properties.items() if k != "_aws")
+    record.update(properties or {})
     record.update(dimensions)
     record.update(values)
     return record
 
 
-def emf_line(record: dict[str, object]) -> str:
-    """The record as one compact JSON line (no newline), as CloudWatch Logs extracts it."""
-    return json.dumps(record, separators=(",", ":"))
+# Compact separators: the line is billed per byte (http-api.md, prices).
+emf_line = json.JSONEncoder(separators=(",", ":")).encode

@@ -1,0 +1,102 @@
+"""Load the real HTTP API events in ``shared/conformance/events/`` and build test events.
+
+``shared/`` sits beside the repository checkout (CI clones main with it alongside, as in
+development). A missing folder is an error, not a skip: the conformance tests are the
+function's evidence against real AWS events.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+EVENTS_DIR = SHARED / "conformance" / "events"
+
+
+def _require_events_dir() -> Path:
+    if not (EVENTS_DIR / "MANIFEST.json").is_file():
+        raise FileNotFoundError(
+            f"conformance events not found at {EVENTS_DIR}: the shared/ folder must sit "
+            "beside the repository checkout (shared/conformance/events/MANIFEST.json)"
+        )
+    return EVENTS_DIR
+
+
+def manifest() -> list[dict[str, str]]:
+    entries: list[dict[str, str]] = json.loads(
+        (_require_events_dir() / "MANIFEST.json").read_text()
+    )
+    return entries
+
+
+def event_files() -> list[str]:
+    return sorted(p.name for p in _require_events_dir().glob("*.json") if p.name != "MANIFEST.json")
+
+
+def load_event(name: str) -> Any:
+    """A fresh copy of one event (tests may mutate it)."""
+    return json.loads((_require_events_dir() / name).read_text())
+
+
+def http_event(
+    method: str = "GET",
+    path: str = "/health",
+    *,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    is_base64: bool = False,
+    stage: str = "$default",
+    request_id: str = "LV7fzho-PHcEJPw=",
+    cookies: list[str] | None = None,
+) -> dict[str, Any]:
+    """A 2.0 event shaped like the captured curl request
+    (awslambdago__apigw-v2-request-no-authorizer.json), with the parts a test varies."""
+    event: dict[str, Any] = copy.deepcopy(_BASE)
+    event["rawPath"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["requestId"] = request_id
+    event["requestContext"]["stage"] = stage
+    event["headers"].update(headers or {})
+    if body is not None:  # rule 6: no body -> no "body" key
+        event["body"] = body
+    event["isBase64Encoded"] = is_base64
+    if cookies:
+        event["cookies"] = cookies
+    return event
+
+
+_BASE: dict[str, Any] = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/",
+    "rawQueryString": "",
+    "headers": {
+        "accept": "*/*",
+        "host": "aaaaaaaaaa.execute-api.us-east-1.amazonaws.com",
+        "user-agent": "curl/8.5.0",
+        "x-forwarded-proto": "https",
+    },
+    "requestContext": {
+        "accountId": "123456789012",
+        "apiId": "aaaaaaaaaa",
+        "domainName": "aaaaaaaaaa.execute-api.us-east-1.amazonaws.com",
+        "domainPrefix": "aaaaaaaaaa",
+        "http": {
+            "method": "GET",
+            "path": "/",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "1.2.3.4",
+            "userAgent": "curl/8.5.0",
+        },
+        "requestId": "LV7fzho-PHcEJPw=",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "26/Nov/2026:07:00:00 +0000",
+        "timeEpoch": 1795676400000,
+    },
+    "isBase64Encoded": False,
+}
