@@ -1,0 +1,197 @@
+"""The pack as the Pulumi CLI runs it: ``python -m pulumi.policy <engine> tap/policy``.
+
+The language host for policy packs (pulumi/policy/__main__.py) runs the pack's folder with
+runpy; constructing PolicyPack starts the analyzer's gRPC server on 127.0.0.1 and prints
+its port. The test talks to that server with the engine's own protobuf messages, so the
+whole chain is exercised: the protocol, pulumi_policy's deserialization and unknown-value
+proxies, tap/policy/pack.py's adaptation, the rules. Only the CLI itself is missing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from tap.policy import rules as r
+from tests.policy.stacks import UNKNOWN_STRING, from_recording, mutate, one
+from tests.pulumi_mocks import run_program
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 30.0
+CALL_TIMEOUT_S = 10.0
+MANDATORY = analyzer_pb2.MANDATORY
+ADVISORY = analyzer_pb2.ADVISORY
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    process = subprocess.Popen(
+        # The engine address is only parsed by the host; nothing here calls the engine.
+        [sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", str(REPO / "tap" / "policy")],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = _read_port(process)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=START_TIMEOUT_S)
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        channel.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _read_port(process: subprocess.Popen[str]) -> int:
+    assert process.stdout is not None
+    line = process.stdout.readline()  # bounded: the host exits (EOF) if the pack fails
+    if not line.strip().isdigit():
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+        raise AssertionError(f"the pack did not start: {line!r}\n{stderr}")
+    return int(line)
+
+
+_DROP = object()
+
+
+def _struct(props: Any) -> struct_pb2.Struct:
+    """Properties as the engine sends them; values JSON cannot hold (assets) are left out."""
+
+    def plain(value: Any) -> Any:
+        if value is r.UNKNOWN:
+            return UNKNOWN_STRING
+        if isinstance(value, dict):
+            items = ((k, plain(v)) for k, v in value.items())
+            return {k: v for k, v in items if v is not _DROP}
+        if isinstance(value, list):
+            return [v for v in map(plain, value) if v is not _DROP]
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        return _DROP
+
+    struct = struct_pb2.Struct()
+    struct.update(plain(dict(props)))
+    return struct
+
+
+def _provider(resource: r.Resource) -> analyzer_pb2.AnalyzerProviderResource:
+    return analyzer_pb2.AnalyzerProviderResource(
+        type="pulumi:providers:aws",
+        properties=_struct(resource.provider or {}),
+        urn="urn:pulumi:dev::tap::pulumi:providers:aws::tap-aws",
+        name="tap-aws",
+    )
+
+
+def analyze(stub: analyzer_pb2_grpc.AnalyzerStub, resource: r.Resource) -> Any:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource.type,
+        properties=_struct(resource.props),
+        urn=resource.urn,
+        name=resource.name,
+        provider=_provider(resource),
+    )
+    return stub.Analyze(request, timeout=CALL_TIMEOUT_S)
+
+
+def analyze_stack(stub: analyzer_pb2_grpc.AnalyzerStub, stack: list[r.Resource]) -> Any:
+    resources = [
+        analyzer_pb2.AnalyzerResource(
+            type=x.type,
+            properties=_struct(x.props),
+            urn=x.urn,
+            name=x.name,
+            provider=_provider(x),
+        )
+        for x in stack
+    ]
+    return stub.AnalyzeStack(
+        analyzer_pb2.AnalyzeStackRequest(resources=resources), timeout=CALL_TIMEOUT_S
+    )
+
+
+@pytest.fixture(scope="module")
+def default_stack() -> list[r.Resource]:
+    return from_recording(run_program({}))
+
+
+def test_the_served_pack_declares_every_rule_with_its_level(analyzer: Any) -> None:
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=CALL_TIMEOUT_S)
+
+    assert info.name == "tap"
+    assert [(p.name, p.enforcementLevel) for p in info.policies] == [
+        (rule.id, MANDATORY if rule.severity == "mandatory" else ADVISORY) for rule in r.RULES
+    ]
+
+
+def test_the_default_stack_draws_no_mandatory_diagnostic(
+    analyzer: Any, default_stack: list[r.Resource]
+) -> None:
+    diagnostics = [d for x in default_stack for d in analyze(analyzer, x).diagnostics]
+    diagnostics += list(analyze_stack(analyzer, default_stack).diagnostics)
+
+    assert [(d.policyName, d.message) for d in diagnostics if d.enforcementLevel == MANDATORY] == []
+    assert {d.policyName for d in diagnostics} == {"TAP-LAMBDA-006", "TAP-LOGS-002"}
+
+
+def test_a_deprecated_runtime_is_a_mandatory_diagnostic(
+    analyzer: Any, default_stack: list[r.Resource]
+) -> None:
+    # python2.7: deprecated in 2021, whatever the machine's clock says (the served pack
+    # checks against the real date).
+    stack = mutate(default_stack, r.LAMBDA_FUNCTION, ["runtime"], "python2.7")
+
+    response = analyze(analyzer, one(stack, r.LAMBDA_FUNCTION))
+
+    (diagnostic,) = [d for d in response.diagnostics if d.policyName == "TAP-LAMBDA-001"]
+    description, message = diagnostic.message.splitlines()
+    assert diagnostic.enforcementLevel == MANDATORY
+    assert description == r.RULES_BY_ID["TAP-LAMBDA-001"].description
+    assert message.startswith(
+        "[TAP-LAMBDA-001] tap-compute-function (aws:lambda/function:Function) runtime "
+        "'python2.7' was deprecated on 2021-07-15 and gets no security patches; use one of "
+    )
+    assert message.endswith("python3.14")  # no deprecation date announced yet
+
+
+def test_an_unknown_value_is_the_engines_preview_advisory(
+    analyzer: Any, default_stack: list[r.Resource]
+) -> None:
+    stack = mutate(default_stack, r.IAM_ROLE_POLICY, ["policy"], UNKNOWN_STRING)
+
+    response = analyze(analyzer, one(stack, r.IAM_ROLE_POLICY))
+
+    assert {(d.policyName, d.enforcementLevel) for d in response.diagnostics} == {
+        ("TAP-IAM-001", ADVISORY),
+        ("TAP-IAM-002", ADVISORY),
+    }
+    assert all("can't run policy" in d.message for d in response.diagnostics)
+
+
+def test_a_stack_violation_is_reported_against_the_resources_urn(
+    analyzer: Any, default_stack: list[r.Resource]
+) -> None:
+    other = "arn:aws:execute-api:us-east-1:123456789012:otherapi01/*/*"
+    stack = mutate(default_stack, r.LAMBDA_PERMISSION, ["sourceArn"], other)
+
+    response = analyze_stack(analyzer, stack)
+
+    mandatory = [
+        (d.policyName, d.urn) for d in response.diagnostics if d.enforcementLevel == MANDATORY
+    ]
+    assert mandatory == [("TAP-API-004", one(stack, r.LAMBDA_PERMISSION).urn)]
