@@ -75,7 +75,9 @@ def zip_bytes(archive: pulumi.Archive) -> bytes:
 def _collect(item: object, prefix: str, entries: dict[str, bytes]) -> None:
     if isinstance(item, pulumi.AssetArchive):
         for name, child in item.assets.items():
-            _collect(child, f"{prefix}{name}", entries)
+            # A nested archive's members go under its name, as the engine joins them
+            # (filepath.Join(archiveRoot, name) in archive.go's assetsArchiveReader).
+            _collect(child, f"{prefix}/{name}" if prefix else name, entries)
     elif isinstance(item, pulumi.FileArchive):
         root = Path(item.path)
         if not root.is_dir():
@@ -93,8 +95,13 @@ def _collect(item: object, prefix: str, entries: dict[str, bytes]) -> None:
 
 
 def code_hash(archive: pulumi.Archive | None = None) -> str:
-    """SHA-256 (hex) of the zip the engine uploads. Computed at program time, so it is known
-    in a preview: what the smoke check's trigger is made of."""
+    """SHA-256 (hex) of ``zip_bytes`` of the code archive: a fingerprint of the names and
+    contents that ship. Computed at program time, so it is known in a preview: what the
+    smoke check's trigger is made of.
+
+    Not Lambda's ``CodeSha256``: the engine's Go zip writer compresses differently, so the
+    uploaded bytes differ even though names, contents and timestamps are the same.
+    """
     return hashlib.sha256(zip_bytes(archive if archive is not None else code_archive())).hexdigest()
 
 

@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pulumi import AssetArchive as pulumi_archive
+from pulumi import FileArchive, RemoteAsset, StringAsset
 
 from tap import compute
 
@@ -77,3 +79,39 @@ def test_an_unknown_log_level_is_refused_naming_the_allowed_ones() -> None:
         ValueError, match="log level 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"
     ):
         compute.system_log_level("TRACE")
+
+
+def test_zip_bytes_places_nested_archives_and_strings_where_the_engine_does(
+    tmp_path: Path,
+) -> None:
+    # GIVEN an archive with a string, a nested asset archive and a directory archive
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
+    archive = pulumi_archive(
+        {
+            "top.txt": StringAsset("top"),
+            "lib": pulumi_archive({"inner.txt": StringAsset("inner")}),
+            "dir": FileArchive(str(tmp_path)),
+        }
+    )
+
+    # WHEN it is zipped
+    with zipfile.ZipFile(io.BytesIO(compute.zip_bytes(archive))) as zf:
+        names = zf.namelist()
+        inner = zf.read("lib/inner.txt")
+        infos = zf.infolist()
+
+    # THEN members of nested archives sit under the archive's name, in sorted order
+    assert names == ["dir/pkg/mod.py", "lib/inner.txt", "top.txt"]
+    assert inner == b"inner"
+    # and every entry has the engine's constant timestamp, so the zip depends on content only
+    assert {i.date_time for i in infos} == {(1990, 1, 1, 0, 0, 0)}
+
+
+def test_zip_bytes_refuses_what_it_cannot_zip(tmp_path: Path) -> None:
+    (tmp_path / "code.zip").write_bytes(b"")
+
+    with pytest.raises(ValueError, match="only directory FileArchives are supported"):
+        compute.zip_bytes(FileArchive(str(tmp_path / "code.zip")))
+    with pytest.raises(TypeError, match="cannot zip RemoteAsset at 'x'"):
+        compute.zip_bytes(pulumi_archive({"x": RemoteAsset("https://example.com/x")}))
