@@ -973,8 +973,8 @@ EXEMPTIONS: Final[tuple[Exemption, ...]] = (
     Exemption(
         "Function outside a VPC",
         "checkov `CKV_AWS_117`, Security Hub `Lambda.3`",
-        "The function reaches no private resource. A VPC would add ENIs, a NAT gateway "
-        "(about $32 a month per AZ) to reach CloudWatch and X-Ray, and no protection.",
+        "The function reaches no private resource. A VPC would add ENIs, and a NAT gateway "
+        "or interface endpoints to reach CloudWatch Logs and X-Ray, for no protection.",
     ),
     Exemption(
         "No dead-letter queue",
