@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import parliament
 import pytest
 
 from tap import iam
@@ -73,3 +74,12 @@ def test_the_policy_json_is_the_document_as_a_string() -> None:
 
     assert isinstance(text, str)
     assert json.loads(text) == iam.execution_policy(GROUP_ARN, "Active")
+
+
+@pytest.mark.parametrize("tracing", ["Active", "PassThrough"])
+def test_parliament_finds_nothing_wrong_with_the_policy(tracing: str) -> None:
+    # parliament checks each action against the resource types AWS documents for it: a
+    # mismatch (RESOURCE_MISMATCH) would mean the log statement grants nothing.
+    findings = parliament.analyze_policy_string(iam.execution_policy_json(GROUP_ARN, tracing))
+
+    assert [(f.issue, f.detail) for f in findings.findings] == []
