@@ -392,10 +392,10 @@ def test_a_failing_dynamic_create_fails_the_deploy_and_stops_everything() -> Non
         "'probe': GET http://127.0.0.1:"
     )
     assert message.endswith("health answered 200, expected 418")
-    # Nothing is left serving: the emulator's port is free again.
+    # Nothing is left serving: the emulator's port refuses connections.
     port = int(message.split("http://127.0.0.1:")[1].split("/")[0])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_a_broken_reference_stops_the_deploy_after_it_ran() -> None:
