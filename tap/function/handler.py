@@ -144,7 +144,7 @@ class App:
         """Answer one invocation. Never raises, whatever ``event`` and ``context`` are."""
         start = self.timer()
         rid = request_id(event, context)
-        fields: dict[str, object] = {"apiRequestId": rid}
+        fields: dict[str, object] = {"requestId": rid}
         try:
             request = parse_event(event)
             fields["method"], fields["path"] = request.method, request.path[:MAX_LOGGED_CHARS]
@@ -181,7 +181,7 @@ class App:
         try:
             values: dict[str, float] = {
                 "Requests": 1,
-                "HandlerLatency": round((self.timer() - start) * 1000, 3),
+                "HandlerLatency": round((self.timer() - start) * 1000, 2),
             }
             if isinstance(status, int) and status >= 400:
                 values["ServerErrors" if status >= 500 else "ClientErrors"] = 1

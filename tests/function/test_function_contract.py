@@ -433,7 +433,7 @@ def test_a_bug_is_500_with_the_request_id_and_its_traceback_only_in_the_log(
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert record.exc_info[0] is ZeroDivisionError
-    assert record.request["apiRequestId"] == "LV7fzho-PHcEJPw="  # type: ignore[attr-defined]
+    assert record.request["requestId"] == "LV7fzho-PHcEJPw="  # type: ignore[attr-defined]
     assert record.request["route"] == "GET /health"  # type: ignore[attr-defined]
     assert json.loads(lines[0])["ServerErrors"] == 1
 
@@ -456,7 +456,7 @@ def test_module_handler_writes_its_line_to_stdout(capsys: pytest.CaptureFixture[
     response = handler.handler(http_event("GET", "/health"), None)
     assert check_response(response)[0] == 200
     [line] = capsys.readouterr().out.splitlines()
-    assert json.loads(line)["apiRequestId"] == "LV7fzho-PHcEJPw="
+    assert json.loads(line)["requestId"] == "LV7fzho-PHcEJPw="
 
 
 def test_strip_stage_and_request_id_are_pure() -> None:
