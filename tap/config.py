@@ -254,7 +254,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "errorAlarmThreshold",
         "integer",
-        "Function errors per minute that raise the alarm",
+        "Function errors per minute above which the errors alarm fires (0: any error)",
         "`3` in Production, `5` otherwise",
         ">= 0",
     ),
