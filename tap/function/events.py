@@ -189,7 +189,7 @@ def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
 
         try:
             raw = binascii.a2b_base64(body)
-        except binascii.Error as error:  # e.g. "a===": one character cannot encode a byte
+        except binascii.Error as error:  # defensive: the checks above leave none known
             raise BadRequest(f"request body is not valid base64: {error}") from None
     else:
         try:

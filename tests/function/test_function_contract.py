@@ -273,6 +273,24 @@ def test_json_nested_near_the_recursion_limit_is_never_a_500(app: App) -> None:
         assert body == {"error": "request body is not valid JSON: nested too deeply"}
 
 
+def test_a_payload_too_deep_to_write_back_is_400_not_500(lines: list[str]) -> None:
+    # GIVEN an echo whose data is nested deeper than json can write (built without
+    # recursion, as a parser with a higher limit could hand it over)
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+
+    def echo_deep(*_: object) -> dict[str, object]:
+        return {"data": deep}
+
+    app = make_app(lines, actions={**ACTIONS, "echo": echo_deep})
+    event = http_event("POST", "/x", headers=JSON, body="[]")
+    assert call(app, event)[::2] == (
+        400,
+        {"error": "request body is not valid JSON: nested too deeply"},
+    )
+
+
 def test_body_at_the_limit_is_read_and_one_byte_more_is_413(app: App) -> None:
     at_limit = '"' + "a" * (MAX_BODY_BYTES - 2) + '"'
     assert call(app, http_event("POST", "/x", headers=JSON, body=at_limit))[0] == 200

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tap.function import metrics
+from tap.function import handler, metrics
 from tap.function.handler import ACTIONS
 from tests.function.conformance import http_event
 from tests.function.support import NOW, check_response, make_app, render_lambda_json
@@ -181,3 +181,7 @@ def test_long_paths_and_reasons_are_truncated_in_the_log() -> None:
     record = json.loads(lines[0])
     assert record["path"] == long_path[:200]
     assert len(record["error"]) == 200
+
+
+def test_error_summary_of_a_non_object_event_names_only_its_type() -> None:
+    assert handler._summary(["Authorization: secret"]) == {"eventType": "list"}
