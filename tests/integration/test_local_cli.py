@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -190,4 +191,35 @@ def test_without_the_local_extra_the_command_says_what_to_install() -> None:
     assert completed.stderr == (
         "error: local mode needs the `local` extra (moto is not installed): "
         "pip install -e '.[local]'\n"
+    )
+
+
+def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a deployment being served (a stand-in: _serve only prints its URLs and waits)
+    class Deployment:
+        endpoint_url, region, url = "http://127.0.0.1:1", "us-east-1", "http://127.0.0.1:2"
+
+    previous = signal.getsignal(signal.SIGTERM)
+    # WHEN SIGTERM arrives while it waits
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        code = cli._serve(Deployment(), cli._Printer(sys.stdout))  # type: ignore[arg-type]
+    finally:
+        timer.cancel()
+    # THEN it returns 0 after saying so, and the previous SIGTERM handler is back
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "Serving on http://127.0.0.1:2 (Ctrl-C to stop)"
+    assert out[-1] == "Stopping..."
+    assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_no_program_found_is_refused_naming_where_it_looked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["local", "--program-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: no Pulumi program (Pulumi.yaml and __main__.py) in {tmp_path}: run from "
+        "the project's directory or pass --program-dir\n"
     )

@@ -172,8 +172,10 @@ def _valid_snapshot() -> checks.Snapshot:
                 {
                     "IntegrationId": "int1",
                     "IntegrationType": "AWS_PROXY",
-                    "IntegrationUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-                    f"{fn_arn}/invocations",
+                    "IntegrationUri": (
+                        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                        f"{fn_arn}/invocations"
+                    ),
                 }
             ]
         },
@@ -462,3 +464,22 @@ def test_an_encrypted_secret_in_the_stack_file_is_refused_clearly(tmp_path: Path
 )
 def test_config_values_become_the_strings_pulumi_config_holds(value: Any, text: str) -> None:
     assert config_text(value) == text
+
+
+@pytest.mark.parametrize(
+    ("uri", "arn"),
+    [
+        (
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+            "arn:aws:lambda:us-east-1:1:function:f/invocations",
+            "arn:aws:lambda:us-east-1:1:function:f",
+        ),
+        ("arn:aws:lambda:us-east-1:1:function:f", "arn:aws:lambda:us-east-1:1:function:f"),
+        ("https://example.com/", None),
+        ("arn:aws:sqs:us-east-1:1:queue", None),
+    ],
+)
+def test_integration_uris_lead_to_function_arns(uri: str, arn: str | None) -> None:
+    from tap.local.readback import function_arn_from_uri
+
+    assert function_arn_from_uri(uri) == arn
