@@ -9,6 +9,8 @@ proxies, tap/policy/pack.py's adaptation, the rules. Only the CLI itself is miss
 
 from __future__ import annotations
 
+import os
+import selectors
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,6 +39,9 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
         # The engine address is only parsed by the host; nothing here calls the engine.
         [sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", str(REPO / "tap" / "policy")],
         cwd=REPO,
+        # The host prints the port with print(): through a pipe that is block-buffered and
+        # would never arrive without this.
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +63,11 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
 
 def _read_port(process: subprocess.Popen[str]) -> int:
     assert process.stdout is not None
-    line = process.stdout.readline()  # bounded: the host exits (EOF) if the pack fails
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        ready = selector.select(timeout=START_TIMEOUT_S)
+    # The host prints its port once; it exits (EOF) if the pack fails to load.
+    line = process.stdout.readline() if ready else ""
     if not line.strip().isdigit():
         process.kill()
         _, stderr = process.communicate(timeout=10)
