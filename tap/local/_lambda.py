@@ -86,6 +86,10 @@ class _Process:
             stderr=subprocess.PIPE,
             env=lambda_environment(spec, code_dir),
             cwd=code_dir,
+            # Its own session: a Ctrl-C in the terminal goes to the CLI, which stops the
+            # worker itself, instead of interrupting the worker mid-read with a traceback.
+            # A worker whose parent dies reads EOF on stdin and exits.
+            start_new_session=True,
         )
         assert self.popen.stdout is not None
         assert self.popen.stderr is not None
