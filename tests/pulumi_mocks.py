@@ -24,18 +24,11 @@ What a run gives you (``ProgramRun``):
 
 How it works, and why this way:
 
-* Each run happens on its own short-lived thread. A new thread starts with an empty
-  ``contextvars`` context and no event loop, and the Pulumi SDK keeps all of its per-run
-  state (settings, root stack, config, outstanding outputs) in context variables. So runs
-  never see each other's state, the caller's event loop is never touched, and the harness
-  can be called any number of times in one process (Hypothesis) from plain tests.
-* It does what the Python language host does (``pulumi/runtime/stack.py``:
-  ``run_in_stack``): create the root ``Stack``, run the program with ``runpy``, register the
-  stack outputs, then ``wait_for_rpcs`` until every registration and every ``apply`` has
-  finished. An exception raised by the program (``ConfigError``) or inside an ``apply`` is
-  re-raised to the caller unchanged.
-* ``pulumi.runtime.set_mocks`` is not used: it registers a root stack and finishes it
-  before the program runs, so the program's exports would never be registered.
+* The program runs through ``tap.local.program.run_program`` (shared with local mode): on
+  its own thread with an empty ``contextvars`` context, as the Python language host runs it,
+  so runs never see each other's state and the harness can be called any number of times in
+  one process (Hypothesis) from plain tests. An exception raised by the program
+  (``ConfigError``) or inside an ``apply`` is re-raised to the caller unchanged.
 * ``AwsMocks.new_resource`` runs on several executor threads at once: recording is locked.
 * In a preview (``preview=True``) the mock echoes inputs only and returns no id, as the
   engine does for resources that do not exist yet, so every computed attribute (ARNs,
@@ -47,12 +40,9 @@ sets config through ``set_all_config``; the environment variable is not cleared)
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import hashlib
 import importlib
 import json
-import runpy
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -62,9 +52,9 @@ from typing import Any
 from pulumi import output as pulumi_output
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_in_stack
+
+from tap.local.program import StackOutputsMonitor
+from tap.local.program import run_program as run_pulumi_program
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = REPO_ROOT / "__main__.py"
@@ -485,32 +475,22 @@ _SHAPES: dict[str, _Shape] = {
 }
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, plus what ``Mocks.new_resource`` is not told: the URN, the parent,
-    the dependencies of each resource, and the stack's registered outputs."""
+class RecordingMonitor(StackOutputsMonitor):
+    """The mock monitor, plus what ``Mocks.new_resource`` is not told: the URN, the parent
+    and the dependencies of each resource. Stack outputs keep unknowns (a preview)."""
 
     def __init__(self, mocks: AwsMocks) -> None:
-        super().__init__(mocks)
+        super().__init__(mocks, keep_unknowns=True)
         self.aws_mocks = mocks
-        self.stack_outputs: dict[str, Any] | None = None
-        self._stack_urn = ""
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
-        urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == STACK_TYPE:
-            self._stack_urn = urn
         current = self.aws_mocks._current
-        current.request, current.urn = request, urn
+        current.request = request
+        current.urn = self.make_urn(request.parent, request.type, request.name)
         try:
             return super().RegisterResource(request)
         finally:
             current.request, current.urn = None, ""
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn == self._stack_urn:
-            # keep_unknowns: in a preview an unknown output stays visible as Unknown.
-            self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)
 
 
 # ---------------------------------------------------------------------------------------
@@ -541,59 +521,21 @@ def run_program(
     }
     mocks = mocks if mocks is not None else AwsMocks(preview=preview)
     monitor = RecordingMonitor(mocks)
-    result: dict[str, Any] = {}
-
-    def body() -> None:
-        # Fresh thread: empty contextvars context, no event loop (see the module docstring).
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi_settings.configure(
-                pulumi_settings.Settings(
-                    project=project,
-                    stack=stack,
-                    monitor=monitor,
-                    engine=pulumi_mocks.MockEngine(None),
-                    dry_run=preview,
-                    organization="organization",
-                    root_directory=str(REPO_ROOT),
-                )
-            )
-            set_all_config(dict(config))
-            if callable(program):
-                entry: Callable[[], None] = program
-            else:
-                path = str(program)
-
-                def entry() -> None:
-                    runpy.run_path(path, run_name="__main__")
-
-            loop.run_until_complete(run_in_stack(entry))
-        except BaseException as exc:  # re-raised on the caller's thread
-            result["error"] = exc
-        finally:
-            try:
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
-
-    # An explicitly empty context too: Python 3.14 can make threads inherit the caller's.
-    thread = threading.Thread(
-        target=contextvars.Context().run, args=(body,), name=f"pulumi-program-{stack}", daemon=True
+    run_pulumi_program(
+        program,
+        monitor,
+        project=project,
+        stack=stack,
+        config=config,
+        preview=preview,
+        timeout_s=RUN_TIMEOUT_S,
     )
-    thread.start()
-    thread.join(RUN_TIMEOUT_S)
-    if thread.is_alive():
-        raise TimeoutError(f"the program did not finish within {RUN_TIMEOUT_S:g} s under mocks")
-    if "error" in result:
-        raise result["error"]
     return ProgramRun(
         stack=stack,
         preview=preview,
         config=config,
         resources=mocks.records(),
-        outputs=dict(monitor.stack_outputs or {}),
+        outputs=dict(monitor.stack_outputs),
     )
 
 

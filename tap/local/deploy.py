@@ -10,22 +10,11 @@ outputs point at it.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import runpy
-import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_in_stack
 
 from tap import config as tap_config
 
@@ -33,11 +22,11 @@ from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
+from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import build_specs, moto_code_reader
 from .stackfile import find_program, load_config
 
 DEFAULT_STACK = "local"
-STACK_TYPE = "pulumi:pulumi:Stack"
 # Bound on the program run. The smoke check inside it retries for up to
 # tap:smokeCheckTimeoutSeconds; everything else takes a few seconds.
 _RUN_MARGIN_S = 60.0
@@ -121,25 +110,6 @@ class LocalDeployment:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class _Monitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, keeping the stack's registered outputs (what ``pulumi up`` prints)."""
-
-    def __init__(self, mocks: MotoMocks) -> None:
-        super().__init__(mocks)
-        self.stack_outputs: dict[str, Any] = {}
-        self._stack_urn = ""
-
-    def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
-        if request.type == STACK_TYPE:
-            self._stack_urn = self.make_urn(request.parent, request.type, request.name)
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn == self._stack_urn:
-            self.stack_outputs = rpc.deserialize_properties(request.outputs)
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def resolve_config(
@@ -264,63 +234,22 @@ def _run_program(
     *,
     timeout_s: float,
 ) -> dict[str, Any]:
-    """Run the program under the mocks, as the Python language host runs it; its outputs.
-
-    The run has its own thread, event loop and (empty) contextvars context: the Pulumi SDK
-    keeps its per-run state in context variables, so a run never sees another's, and the
-    caller's event loop (pytest's, for instance) is never touched.
-    """
-    monitor = _Monitor(mocks)
-    result: dict[str, Any] = {}
-
-    def body() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        sys_path_added = str(program.parent) not in sys.path
-        try:
-            pulumi_settings.configure(
-                pulumi_settings.Settings(
-                    project=project,
-                    stack=stack,
-                    monitor=monitor,
-                    engine=pulumi_mocks.MockEngine(None),
-                    dry_run=False,
-                    organization="organization",
-                    root_directory=str(program.parent),
-                )
-            )
-            set_all_config(dict(config))
-            if sys_path_added:
-                # The language host runs the program with its directory on sys.path.
-                sys.path.insert(0, str(program.parent))
-
-            def entry() -> None:
-                runpy.run_path(str(program), run_name="__main__")
-
-            loop.run_until_complete(run_in_stack(entry))
-        except BaseException as error:  # re-raised on the caller's thread
-            result["error"] = error
-        finally:
-            if sys_path_added and str(program.parent) in sys.path:
-                sys.path.remove(str(program.parent))
-            try:
-                loop.run_until_complete(loop.shutdown_default_executor())
-            finally:
-                asyncio.set_event_loop(None)
-                loop.close()
-
-    thread = threading.Thread(
-        target=contextvars.Context().run, args=(body,), name=f"tap-local-{stack}", daemon=True
-    )
-    thread.start()
-    thread.join(timeout_s)
-    if thread.is_alive():
-        raise DeployError(f"the program did not finish within {timeout_s:g} s")
+    """Run the program under the mocks, as the Python language host runs it; its outputs."""
+    monitor = StackOutputsMonitor(mocks)
+    program_error: BaseException | None = None
+    try:
+        run_program(
+            program, monitor, project=project, stack=stack, config=config, timeout_s=timeout_s
+        )
+    except ProgramTimeout as timeout:
+        raise DeployError(str(timeout)) from None
+    except BaseException as error:
+        program_error = error
     if mocks.errors:
         # The first failure usually explains the rest (a resource whose input never
         # resolved); list them all, in order.
         lines = "\n".join(f"  - {e}" for e in dict.fromkeys(mocks.errors))
         raise DeployError(f"the local deploy failed:\n{lines}")
-    if "error" in result:
-        raise result["error"]
+    if program_error is not None:
+        raise program_error
     return {k: unwrap_secrets(v) for k, v in monitor.stack_outputs.items()}
