@@ -35,7 +35,6 @@ from .events import (
     NotFound,
     Request,
     parse_event,
-    read_json_body,
     request_id,
 )
 from .routes import ROUTE_KEYS, match
@@ -74,6 +73,8 @@ def info(request: Request, app: "App", timestamp: str) -> dict[str, object]:
 
 
 def echo(request: Request, app: "App", timestamp: str) -> dict[str, object]:
+    from .body import read_json_body  # first body only: GETs never compile it (cold start)
+
     return {
         "message": f"{request.method} request processed successfully",
         "path": request.path,
