@@ -281,7 +281,7 @@ class TapStack(pulumi.ComponentResource):
             opts=layer,
         )
 
-        # ---- Smoke check (owned by tap/smoke.py's author) --------------------------------
+        # ---- Smoke check ------------------------------------------------------------------
         # Calls the live stage after the deploy: created after the stage, every route and
         # the invoke permission (without the permission API Gateway answers 500), and run
         # again whenever the trigger (code hash, function settings, routes, CORS,
