@@ -103,12 +103,14 @@ def aws_stack() -> StackUnderTest:
 
     from tap.local.stackfile import load_config
 
+    stack = os.environ.get("TAP_STACK", "dev")
     outputs_file = os.environ.get("TAP_OUTPUTS_FILE")
     if outputs_file:
         outputs = json.loads(Path(outputs_file).read_text())
     else:
+        # The same stack whose Pulumi.<stack>.yaml gives the expected config below.
         completed = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--show-secrets"],
+            ["pulumi", "stack", "output", "--stack", stack, "--json", "--show-secrets"],
             cwd=REPO_ROOT,
             check=True,
             capture_output=True,
@@ -116,7 +118,7 @@ def aws_stack() -> StackUnderTest:
             timeout=120,
         )
         outputs = json.loads(completed.stdout)
-    _, raw = load_config(REPO_ROOT, os.environ.get("TAP_STACK", "dev"))
+    _, raw = load_config(REPO_ROOT, stack)
     prefix = tap_config.NAMESPACE + ":"
     config = tap_config.parse({k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)})
     region = str(outputs["region"])
