@@ -261,3 +261,19 @@ def mutate(
         )
     )
     return [changed if x is target else x for x in stack]
+
+
+def computed_from(
+    stack: Sequence[r.Resource], target: r.Resource, prop: str, value: Any, source: r.Resource
+) -> list[r.Resource]:
+    """``stack`` as a preview sees it: ``target``'s top-level ``prop`` is ``value`` (holding
+    ``r.UNKNOWN``) and the engine says it was computed from ``source``'s outputs."""
+    previewed = r.Resource(
+        target.type,
+        target.name,
+        {**target.props, prop: value},
+        target.urn,
+        target.provider,
+        {prop: (source.urn,)},
+    )
+    return [previewed if x is target else x for x in stack]

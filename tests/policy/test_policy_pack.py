@@ -31,6 +31,7 @@ from tap.policy import rules as r
 from tests.policy.stacks import (
     TODAY,
     UNKNOWN_STRING,
+    computed_from,
     hand_stack,
     mutate,
     one,
@@ -249,18 +250,10 @@ def test_stack_policy_follows_property_dependencies_during_preview() -> None:
     stack = hand_stack()
     api = one(stack, r.HTTP_API)
     permission = one(stack, r.LAMBDA_PERMISSION)
-    previewed = r.Resource(
-        permission.type,
-        permission.name,
-        {**permission.props, "sourceArn": r.UNKNOWN},
-        permission.urn,
-        permission.provider,
-        {"sourceArn": (api.urn,)},
-    )
     reports = Reports()
 
     policy_for("TAP-API-004").validate(
-        stack_args([previewed if x is permission else x for x in stack]), reports
+        stack_args(computed_from(stack, permission, "sourceArn", r.UNKNOWN, api)), reports
     )
 
     assert reports.calls == []

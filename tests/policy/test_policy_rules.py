@@ -19,6 +19,7 @@ from tests.policy.stacks import (
     LOG_GROUP_ARN,
     TODAY,
     UNKNOWN_STRING,
+    computed_from,
     hand_stack,
     mutate,
     one,
@@ -698,15 +699,7 @@ def test_a_source_arn_computed_from_this_stacks_api_passes_during_preview() -> N
     stack = hand_stack()
     api = one(stack, r.HTTP_API)
     permission = one(stack, r.LAMBDA_PERMISSION)
-    previewed = r.Resource(
-        permission.type,
-        permission.name,
-        {**permission.props, "sourceArn": r.UNKNOWN},
-        permission.urn,
-        permission.provider,
-        {"sourceArn": (api.urn,)},
-    )
-    stack = [previewed if x is permission else x for x in stack]
+    stack = computed_from(stack, permission, "sourceArn", r.UNKNOWN, api)
 
     report = evaluate(stack)
 
@@ -719,15 +712,7 @@ def test_a_log_group_computed_from_this_stacks_group_passes_during_preview() -> 
     group = one(stack, r.LOG_GROUP, "logs")
     function = one(stack, r.LAMBDA_FUNCTION)
     config = {**function.props["loggingConfig"], "logGroup": r.UNKNOWN}
-    previewed = r.Resource(
-        function.type,
-        function.name,
-        {**function.props, "loggingConfig": config},
-        function.urn,
-        function.provider,
-        {"loggingConfig": (group.urn,)},
-    )
-    stack = [previewed if x is function else x for x in stack]
+    stack = computed_from(stack, function, "loggingConfig", config, group)
 
     assert evaluate(stack).undecided == ()
     assert evaluate([x for x in stack if x is not group]).undecided == (
