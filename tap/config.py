@@ -97,10 +97,6 @@ class StackConfig:
     smoke_check: bool = True
     smoke_check_timeout_seconds: int = 120
 
-    @property
-    def is_production(self) -> bool:
-        return self.environment == PRODUCTION
-
 
 @dataclass(frozen=True)
 class Problem:

@@ -60,7 +60,6 @@ from tap.config import MAX_SMOKE_TIMEOUT_S, CorsConfig, StackConfig
 HEALTH = "health"
 PREFLIGHT = "preflight"
 NOT_FOUND = "not_found"
-CHECK_NAMES = (HEALTH, PREFLIGHT, NOT_FOUND)
 
 HEALTH_PATH = "/health"
 # A GET on a path no route matches: the route table has no GET /{proxy+}

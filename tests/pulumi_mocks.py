@@ -178,9 +178,6 @@ class ProgramRun:
     def type_tokens(self) -> set[str]:
         return {r.type for r in self.resources}
 
-    def children_of(self, parent: RegisteredResource) -> list[RegisteredResource]:
-        return [r for r in self.resources if r.parent == parent.urn]
-
     def depends_on(self, resource: RegisteredResource, other: RegisteredResource) -> bool:
         """True when the engine would create ``other`` before ``resource``: an explicit
         ``depends_on`` or an input that is one of ``other``'s outputs."""

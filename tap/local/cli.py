@@ -11,7 +11,6 @@ import json
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -210,7 +209,6 @@ def run(
     port = args.port if args.port is not None else (CHECK_PORT if args.check else DEFAULT_PORT)
     if args.check:
         printer.buffer = []  # logs are shown only if the check fails
-    started = time.monotonic()
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
@@ -243,7 +241,7 @@ def run(
         for text in render_outputs(deployment.outputs):
             printer.line(text)
         printer.line()
-        printer.line(f"Duration: {deployment.deployed_at - started:.1f}s")
+        printer.line(f"Duration: {deployment.duration_s:.1f}s")
         if args.outputs_file is not None:
             shown = {k: as_shown(v) for k, v in sorted(deployment.outputs.items())}
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")

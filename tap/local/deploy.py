@@ -83,6 +83,11 @@ class LocalDeployment:
     _stopped: bool = field(default=False, repr=False)
 
     @property
+    def duration_s(self) -> float:
+        """Seconds from the start of the deploy to the checked, served stack."""
+        return self.deployed_at - self.started_at
+
+    @property
     def endpoint_url(self) -> str:
         """The moto server's URL (``aws --endpoint-url ...``)."""
         return self.moto.url

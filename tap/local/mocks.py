@@ -185,10 +185,6 @@ class MotoMocks(Mocks):
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
-    def find(self, type_: str) -> list[Deployed]:
-        with self._lock:
-            return [r for r in self.resources if r.type == type_]
-
     def _record_error(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
