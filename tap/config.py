@@ -250,14 +250,14 @@ KEYS: tuple[Key, ...] = (
     Key(
         "errorAlarmThreshold",
         "integer",
-        "Function errors per minute above which the errors alarm fires (0: any error)",
+        "Function errors, and API 5xx responses, per minute above which their alarms fire (0: any)",
         "`3` in Production, `5` otherwise",
         ">= 0",
     ),
     Key(
         "durationAlarmThresholdMs",
         "integer",
-        "Function duration (ms) that raises the duration alarm",
+        "Function p99 duration (ms) above which the duration alarm fires (3 of 5 minutes)",
         "`25000` in Production (28000 otherwise), scaled to `timeout`",
         "1 to below `timeout` x 1000",
     ),
