@@ -65,8 +65,15 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     readme = README.read_text()
     ci = (REPO / ".ci" / "run").read_text()
 
-    assert "python -m pip install tox && tox " in readme
-    assert "python3 -m tox run --skip-missing-interpreters=false" in ci
+    assert "pip install tox tox-uv && tox " in readme
+    assert '"tox>=4.11,<5" "tox-uv>=1.11,<2"' in ci  # installed when missing
+    (line,) = [line for line in ci.splitlines() if line.startswith("python3 -m tox ")]
+    args = line.partition(" || ")[0].split()[3:]
+    # README's `tox` with options only: every env of tox.ini's env_list (no -e), in
+    # parallel, and a missing interpreter fails instead of being skipped.
+    assert [a for a in args if not a.startswith("-") and a not in ("auto", '"$@"')] == []
+    assert "-e" not in args
+    assert "--skip-missing-interpreters=false" in args
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
