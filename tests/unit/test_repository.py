@@ -42,7 +42,7 @@ CODE = [
 # A folder beside the checkout, or a path on one machine, that a clone does not have.
 OUTSIDE = re.compile(
     r"""(?x)
-    (?<![\w.-])\.\./shared\b            # ../shared
+    (?<![\w.-])\.\./shared\b            # the folder beside the checkout
     | (?<![\w-])shared/(conformance|specs)  # shared/specs/..., shared/conformance/...
     | ["']shared["']                    # path / "shared"
     | (?<![\w.:/-])/(work|home|root|Users|mnt|srv|opt)/\w  # absolute paths on a machine
