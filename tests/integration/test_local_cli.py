@@ -1,15 +1,20 @@
 """``python -m tap local``: the command a newcomer and CI run.
 
-``--check`` runs in this process (one deploy of the real program on moto's default
-account: the only test here that uses it); serving, Ctrl-C and the missing-extra message run
-as real subprocesses.
+Everything runs in this process (serving included: the test sends itself the SIGINT that
+Ctrl-C sends) except the missing-extra message, which needs an interpreter where moto cannot
+be imported. ``--check`` of the real program on moto's default account is the first test;
+the other deploys each use an account of their own.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
+import queue
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,11 +28,9 @@ import pytest
 
 from tap.__main__ import main
 from tap.local import cli
+from tap.local.deploy import deploy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Bounds on the subprocess tests (a local deploy takes a few seconds).
-STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
 
 
 def test_check_deploys_smoke_checks_and_prints_the_outputs(
@@ -131,48 +134,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
-    # GIVEN `python -m tap local` serving on any free port
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tap", "local", "--port", "0", "-c", "smokeCheck=false"],
-        cwd=REPO_ROOT,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("Serving on "):
-                url = line.split()[2]
-        assert url is not None, process.stderr.read() if process.stderr else ""
-        # WHEN a request arrives
-        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
-            assert response.status == 200
-        # THEN its function log and access-log lines are streamed
-        streamed: list[str] = []
-        while not any(s.startswith("[access-log] ") for s in streamed):
-            streamed.append(process.stdout.readline())
-        assert any(s.startswith("[tap-local-function] START RequestId: ") for s in streamed)
-        access = json.loads(next(s for s in streamed if s.startswith("[access-log] "))[13:])
-        assert (access["httpMethod"], access["path"], access["status"]) == ("GET", "/health", "200")
-        # AND Ctrl-C stops it cleanly
-        process.send_signal(signal.SIGINT)
-        rest, err = process.communicate(timeout=STOP_TIMEOUT_S)
-        assert process.returncode == 0, err
-        assert rest.rstrip().endswith("Stopping...")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=STOP_TIMEOUT_S)
-
-
 def test_without_the_local_extra_the_command_says_what_to_install() -> None:
     # moto made unimportable, as on a machine that installed tap without `[local]`.
     script = (
@@ -223,3 +184,154 @@ def test_no_program_found_is_refused_naming_where_it_looked(
         f"error: no Pulumi program (Pulumi.yaml and __main__.py) in {tmp_path}: run from "
         "the project's directory or pass --program-dir\n"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# In this process: serving, the CLI's own smoke check, and failed deploys. Each deploy gets
+# its own moto account (moto keeps one set of resources per account, for the whole process).
+
+MINI = Path(__file__).resolve().parent / "programs" / "mini"
+LINE_TIMEOUT_S = 60.0
+
+
+@pytest.fixture
+def own_account(monkeypatch: pytest.MonkeyPatch) -> str:
+    account = f"{secrets.randbelow(10**12):012d}"
+    monkeypatch.setattr(cli, "deploy", functools.partial(deploy, account_id=account))
+    return account
+
+
+class _Lines(io.StringIO):
+    """An output stream that also queues each line written, for a thread to wait on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: queue.Queue[str] = queue.Queue()
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            self.queue.put(line)
+        return super().write(text)
+
+    def wait_for(self, prefix: str) -> str:
+        deadline = time.monotonic() + LINE_TIMEOUT_S
+        while True:
+            line = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            if line.startswith(prefix):
+                return line
+
+
+def test_serve_in_process_streams_logs_and_stops_on_sigint(own_account: str) -> None:
+    # GIVEN `tap local` serving in this (the main) thread, and a client in another one
+    out, err = _Lines(), io.StringIO()
+    seen: dict[str, str] = {}
+    problems: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            url = out.wait_for("Serving on ").split()[2]
+            # WHEN a request arrives
+            with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+                seen["status"] = str(response.status)
+            seen["function"] = out.wait_for("[tap-local-function] ")
+            seen["access"] = out.wait_for("[access-log] ")
+            # The serve loop is waiting once its SIGTERM handler is in place.
+            deadline = time.monotonic() + LINE_TIMEOUT_S
+            while signal.getsignal(signal.SIGTERM) is not cli._on_sigterm:
+                assert time.monotonic() < deadline, "the serve loop never started"
+                time.sleep(0.01)
+        except BaseException as error:  # reported by the main thread
+            problems.append(error)
+        finally:
+            # AND Ctrl-C (always: the main thread serves until it comes)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    code = cli.run(["--port", "0", "-c", "smokeCheck=false"], out=out, err=err)
+    thread.join(LINE_TIMEOUT_S)
+    assert problems == []
+    # THEN it answered, streamed the function's log and the access log, and stopped cleanly
+    assert (code, err.getvalue(), seen["status"]) == (0, "", "200")
+    assert seen["function"].startswith("[tap-local-function] START RequestId: ")
+    access = json.loads(seen["access"].removeprefix("[access-log] "))
+    assert (access["httpMethod"], access["path"], access["status"]) == ("GET", "/health", "200")
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == ["", "Stopping..."]
+    assert any(line.startswith("Resources are in moto: aws --endpoint-url ") for line in lines)
+    assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_check_runs_its_own_smoke_check_when_the_program_has_none(
+    own_account: str, tmp_path: Path
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    outputs_file = tmp_path / "outputs.json"
+    code = cli.run(
+        ["--check", "-c", "smokeCheck=false", "--outputs-file", str(outputs_file)],
+        out=out,
+        err=err,
+    )
+    assert (code, err.getvalue()) == (0, "")
+    outputs = json.loads(outputs_file.read_text())
+    assert "smoke_check" not in outputs  # the program's own check was off
+    last = out.getvalue().splitlines()[-1]
+    # tap.smoke's checks, run by the CLI against the emulator
+    assert last.startswith(f"smoke check passed against {outputs['api_gateway_url']} (health, ")
+    # Function logs were kept back: they are shown only when the check fails.
+    assert "[tap-local-function]" not in out.getvalue()
+
+
+def test_a_failing_check_exits_1_and_shows_the_logs_it_kept_back(
+    own_account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a program whose API is not tap's (its /health answers {"path", "env"})
+    monkeypatch.setattr(cli, "CHECK_DEADLINE_S", 1.0)  # it will not start passing
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(["--check", "--program-dir", str(MINI)], out=out, err=err)
+    # THEN the smoke check fails it, naming what was wrong, and the logs are shown
+    assert code == 1
+    assert err.getvalue().startswith("error: ")
+    assert "/health" in err.getvalue()
+    lines = out.getvalue().splitlines()
+    logs = lines[lines.index("Logs:") + 1 :]
+    assert any(line.startswith("[mini-fn] ") for line in logs)
+    assert any(line.startswith("[access-log] ") for line in logs)
+
+
+def test_a_broken_reference_exits_1_with_the_problem(own_account: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(
+        ["--check", "--program-dir", str(MINI), "-c", "mini:break=alarmAction"], out=out, err=err
+    )
+    assert code == 1
+    assert "AlarmActions has 'arn:aws:sns:us-east-1:123456789012:gone'" in err.getvalue()
+    assert "Logs:" not in out.getvalue()  # nothing was logged
+
+
+def test_a_program_that_raises_exits_1_with_its_traceback(own_account: str, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: boom\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("raise RuntimeError('the program gave up')\n")
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(["--check", "--program-dir", str(tmp_path)], out=out, err=err)
+    assert code == 1
+    assert "RuntimeError: the program gave up" in err.getvalue()
+    assert err.getvalue().endswith("error: the Pulumi program raised the exception above\n")
+
+
+def test_ctrl_c_outside_the_serve_loop_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ctrl-C during the deploy (before the serve loop catches it) stops the command.
+    def interrupted(argv: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    assert main(["local"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_outputs_are_shown_as_pulumi_shows_them() -> None:
+    assert cli.render_outputs({}) == ["Outputs: none"]
+    assert cli.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]

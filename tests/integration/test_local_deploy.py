@@ -24,8 +24,9 @@ from pulumi.runtime import MockResourceArgs
 from tap import compute
 from tap.local import checks
 from tap.local.deploy import BrokenReferencesError, DeployError, LocalDeployment, deploy
-from tap.local.mocks import SECRET_SIG, SECRET_SIG_KEY, MotoMocks
+from tap.local.mocks import SECRET_SIG, SECRET_SIG_KEY, Deployed, MotoMocks
 from tap.local.motoserver import MotoServer
+from tap.local.readback import API_TYPE, ReadbackError
 from tap.local.stackfile import StackFileError, config_text, load_config
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"
@@ -451,6 +452,34 @@ def test_an_encrypted_secret_in_the_stack_file_is_refused_clearly(tmp_path: Path
 
 
 @pytest.mark.parametrize(
+    ("project_yaml", "problem"),
+    [
+        ("name: [unclosed\n", r"cannot read .*Pulumi\.yaml: "),
+        ("- name\n- tap\n", r"Pulumi\.yaml must hold a YAML mapping"),
+        ("", r"Pulumi\.yaml has no project name"),
+        ("name: ''\nruntime: python\n", r"Pulumi\.yaml has no project name"),
+        ("runtime: python\n", r"Pulumi\.yaml has no project name"),
+    ],
+)
+def test_an_unusable_project_file_is_refused_naming_it(
+    tmp_path: Path, project_yaml: str, problem: str
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(project_yaml)
+    with pytest.raises(StackFileError, match=problem):
+        load_config(tmp_path, "dev")
+
+
+def test_plain_and_empty_config_declarations(tmp_path: Path) -> None:
+    # A bare value is the key's value; a declaration without a value or default, or a
+    # null one, sets nothing; an empty stack file changes nothing.
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: tap\nconfig:\n  logLevel: DEBUG\n  alarmEmail: {type: string}\n  tracing:\n"
+    )
+    (tmp_path / "Pulumi.dev.yaml").write_text("")
+    assert load_config(tmp_path, "dev") == ("tap", {"tap:logLevel": "DEBUG"})
+
+
+@pytest.mark.parametrize(
     ("value", "text"),
     [
         (True, "true"),
@@ -483,3 +512,71 @@ def test_integration_uris_lead_to_function_arns(uri: str, arn: str | None) -> No
     from tap.local.readback import function_arn_from_uri
 
     assert function_arn_from_uri(uri) == arn
+
+
+# ---------------------------------------------------------------------------------------
+# Reading back what cannot be served
+
+
+def _specs(server: MotoServer, deployed: list[Deployed], *, strict: bool = True) -> Any:
+    from tap.local.readback import build_specs
+
+    return build_specs(
+        lambda service: server.client(service, REGION),
+        lambda name: b"",
+        deployed,
+        region=REGION,
+        account_id=server.account_id,
+        strict=strict,
+    )
+
+
+def _api(server: MotoServer, protocol: str = "HTTP") -> tuple[Any, Deployed]:
+    apigw = server.client("apigatewayv2", REGION)
+    api_id = apigw.create_api(Name=f"api-{secrets.token_hex(3)}", ProtocolType=protocol)["ApiId"]
+    return apigw, Deployed(type=API_TYPE, name="api", id=api_id, inputs={}, outputs={})
+
+
+def _lambda_route(apigw: Any, api_id: str, key: str, payload: str) -> None:
+    uri = f"arn:aws:lambda:{REGION}:123456789012:function:fn-{secrets.token_hex(3)}"
+    integration = apigw.create_integration(
+        ApiId=api_id,
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=uri,
+        PayloadFormatVersion=payload,
+    )["IntegrationId"]
+    apigw.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
+
+
+def test_local_mode_serves_exactly_one_http_api(server: MotoServer) -> None:
+    with pytest.raises(ReadbackError, match="exactly one HTTP API; the program created 0"):
+        _specs(server, [])
+    _, websocket = _api(server, "WEBSOCKET")
+    with pytest.raises(ReadbackError, match=r"is a WEBSOCKET API; local mode serves HTTP APIs"):
+        _specs(server, [websocket])
+
+
+def test_an_api_without_a_stage_is_refused(server: MotoServer) -> None:
+    _, api = _api(server)
+    with pytest.raises(ReadbackError, match=f"API {api.id} has no stage"):
+        _specs(server, [api])
+
+
+def test_a_route_to_no_lambda_fails_only_a_strict_read(server: MotoServer) -> None:
+    apigw, api = _api(server)
+    apigw.create_stage(ApiId=api.id, StageName="v1")
+    apigw.create_route(ApiId=api.id, RouteKey="GET /x")
+    with pytest.raises(ReadbackError, match=r"route 'GET /x' does not lead to a Lambda function"):
+        _specs(server, [api])
+    # Mid-deploy, the route is left out until its integration exists; the one stage serves.
+    spec, functions = _specs(server, [api], strict=False)
+    assert (spec.routes, spec.stage, functions) == ({}, "v1", {})
+
+
+def test_integrations_that_mix_payload_formats_are_refused(server: MotoServer) -> None:
+    apigw, api = _api(server)
+    apigw.create_stage(ApiId=api.id, StageName="$default")
+    _lambda_route(apigw, api.id, "GET /a", "1.0")
+    _lambda_route(apigw, api.id, "GET /b", "2.0")
+    with pytest.raises(ReadbackError, match=r"mix payload formats \['1.0', '2.0'\]"):
+        _specs(server, [api])
