@@ -286,11 +286,14 @@ def test_check_runs_its_own_smoke_check_when_the_program_has_none(
 def test_a_failing_check_exits_1_and_shows_the_logs_it_kept_back(
     own_account: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a program whose API is not tap's (its /health answers {"path", "env"})
+    # GIVEN a program whose API is not tap's (its /health answers {"path", "env"}), whose
+    # own probe calls /health during the deploy (so there are logs, however slow the check)
     monkeypatch.setattr(cli, "CHECK_DEADLINE_S", 1.0)  # it will not start passing
     out, err = io.StringIO(), io.StringIO()
-    code = cli.run(["--check", "--program-dir", str(MINI)], out=out, err=err)
-    # THEN the smoke check fails it, naming what was wrong, and the logs are shown
+    code = cli.run(
+        ["--check", "--program-dir", str(MINI), "-c", "mini:smoke=pass"], out=out, err=err
+    )
+    # THEN tap's smoke check fails it, naming what was wrong, and the logs are shown
     assert code == 1
     assert err.getvalue().startswith("error: ")
     assert "/health" in err.getvalue()
