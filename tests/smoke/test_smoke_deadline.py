@@ -284,3 +284,142 @@ def test_a_hostile_status_line_is_quoted_bounded_and_escaped() -> None:
     assert message.startswith("no response: BadStatusLine: \\x1b[2J\\x1b]0;owned\\x07AAA")
     assert "\x1b" not in message
     assert len(message) < 400
+
+
+# ---------------------------------------------------------------------------------------
+# HTTPS: the same deadline through the TLS handshake and TLS reads.
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, as (certificate, key) PEM file paths."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+@contextmanager
+def tls_server(tls_files: tuple[str, str], fast: bytes, drip: bytes) -> Iterator[str]:
+    """dripping_server over TLS: the handshake completes at once, then the same script."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_files)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def serve(raw: socket.socket) -> None:
+        try:
+            raw.settimeout(DRIP_LIMIT_S)
+            with context.wrap_socket(raw, server_side=True) as conn:
+                conn.recv(65536)
+                conn.sendall(fast)
+                started = time.monotonic()
+                i = 0
+                while drip and not stop.is_set() and time.monotonic() - started < DRIP_LIMIT_S:
+                    conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
+                    i += 1
+                    stop.wait(DRIP_INTERVAL_S)
+        except OSError:
+            pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def _trusting_opener(cert: str) -> Any:
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=cert)
+    return urllib.request.build_opener(
+        smoke._NoRedirects,
+        smoke._DeadlineHTTPHandler,
+        smoke._DeadlineHTTPSHandler(context=context),
+        urllib.request.ProxyHandler({}),
+    )
+
+
+def test_an_https_answer_is_read_through_the_deadline_transport(tls_files: tuple[str, str]) -> None:
+    body = b'{"status":"healthy"}'
+    answer = HEAD + f"content-length: {len(body)}\r\n\r\n".encode() + body
+    with tls_server(tls_files, answer, b"") as url:
+        response = send("GET", url + "health", {}, 5.0, _trusting_opener(tls_files[0]))
+
+    assert (response.status, response.body) == (200, body)
+
+
+def test_a_slow_https_body_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:
+    fast, drip = SLOW["body"]
+    with tls_server(tls_files, fast, drip) as url:
+        error, elapsed = _timed(lambda: send("GET", url, {}, 1.5, _trusting_opener(tls_files[0])))
+
+    assert isinstance(error, NoResponse), error
+    assert str(error) == "no complete response within 1.5 s: status 200, body unfinished"
+    assert elapsed < 1.5 + MARGIN_S
+
+
+def test_a_dripped_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:
+    # GIVEN a server answering the ClientHello with the start of a 16 KB TLS record, one
+    # byte every 0.5 s: a handshake that never completes
+    record = b"\x16\x03\x03\x40\x00" + b"\x02" * 64
+    with dripping_server(b"", record) as url:
+        https = url.replace("http://", "https://")
+        error, elapsed = _timed(lambda: send("GET", https, {}, 1.5, _trusting_opener(tls_files[0])))
+
+    assert isinstance(error, NoResponse), error
+    assert str(error) == "no response within 1.5 s"
+    assert elapsed < 1.5 + MARGIN_S
