@@ -103,3 +103,13 @@ def test_every_undeclared_key_is_explained_in_pulumi_yaml() -> None:
     comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
     for name in undeclared:
         assert f"#   {name} " in comments, f"{name} is neither declared nor explained"
+
+
+def test_the_reserved_concurrency_key_warns_about_the_accounts_quota() -> None:
+    # docs/http-api.md rule 31: Lambda refuses a reservation that leaves fewer than 100
+    # unreserved, after the function exists, so `pulumi up` fails halfway.
+    key = next(k for k in c.KEYS if k.name == "reservedConcurrency")
+
+    assert "fewer than 100 unreserved" in key.description
+    assert "quota" in key.description
+    assert "quota minus 100" in key.allowed
