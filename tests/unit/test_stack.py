@@ -521,7 +521,8 @@ def test_every_output_has_its_value(run: ProgramRun) -> None:
         "alarm_topic_arn": run.one(TOPIC).outputs["arn"],
         "dashboard_name": "tap-dev",
         "smoke_check": {
-            k: smoke.outputs[k] for k in ("passed_at", "attempts", "latency_ms", "checks")
+            k: smoke.outputs[k]
+            for k in ("passed_at", "attempts", "latency_ms", "checks", "warnings")
         },
     }
     url = run.output("api_gateway_url")
