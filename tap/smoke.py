@@ -19,7 +19,7 @@ all exist by then.
 A fresh API can take a while to answer (DNS, stage propagation), so the whole round is
 retried with exponential backoff and jitter until the deadline.
 
-Constraints that shape this module (shared/specs/pulumi-and-moto.md, "Dynamic providers"):
+Constraints that shape this module (docs/tools.md, "Dynamic providers"):
 
 - The provider object is serialized with dill when the resource is constructed and stored in
   state; the deploy-time host un-dills it. Its class lives here and is pickled by reference
@@ -102,7 +102,7 @@ MAX_BODY_BYTES = 64 * 1024
 # How much of an unexpected body a failure report quotes.
 MAX_BODY_EXCERPT = 200
 
-# Preflight answer statuses accepted. http-api.md rule 16: API Gateway answers preflight
+# Preflight answer statuses accepted. docs/http-api.md rule 16: API Gateway answers preflight
 # itself; 204 is what serverless-offline, ministack and Powertools answer, but it is
 # unverified against AWS, and 200 is the other status browsers accept for a successful
 # preflight (Fetch standard: any "ok status", 200-299). Accepting both keeps a real
@@ -340,7 +340,7 @@ class ExpectedCors:
         )
 
     def allowed_origin_answer(self, origin: str) -> str | None:
-        """The Access-Control-Allow-Origin the API sends ``origin`` (http-api.md rule 18)."""
+        """The Access-Control-Allow-Origin the API sends ``origin`` (docs/http-api.md rule 18)."""
         if "*" in self.allow_origins:
             return "*"
         return origin if origin in self.allow_origins else None
@@ -599,7 +599,7 @@ def _judge_health(spec: SmokeSpec, response: Response) -> list[Mismatch]:
 
 
 def _judge_cors(spec: SmokeSpec, response: Response) -> list[Mismatch]:
-    # http-api.md rule 17: a response to a request from an allowed origin carries the
+    # docs/http-api.md rule 17: a response to a request from an allowed origin carries the
     # configured CORS headers, added by API Gateway (the function sets none).
     problems: list[Mismatch] = []
     allow_origin = spec.cors.allowed_origin_answer(spec.origin)
@@ -626,7 +626,7 @@ def _judge_preflight(
     allow_origin = spec.cors.allowed_origin_answer(spec.origin)
     received_origin = response.headers.get("access-control-allow-origin")
     if allow_origin is None:
-        # No origin is allowed: whatever the status (http-api.md rule 19, unverified), the
+        # No origin is allowed: whatever the status (docs/http-api.md rule 19, unverified), the
         # answer must grant nothing.
         if received_origin is not None:
             return [Mismatch("no access-control-allow-origin", repr(received_origin))]
@@ -704,7 +704,7 @@ def _exact_list(
 
 
 def _judge_not_found(response: Response) -> list[Mismatch]:
-    # http-api.md rule 12: API Gateway's own answer when no route matches.
+    # docs/http-api.md rule 12: API Gateway's own answer when no route matches.
     data = _json_object(response)
     if response.status != 404 or data != {"message": "Not Found"}:
         return [
