@@ -65,10 +65,10 @@ CORS = "cors"
 PREFLIGHT = "preflight"
 NOT_FOUND = "not_found"
 
-# What each check rests on. VERIFIED: the function's own contract or documented AWS behaviour;
-# a mismatch fails the deploy. UNVERIFIED: AWS behaviour marked unverified in
-# docs/http-api.md (rules 16-19: the CORS headers API Gateway puts on answers, the preflight
-# status); a mismatch is a warning in the outputs (rule 33).
+# What each check rests on. VERIFIED: the function's own contract or AWS behaviour that
+# docs/http-api.md marks verified; a mismatch fails the deploy. UNVERIFIED: behaviour it
+# marks assumed (rule 16's preflight status, rule 17's headers on answers, rule 19); a
+# mismatch is a warning in the outputs (rule 33).
 VERIFIED = "verified"
 UNVERIFIED = "unverified"
 CHECK_KINDS: dict[str, str] = {
