@@ -31,6 +31,9 @@ MAX_RATE_LIMIT = 10000.0
 MAX_CORS_MAX_AGE_S = 86400
 MIN_SMOKE_TIMEOUT_S, MAX_SMOKE_TIMEOUT_S = 5, 900
 MAX_ENVIRONMENT_LENGTH = 32
+# A cors value holding a million bad origins gets this many listed, then a count: every
+# problem is reported, but the message stays readable (and bounded).
+MAX_PROBLEMS_PER_FIELD = 10
 
 RUNTIMES = ("python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("arm64", "x86_64")
@@ -571,9 +574,16 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
         r.problem(key, obj, "an object with fields " + ", ".join(CORS_FIELDS))
         return default  # not used: the problem is raised
     before = len(r.problems)
-    for name in obj:
-        if name not in CORS_FIELDS:
-            r.problem(f"cors.{name}", obj[name], "a field of " + ", ".join(CORS_FIELDS))
+    unknown = [name for name in obj if name not in CORS_FIELDS]
+    for name in unknown[:MAX_PROBLEMS_PER_FIELD]:
+        r.problem(f"cors.{name}", obj[name], "a field of " + ", ".join(CORS_FIELDS))
+    if len(unknown) > MAX_PROBLEMS_PER_FIELD:
+        r.problem(
+            "cors",
+            f"{len(unknown) - MAX_PROBLEMS_PER_FIELD:,} more unknown fields",
+            "an object with fields " + ", ".join(CORS_FIELDS),
+            "only the first few are listed",
+        )
 
     def strings(
         name: str, check: Callable[[str], bool], allowed: str, fallback: tuple[str, ...]
@@ -584,9 +594,16 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             r.problem(f"cors.{name}", items, f"a list of strings, each {allowed}")
             return fallback
-        for item in items:
-            if not check(item):
-                r.problem(f"cors.{name}", item, allowed)
+        bad = [item for item in items if not check(item)]
+        for item in bad[:MAX_PROBLEMS_PER_FIELD]:
+            r.problem(f"cors.{name}", item, allowed)
+        if len(bad) > MAX_PROBLEMS_PER_FIELD:
+            r.problem(
+                f"cors.{name}",
+                f"{len(bad) - MAX_PROBLEMS_PER_FIELD:,} more values",
+                allowed,
+                "only the first few are listed",
+            )
         return tuple(items)
 
     origins = strings(

@@ -236,3 +236,17 @@ def test_alarm_email_refuses_what_its_grammar_does_not_allow(email: str) -> None
 )
 def test_alarm_email_accepts_ordinary_addresses(email: str) -> None:
     assert c.parse({"alarmEmail": email}).alarm_email == email
+
+
+def test_a_cors_list_of_a_million_bad_values_is_reported_in_a_few_lines() -> None:
+    origins = ["\x1bnot an origin"] * 1_000_000
+    fields = {f"x{i}": 1 for i in range(1000)}
+
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"cors": json.dumps({"allowOrigins": origins, **fields})})
+
+    message = str(raised.value)
+    assert len(raised.value.problems) == 2 * (c.MAX_PROBLEMS_PER_FIELD + 1)
+    assert "tap:cors.allowOrigins is '999,990 more values'" in message
+    assert "tap:cors is '990 more unknown fields'" in message
+    assert len(message) < 10_000
