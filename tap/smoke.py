@@ -441,7 +441,7 @@ class _DeadlineSocket:
     """A connected socket (plain or TLS) whose every send and receive is given the time
     left before the deadline as its timeout, and refused once it is past.
 
-    Only what http.client uses: sendall, recv_into (through makefile), close. A TLS read
+    Only what http.client uses: sendall, makefile (its reads call recv_into), close. A TLS read
     waits at most its timeout in all, not per record (CPython's _ssl uses one deadline per
     call), and so does sendall since Python 3.5.
     """
@@ -463,15 +463,10 @@ class _DeadlineSocket:
         self._arm()
         return self._sock.recv_into(buffer, nbytes, flags)
 
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> Any:
-        if mode != "rb":  # http.client reads responses only
-            raise ValueError(f"unsupported mode {mode!r}")
+    def makefile(self, *_: Any, **__: Any) -> Any:  # http.client only asks for "rb"
         raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]  # duck-typed socket
         self._io_refs += 1
-        return io.BufferedReader(raw, buffering or io.DEFAULT_BUFFER_SIZE)
+        return io.BufferedReader(raw)
 
     def _decref_socketios(self) -> None:  # SocketIO.close calls it, as socket's makefile
         self._io_refs -= 1

@@ -275,6 +275,15 @@ def test_a_policy_nested_too_deeply_is_a_violation_not_a_crash() -> None:
     assert all(v.message == "policy is not valid JSON: nested too deeply" for v in fired)
 
 
+def test_a_policy_with_an_integer_too_long_to_read_is_a_violation_not_a_crash() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "[" + "9" * 5000 + "]")
+
+    fired = new_violations(stack)
+
+    assert {v.rule_id for v in fired} == {"TAP-IAM-001", "TAP-IAM-002"}
+    assert all(v.message.startswith("policy is not valid JSON: Exceeds the limit") for v in fired)
+
+
 def test_a_hostile_action_is_quoted_bounded_and_escaped() -> None:
     action = "s3:Get*\x1b[2J\x07" + "A" * 100_000
     doc = policy_doc({"Effect": "Allow", "Action": action, "Resource": f"{LOG_GROUP_ARN}:*"})

@@ -187,6 +187,38 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
     assert elapsed < 1.0 + MARGIN_S
 
 
+def test_a_name_that_does_not_resolve_is_no_response_naming_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = socket.getaddrinfo
+
+    def failing(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "api.tap-smoke.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", failing)
+    with pytest.raises(NoResponse) as raised:
+        send("GET", "http://api.tap-smoke.test/health", {}, 2.0)
+
+    assert "Name or service not known" in str(raised.value)
+
+
+def test_the_opener_alone_uses_the_requests_timeout_as_its_deadline() -> None:
+    # A request not made by send() (no deadline of its own) still gets one.
+    fast, drip = SLOW["body"]
+    with dripping_server(fast, drip) as url:
+        started = time.monotonic()
+        with (
+            smoke.new_opener(url).open(url, timeout=1.0) as answer,
+            pytest.raises(TimeoutError),
+        ):
+            answer.read()
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 1.0 + MARGIN_S
+
+
 # ---------------------------------------------------------------------------------------
 # Proxies: never for loopback.
 
@@ -222,6 +254,14 @@ def test_another_url_still_goes_through_the_proxy(proxy: ScriptedServer) -> None
 
     assert response.status == 200
     assert proxy.paths() == ["GET http://api.tap-smoke.test/health"]
+
+
+def test_https_to_another_host_is_tunnelled_through_the_proxy(proxy: ScriptedServer) -> None:
+    # The fake proxy has no CONNECT: its 501 shows the request went to it, as a tunnel.
+    with pytest.raises(NoResponse) as raised:
+        send("GET", "https://api.tap-smoke.test/health", {}, 5.0)
+
+    assert "Tunnel connection failed: 501" in str(raised.value)
 
 
 @pytest.mark.parametrize(

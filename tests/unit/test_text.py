@@ -25,6 +25,7 @@ def test_a_long_string_shows_its_start_and_says_how_long_it_was() -> None:
         ("\u202eevil", "\\u202eevil"),  # a bidi override reverses what follows
         ("\x00", "\\x00"),
         ("\ud800", "\\ud800"),  # a lone surrogate
+        ("\U000e0001", "\\U000e0001"),  # a format character beyond U+FFFF
     ],
 )
 def test_control_characters_are_escaped(raw: str, escaped: str) -> None:
