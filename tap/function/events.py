@@ -64,7 +64,7 @@ class MethodNotAllowed(HttpError):
 
 
 class PayloadTooLarge(HttpError):
-    """413: the body is over ``events.MAX_BODY_BYTES``."""
+    """413: the body is over ``MAX_BODY_BYTES``, or its echo over ``MAX_RESPONSE_BYTES``."""
 
     status = 413
 
