@@ -94,8 +94,12 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
         data = yaml.load(text, Loader=_StackFileLoader)  # noqa: S506 (a safe loader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise StackFileError(f"cannot read {path}: {_one_line(str(error))}") from None
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        # ValueError: not UTF-8, or an integer past Python's 4,300-digit conversion limit.
+        why = str(error)
+        if isinstance(error, ValueError) and "integer string conversion" in why:
+            why = "a number of more than 4300 digits"
+        raise StackFileError(f"cannot read {path}: {_one_line(why)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -104,8 +108,10 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
 
 
 def _one_line(text: str) -> str:
-    """PyYAML's messages span lines and quote the offending text; one short line is enough."""
-    return " ".join(text.split())[:300]
+    """PyYAML's messages span lines and quote the offending text: one short line, with
+    control characters escaped, is enough."""
+    text = " ".join(text.split())[:300]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _yaml_type(value: Any) -> str:

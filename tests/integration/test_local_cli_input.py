@@ -66,6 +66,8 @@ HOSTILE = {
     "not-a-mapping": ("- a\n- b\n", "must hold a YAML mapping, not a list"),
     "not-utf8": ("config:\n  tap:environment: \udcff\n", "cannot read"),
     "nested-aliases": (_lol_levels(3), "YAML aliases"),
+    "huge-integer": ("config:\n  tap:timeout: " + "9" * 5000 + "\n", "more than 4300 digits"),
+    "control-characters": ("config:\n  tap:x: [\x1b[31m\x07\n", "cannot read"),
 }
 
 
@@ -82,6 +84,8 @@ def test_a_hostile_stack_file_is_refused_naming_the_file(
     assert err.startswith("error: ")
     assert str(path) in err
     assert says in err
+    assert "\x1b" not in err
+    assert "\x07" not in err
 
 
 def test_nested_aliases_that_expand_exponentially_end_at_once(tmp_path: Path) -> None:
