@@ -301,3 +301,37 @@ def test_content_length_of_1_to_18_digits(value: str, length: int) -> None:
     assert _http1.content_length([("content-length", value)]) == length
     assert _http1.content_length([("content-length", f"{value}, {value}")]) == length
     assert _http1.content_length([]) is None
+
+
+def test_a_head_cut_off_mid_line_is_400(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.emulator.port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x")
+        sock.shutdown(socket.SHUT_WR)  # the client is done sending, mid-line
+        response = b""
+        while data := sock.recv(65536):
+            response += data
+    assert response.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_a_bug_in_the_emulator_is_still_answered(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an emulator whose request handling fails unexpectedly
+    lines: list[str] = []
+    with Emulator(_api(), {"fn": _function()}, on_access_log=lines.append) as emulator:
+
+        def broken(*args: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(emulator, "_handle", broken)
+        # WHEN a request arrives
+        response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        # THEN the client gets a 500 and the connection closes (not a dropped connection)
+        assert response.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+        assert response.endswith(b'{"message":"Internal Server Error"}')
+        # AND the next connection is served, once the bug is gone
+        monkeypatch.undo()
+        assert get_health(emulator.port) == 200
+    assert [json.loads(line)["status"] for line in lines] == ["500", "200"]
+    # AND the traceback reached the console
+    assert "RuntimeError: a bug" in capsys.readouterr().err
