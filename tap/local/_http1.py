@@ -34,6 +34,10 @@ _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 # RFC 9112 §3.2 / RFC 3986 §3.2.2-3.2.3: Host = uri-host [ ":" port ].
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(:[0-9]*)?")
 
+# RFC 9112 §7.1: chunk-size = 1*HEXDIG, then chunk-ext = *( BWS ";" ... ) of field-value
+# characters. 16 hex digits keep it a 64-bit integer (docs/http-api.md rule 42).
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})((?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?)")
+
 MAX_HEADER_FIELDS = 100  # as http.client: more is refused as too much head (431)
 
 
@@ -107,6 +111,15 @@ def parse_field_line(line: bytes) -> tuple[str, str]:
     if not _FIELD_VALUE.fullmatch(value):
         raise HeadError(400, "control characters in a header value (RFC 9110 §5.5)")
     return name.decode("ascii"), value.decode("latin-1")
+
+
+def parse_chunk_size(line: bytes) -> int:
+    """``chunk-size [ chunk-ext ]`` (RFC 9112 §7.1), line end removed: 1-16 hex digits and
+    nothing before them; an extension (ignored) after BWS and ``;``."""
+    found = _CHUNK_LINE.fullmatch(line)
+    if not found:
+        raise HeadError(400, "a chunk-size line that is not HEX [;extension] (RFC 9112 §7.1)")
+    return int(found[1], 16)
 
 
 def values_of(headers: Sequence[tuple[str, str]], name: str) -> list[str]:

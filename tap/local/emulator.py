@@ -105,6 +105,7 @@ from ._http1 import (
     check_host,
     connection_options,
     content_length,
+    parse_chunk_size,
     parse_field_line,
     parse_request_line,
     strip_line_end,
@@ -842,13 +843,7 @@ class _Handler(BaseHTTPRequestHandler):
         chunks: list[bytes] = []
         total = 0
         while True:
-            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
-            if not line.endswith(b"\n"):
-                raise _RequestError(400)
-            size_text = line.split(b";", 1)[0].strip()
-            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
-                raise _RequestError(400)
-            size = int(size_text, 16)
+            size = parse_chunk_size(strip_line_end(self._read_line(400)))
             if size == 0:
                 break
             total += size
@@ -860,13 +855,12 @@ class _Handler(BaseHTTPRequestHandler):
             chunks.append(chunk)
             if self.rfile.readline(3) not in (b"\r\n", b"\n"):
                 raise _RequestError(400)
-        for _ in range(100):  # trailer fields, ignored, then the empty line
-            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+        for _ in range(MAX_HEADER_FIELDS):  # trailer fields, checked, ignored
+            line = self._read_line(431)
             if line in (b"\r\n", b"\n"):
                 return b"".join(chunks)
-            if not line.endswith(b"\n"):
-                break
-        raise _RequestError(400)
+            parse_field_line(strip_line_end(line))
+        raise _RequestError(431)
 
     def _write(self, response: HttpResponse, *, head_only: bool = False) -> None:
         lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]

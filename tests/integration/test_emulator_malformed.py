@@ -116,6 +116,7 @@ def get_health(port: int) -> int:
 
 _REQUEST = b"POST /echo HTTP/1.1\r\nHost: x\r\n"
 _BODY = b"Content-Length: 2\r\n\r\n{}"
+_CHUNKED = _REQUEST + b"Transfer-Encoding: chunked\r\n\r\n"
 
 
 MESSAGES = {
@@ -180,6 +181,14 @@ MALFORMED: list[tuple[str, bytes, int]] = [
     ("content-length-hex", _REQUEST + b"Content-Length: 0x2\r\n\r\n{}", 400),
     ("content-length-empty", _REQUEST + b"Content-Length:\r\n\r\n{}", 400),
     ("transfer-coding-gzip", _REQUEST + b"Transfer-Encoding: gzip\r\n\r\n", 501),
+    # RFC 9112 §7.1: chunked framing (rule 42)
+    ("chunk-size-after-space", _CHUNKED + b" 2\r\n{}\r\n0\r\n\r\n", 400),
+    ("chunk-size-17-hex-digits", _CHUNKED + b"0" * 16 + b"2\r\n{}\r\n0\r\n\r\n", 400),
+    ("chunk-size-0x", _CHUNKED + b"0x2\r\n{}\r\n0\r\n\r\n", 400),
+    ("chunk-size-underscore", _CHUNKED + b"0_2\r\n{}\r\n0\r\n\r\n", 400),
+    ("bare-cr-in-chunk-extension", _CHUNKED + b"2;a\rb\r\n{}\r\n0\r\n\r\n", 400),
+    ("bare-cr-in-trailer", _CHUNKED + b"2\r\n{}\r\n0\r\nX-T: a\rb\r\n\r\n", 400),
+    ("trailer-without-colon", _CHUNKED + b"2\r\n{}\r\n0\r\nno-colon\r\n\r\n", 400),
 ]
 
 
@@ -244,6 +253,16 @@ def test_lf_line_ends_and_a_repeated_identical_content_length_are_accepted(
     response = exchange(served.emulator.port, raw)
     assert response.startswith(b"HTTP/1.1 200 OK\r\n")
     assert json.loads(response.partition(b"\r\n\r\n")[2]) == {"path": "/lf", "body": "{}"}
+
+
+def test_a_chunked_body_with_extensions_and_trailers_is_served(served: Served) -> None:
+    raw = (
+        _REQUEST + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n1 ; name=value\r\n{\r\n00001\r\n}\r\n0\r\nX-T: t\r\n\r\n"
+    )
+    response = exchange(served.emulator.port, raw)
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert json.loads(response.partition(b"\r\n\r\n")[2]) == {"path": "/echo", "body": "{}"}
 
 
 def test_http_1_0_without_host_is_served(served: Served) -> None:
