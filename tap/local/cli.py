@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from tap import config as tap_config
 from tap import smoke
+from tap.text import quote
 
 from .checks import BrokenReferencesError
 from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
@@ -128,7 +129,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise StackFileError(f"--config {item!r} must be KEY=VALUE (e.g. timeout=20)")
+            raise StackFileError(f"--config {quote(item)} must be KEY=VALUE (e.g. timeout=20)")
         overrides[key] = value
     return overrides
 

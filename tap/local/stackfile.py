@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
+from tap.text import excerpt, quote
+
 PROJECT_FILE = "Pulumi.yaml"
 PROGRAM_FILE = "__main__.py"
 
@@ -108,10 +110,9 @@ def _load_yaml(path: Path) -> Mapping[str, Any]:
 
 
 def _one_line(text: str) -> str:
-    """PyYAML's messages span lines and quote the offending text: one short line, with
+    """PyYAML's messages span lines and quote the offending text: one bounded line, with
     control characters escaped, is enough."""
-    text = " ".join(text.split())[:300]
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return excerpt(" ".join(text.split()))
 
 
 def _yaml_type(value: Any) -> str:
@@ -131,7 +132,7 @@ def _config_section(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any]:
         )
     for key in section:
         if not isinstance(key, str) or not key:
-            raise StackFileError(f"{path}: config key {key!r} must be a non-empty string")
+            raise StackFileError(f"{path}: config key {quote(key)} must be a non-empty string")
     return section
 
 
@@ -184,18 +185,21 @@ def apply_override(config: dict[str, str], project: str, key: str, value: str) -
     which reads none of them (``aws:region`` included), so accepting one would silently do
     nothing.
     """
+    option = f"--config {quote(key)}"
     namespace, colon, name = key.partition(":")
     if not colon or not re.fullmatch(r"[A-Za-z0-9_-]+", namespace):
         namespace, name = project, key  # no namespace (a path may hold a colon)
     if namespace == "aws":
-        hint = f"; the region is {project}:region (-c region={value})" if name == "region" else ""
+        hint = ""
+        if name == "region":
+            hint = f"; the region is {project}:region (-c region={excerpt(value)})"
         raise StackFileError(
-            f"--config {key!r}: aws:* config is not read: every resource goes through "
+            f"{option}: aws:* config is not read: every resource goes through "
             f"{project}'s explicit AWS provider, which ignores it{hint}"
         )
     top = _PATH_TOP.match(name)
     if top is None:
-        raise StackFileError(f"--config {key!r}: no key name before the path")
+        raise StackFileError(f"{option}: no key name before the path")
     full = f"{namespace}:{top.group()}"
     path_text = name[top.end() :]
     if not path_text:
@@ -207,46 +211,46 @@ def apply_override(config: dict[str, str], project: str, key: str, value: str) -
         step = _PATH_STEP.match(path_text, position)
         if step is None:
             raise StackFileError(
-                f"--config {key!r}: cannot read the path at {path_text[position:]!r}; write "
-                f"it as pulumi config set --path does, e.g. -c 'cors.allowOrigins[0]=VALUE'"
+                f"{option}: cannot read the path at {quote(path_text[position:])}; write it "
+                "as pulumi config set --path does, e.g. -c 'cors.allowOrigins[0]=VALUE'"
             )
         steps.append(int(step[2]) if step[2] is not None else step[1] or step[3])
         position = step.end()
     if len(steps) > MAX_YAML_DEPTH:
-        raise StackFileError(f"--config {key!r}: more than {MAX_YAML_DEPTH} path steps")
+        raise StackFileError(f"{option}: more than {MAX_YAML_DEPTH} path steps")
     root: Any = None
     if full in config:
         try:
             root = json.loads(config[full])
-        except ValueError:
+        except (ValueError, RecursionError):
             root = None
         if not isinstance(root, (dict, list)):
             raise StackFileError(
-                f"--config {key!r}: {full} holds a plain value, not an object or list, so "
-                f"there is nothing to step into; set {full} itself"
+                f"{option}: {excerpt(full)} holds a plain value, not an object or list, so "
+                f"there is nothing to step into; set {excerpt(full)} itself"
             )
-    config[full] = json.dumps(_set_in(root, steps, _path_value(value), key))
+    config[full] = json.dumps(_set_in(root, steps, _path_value(value), option))
 
 
-def _set_in(node: Any, steps: list[str | int], value: Any, key: str) -> Any:
+def _set_in(node: Any, steps: list[str | int], value: Any, option: str) -> Any:
     """``node`` (None: not there yet) with ``value`` set at ``steps``."""
     step, rest = steps[0], steps[1:]
     if isinstance(step, int):
         items = [] if node is None else node
         if not isinstance(items, list):
-            raise StackFileError(f"--config {key!r}: [{step}] steps into an object, not a list")
+            raise StackFileError(f"{option}: [{step}] steps into an object, not a list")
         if step > len(items):
             raise StackFileError(
-                f"--config {key!r}: index {step} is past the end of a list of {len(items)}; "
-                f"set the indexes in order from 0"
+                f"{option}: index {step} is past the end of a list of {len(items)}; "
+                "set the indexes in order from 0"
             )
         child = items[step] if step < len(items) else None
-        new = _set_in(child, rest, value, key) if rest else value
+        new = _set_in(child, rest, value, option) if rest else value
         return [*items[:step], new, *items[step + 1 :]]
     fields = {} if node is None else node
     if not isinstance(fields, dict):
-        raise StackFileError(f"--config {key!r}: .{step} steps into a list, not an object")
-    new = _set_in(fields.get(step), rest, value, key) if rest else value
+        raise StackFileError(f"{option}: .{excerpt(step)} steps into a list, not an object")
+    new = _set_in(fields.get(step), rest, value, option) if rest else value
     return {**fields, step: new}
 
 

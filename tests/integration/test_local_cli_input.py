@@ -188,3 +188,31 @@ def test_aws_region_is_refused_saying_where_the_region_is_set(
         "through tap's explicit AWS provider, which ignores it; the region is tap:region "
         "(-c region=eu-west-1)\n"
     )
+
+
+def test_a_cors_value_nested_3000_deep_is_a_config_error_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # tap/config.py turns the parser's RecursionError into a ConfigError; the command
+    # answers it as any invalid value: exit 2, the config error, no traceback, and not
+    # "the Pulumi program raised" (the program never ran)
+    code = main(["local", "--check", "-c", "cors=" + "[" * 3000])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: invalid configuration (1 value):\n  - tap:cors is '[[[")
+    assert "nested too deeply" in err
+    assert "Traceback" not in err
+    assert len(err) < 1000
+
+
+def test_a_deep_cors_string_in_the_stack_file_is_a_config_error_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Quoted, the 3,000 brackets pass the YAML loader as a string: the config parser
+    # refuses them
+    _program(tmp_path, "config:\n  tap:cors: '" + "[" * 3000 + "'\n")
+    code = main(["local", "--program-dir", str(tmp_path), "--stack", "hostile", "--check"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: invalid configuration (1 value):\n  - tap:cors is ")
+    assert "Traceback" not in err
