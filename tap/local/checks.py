@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..text import quote
 from .mocks import Deployed, lambda_invoke_arn
 
 ROUTE_TARGET_PREFIX = "integrations/"
@@ -122,7 +123,7 @@ def broken_references(snap: Snapshot) -> list[str]:
             uri = integration.get("IntegrationUri", "")
             if integration.get("IntegrationType") == "AWS_PROXY" and uri not in function_by_uri:
                 problems.append(
-                    f"{label}: integration {integration['IntegrationId']} has URI {uri!r}, "
+                    f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
                     "which is not the invoke ARN of any deployed function (expected "
                     "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/"
                     "<function ARN>/invocations)"
@@ -132,22 +133,23 @@ def broken_references(snap: Snapshot) -> list[str]:
             key = route["RouteKey"]
             if not target:
                 problems.append(
-                    f"{label}: route {key!r} has no target, so it can never reach the function"
+                    f"{label}: route {quote(key)} has no target, so it can never reach the function"
                 )
             elif not (
                 target.startswith(ROUTE_TARGET_PREFIX)
                 and target[len(ROUTE_TARGET_PREFIX) :] in integration_ids
             ):
+                allowed = (ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))
                 problems.append(
-                    f"{label}: route {key!r} targets {target!r}, but the API's integrations "
-                    f"are {_list(ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))}"
+                    f"{label}: route {quote(key)} targets {quote(target)}, but the API's "
+                    f"integrations are {_list(allowed)}"
                 )
         for stage in snap.stages.get(api_id, []):
             destination = (stage.get("AccessLogSettings") or {}).get("DestinationArn")
             if destination and destination.removesuffix(":*") not in snap.log_groups.values():
                 problems.append(
-                    f"{label}: stage {stage['StageName']!r} sends access logs to "
-                    f"{destination!r}, which is not the ARN of an existing log group "
+                    f"{label}: stage {quote(stage['StageName'])} sends access logs to "
+                    f"{quote(destination)}, which is not the ARN of an existing log group "
                     f"(log groups: {_list(sorted(snap.log_groups))})"
                 )
 
@@ -165,8 +167,8 @@ def broken_references(snap: Snapshot) -> list[str]:
             prefix = source.split("/", 1)[0]
             if prefix not in execution_arns:
                 problems.append(
-                    f"function {name}: permission {statement.get('Sid')!r} allows source "
-                    f"{source!r}, which is not under the execution ARN of any deployed API "
+                    f"function {name}: permission {quote(statement.get('Sid'))} allows source "
+                    f"{quote(source)}, which is not under the execution ARN of any deployed API "
                     f"({_list(sorted(execution_arns))}), so API Gateway cannot invoke it"
                 )
 
@@ -174,7 +176,7 @@ def broken_references(snap: Snapshot) -> list[str]:
         group = logging_config.get("logGroup")
         if group and group not in snap.log_groups:
             problems.append(
-                f"function {name}: logging_config.log_group is {group!r}, which does not "
+                f"function {name}: logging_config.log_group is {quote(group)}, which does not "
                 f"exist (log groups: {_list(sorted(snap.log_groups))})"
             )
 
@@ -184,26 +186,26 @@ def broken_references(snap: Snapshot) -> list[str]:
         dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
         if "FunctionName" in dimensions and dimensions["FunctionName"] not in snap.functions:
             problems.append(
-                f"{label}: dimension FunctionName={dimensions['FunctionName']!r} "
+                f"{label}: dimension FunctionName={quote(dimensions['FunctionName'])} "
                 f"names no deployed function ({_list(sorted(snap.functions))})"
             )
         if "ApiId" in dimensions:
             api_id = dimensions["ApiId"]
             if api_id not in snap.apis:
                 problems.append(
-                    f"{label}: dimension ApiId={api_id!r} names no deployed API "
+                    f"{label}: dimension ApiId={quote(api_id)} names no deployed API "
                     f"({_list(sorted(snap.apis))})"
                 )
             elif "Stage" in dimensions and (api_id, dimensions["Stage"]) not in stage_names:
                 problems.append(
-                    f"{label}: dimension Stage={dimensions['Stage']!r} is not a "
+                    f"{label}: dimension Stage={quote(dimensions['Stage'])} is not a "
                     f"stage of API {api_id}"
                 )
         for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
             for action in alarm.get(field, []):
                 if action not in snap.topics:
                     problems.append(
-                        f"{label}: {field} has {action!r}, which is not an "
+                        f"{label}: {field} has {quote(action)}, which is not an "
                         f"existing SNS topic ({_list(sorted(snap.topics))})"
                     )
     return problems

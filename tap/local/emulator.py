@@ -82,6 +82,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from ..text import quote
 from ._apigw import (
     HttpResponse,
     MalformedResultError,
@@ -242,8 +243,8 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     problems: list[str] = []
     if api.payload_format_version != SUPPORTED_PAYLOAD_FORMAT:
         problems.append(
-            f"payload_format_version is {api.payload_format_version!r}, but the emulator "
-            f"serves only {SUPPORTED_PAYLOAD_FORMAT!r} (set payload_format_version='2.0' on "
+            f"payload_format_version is {quote(api.payload_format_version)}, but the emulator "
+            f"serves only {quote(SUPPORTED_PAYLOAD_FORMAT)} (set payload_format_version='2.0' on "
             "the integration; pulumi-aws defaults to '1.0')"
         )
     timeout = api.integration_timeout_ms
@@ -253,7 +254,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (docs/http-api.md rule 11)"
         )
     if not api.stage or "/" in api.stage:
-        problems.append(f"stage is {api.stage!r}: expected '$default' or a stage name")
+        problems.append(f"stage is {quote(api.stage)}: expected '$default' or a stage name")
     routes = RouteTable({})
     try:
         routes = RouteTable(api.routes)
@@ -262,7 +263,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     for key, target in api.routes.items():
         if target not in functions:
             problems.append(
-                f"route {key!r} targets function {target!r}, which is not among the "
+                f"route {quote(key)} targets function {quote(target)}, which is not among the "
                 f"functions given ({', '.join(sorted(functions)) or 'none'})"
             )
     if api.cors is not None:
@@ -273,14 +274,16 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             problems.append(f"cors: max_age is {cors.max_age}, but must be -1–86400")
     for name, spec in functions.items():
         if spec.timeout_s <= 0:
-            problems.append(f"function {name!r}: timeout_s is {spec.timeout_s}, must be > 0")
+            problems.append(f"function {quote(name)}: timeout_s is {spec.timeout_s}, must be > 0")
         if "." not in spec.handler:
-            problems.append(f"function {name!r}: handler {spec.handler!r} must be module.function")
+            problems.append(
+                f"function {quote(name)}: handler {quote(spec.handler)} must be module.function"
+            )
         try:
             with zipfile.ZipFile(io.BytesIO(spec.zip_bytes)) as archive:
                 archive.namelist()
         except zipfile.BadZipFile:
-            problems.append(f"function {name!r}: zip_bytes is not a zip archive")
+            problems.append(f"function {quote(name)}: zip_bytes is not a zip archive")
     if problems:
         raise EmulatorConfigError("cannot serve this API:\n- " + "\n- ".join(problems))
     return routes

@@ -28,6 +28,7 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from tap import compute
 
+from ..text import quote
 from .motoserver import MotoServer
 
 # The key that marks a wrapped secret in mock inputs (pulumi/runtime/rpc.py _special_sig_key
@@ -77,7 +78,7 @@ def as_int(value: Any) -> int:
     """A mock number (always a float) as the whole number AWS APIs expect."""
     number = float(value)
     if not number.is_integer():
-        raise DeployError(f"expected a whole number, got {value!r}")
+        raise DeployError(f"expected a whole number, got {quote(value)}")
     return int(number)
 
 
@@ -162,7 +163,7 @@ class MotoMocks(Mocks):
         try:
             return self._create(args)
         except Exception as error:
-            message = f"{args.typ} {args.name!r}: {_describe(error)}"
+            message = f"{args.typ} {quote(args.name)}: {_describe(error)}"
             self._record_error(message)
             raise DeployError(message) from error
         finally:
@@ -244,7 +245,7 @@ class MotoMocks(Mocks):
         with self._lock:
             provider = self._providers.get(id_)
         if provider is None:
-            raise DeployError(f"unknown provider reference {reference!r}")
+            raise DeployError(f"unknown provider reference {quote(reference)}")
         return provider
 
     def _dynamic(
@@ -293,7 +294,7 @@ def _str_map(value: Any) -> dict[str, str]:
     if not value:
         return {}
     if not isinstance(value, dict):
-        raise DeployError(f"expected a map of strings, got {value!r}")
+        raise DeployError(f"expected a map of strings, got {quote(value)}")
     return {str(k): str(v) for k, v in value.items()}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..text import quote
 from .emulator import ApiSpec, CorsSpec, FunctionSpec
 from .mocks import Deployed
 
@@ -82,8 +83,8 @@ def build_specs(
         if integration is None or arn is None:
             if strict:
                 raise ReadbackError(
-                    f"route {route['RouteKey']!r} does not lead to a Lambda function "
-                    f"(target {target!r})"
+                    f"route {quote(route['RouteKey'])} does not lead to a Lambda function "
+                    f"(target {quote(target)})"
                 )
             continue
         routes[route["RouteKey"]] = function_name_from_arn(arn)
