@@ -101,6 +101,9 @@ def cors_configuration(cors: CorsConfig) -> aws.apigatewayv2.ApiCorsConfiguratio
 
 
 AUTHORIZER_TYPE = "JWT"
+# The operation name of a route left open on purpose while the API has an authorizer: the
+# policy pack (TAP-AUTH-001) tells a deliberate public route from a forgotten one by it.
+PUBLIC_OPERATION = "public"
 # Where API Gateway reads the token: "Authorization: Bearer <jwt>" (docs/http-api.md rule 60).
 IDENTITY_SOURCE = "$request.header.Authorization"
 
@@ -219,6 +222,7 @@ class HttpApi(pulumi.ComponentResource):
                 authorization_type=AUTHORIZER_TYPE if guarded else None,
                 authorizer_id=self.authorizer.id if guarded and self.authorizer else None,
                 authorization_scopes=scopes or None,
+                operation_name=PUBLIC_OPERATION if auth is not None and not guarded else None,
                 opts=child,
             )
         self.stage = aws.apigatewayv2.Stage(

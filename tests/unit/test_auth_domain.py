@@ -121,6 +121,7 @@ def test_the_authorizer_guards_exactly_the_non_public_routes(cognito: ProgramRun
         if key in ("GET /", "GET /health"):
             assert "authorizationType" not in inputs, key
             assert "authorizerId" not in inputs, key
+            assert inputs["operationName"] == "public", key  # open on purpose (TAP-AUTH-001)
         else:
             assert inputs["authorizationType"] == "JWT", key
             assert inputs["authorizerId"] == authorizer_id, key
