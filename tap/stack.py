@@ -362,19 +362,31 @@ class TapStack(pulumi.ComponentResource):
         # output at all (OUTPUTS documents it as absent).
         self.smoke: smoke.SmokeCheck | None = None
         self.smoke_check: pulumi.Input[Any] | None = None
+        smoke_url: pulumi.Input[str] = self.stage.invoke_url
+        smoke_after: list[pulumi.Resource] = []
+        if self.api.authorizer is not None:
+            smoke_after.append(self.api.authorizer)
+        if self.custom_domain is not None:
+            smoke_after += [self.custom_domain.mapping, *self.custom_domain.records]
+            if domain is not None and domain.disable_default_endpoint:
+                smoke_url = self.custom_domain.url
         if config.smoke_check:
             self.smoke = smoke.SmokeCheck(
                 f"{name}-smoke-check",
                 smoke.SmokeCheckArgs(
-                    url=self.stage.invoke_url,
+                    # With the execute-api endpoint disabled only the custom domain
+                    # answers (docs/http-api.md rule 65).
+                    url=smoke_url,
                     expected_environment=config.environment,
                     origin=smoke.preflight_origin(config.cors),
                     expected_cors=smoke.expected_cors(config.cors),
                     trigger=smoke.stack_trigger(config, self.code_hash, ROUTE_KEYS),
                     deadline_seconds=config.smoke_check_timeout_seconds,
+                    protected_request=smoke.protected_request(config, ROUTE_KEYS),
                 ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.stage, *self.routes, self.permission]
+                    parent=self,
+                    depends_on=[self.stage, *self.routes, self.permission, *smoke_after],
                 ),
             )
             self.smoke_check = pulumi.Output.all(

@@ -223,3 +223,30 @@ def test_a_certificate_arn_domain_issues_nothing_and_writes_no_dns() -> None:
     assert run.one(MAPPING).input("stage") == "$default"
     # Re-enabled on request: the execute-api URL keeps answering.
     assert run.one(API).input("disableExecuteApiEndpoint") is False
+
+
+def test_the_smoke_check_calls_the_domain_and_proves_a_protected_route_refuses(
+    zone_domain: ProgramRun, cognito: ProgramRun
+) -> None:
+    # execute-api disabled: only the custom domain answers.
+    check = zone_domain.one(SMOKE)
+    assert check.input("url") == "https://api.example.com/"
+    assert "protected_request" not in check.inputs
+    assert zone_domain.depends_on(check, zone_domain.one(MAPPING))
+    aliases = [x for x in zone_domain.of_type(RECORD) if x.input("type") in ("A", "AAAA")]
+    assert len(aliases) == 2
+    assert all(zone_domain.depends_on(check, alias) for alias in aliases)
+    # With auth: a route that needs a token, asked without one.
+    guarded = cognito.one(SMOKE)
+    assert guarded.input("protected_request") == "GET /info"
+    assert guarded.input("url") == cognito.one(STAGE).outputs["invokeUrl"]
+    assert cognito.depends_on(guarded, cognito.one(AUTHORIZER))
+
+
+def test_a_domain_that_keeps_execute_api_is_smoke_checked_there() -> None:
+    domain = json.dumps(
+        {"name": "api.example.com", "certificateArn": CERT_ARN, "disableDefaultEndpoint": False}
+    )
+    run = run_program({"domain": domain})
+
+    assert run.one(SMOKE).input("url") == run.one(STAGE).outputs["invokeUrl"]
