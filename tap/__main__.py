@@ -11,7 +11,9 @@ from collections.abc import Sequence
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
 # The packages only local mode needs (setup.cfg's `local` extra and what it pulls in).
-_LOCAL_EXTRA_MODULES = frozenset({"moto", "boto3", "botocore", "werkzeug", "flask", "yaml"})
+_LOCAL_EXTRA_MODULES = frozenset(
+    {"moto", "boto3", "botocore", "werkzeug", "flask", "yaml", "jwt", "cryptography"}
+)
 USAGE = """usage: tap <command> [options]
 
 commands:
