@@ -133,6 +133,7 @@ class LocalDeployment:
     emulator: Emulator
     started_at: float
     deployed_at: float
+    program_dir: Path | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -299,6 +300,7 @@ def deploy(
         emulator=emulator,
         started_at=started,
         deployed_at=time.monotonic(),
+        program_dir=directory,
     )
 
 
