@@ -310,20 +310,20 @@ def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
+    printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
         host = domain.removeprefix("https://").rstrip("/")
         printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
     try:
-        return _serve_until_stopped(deployment, printer)
+        return _wait_until_stopped(printer)
     finally:
         if state is not None:
             state.unlink(missing_ok=True)
 
 
-def _serve_until_stopped(deployment: LocalDeployment, printer: _Printer) -> int:
-    printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+def _wait_until_stopped(printer: _Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()

@@ -250,3 +250,12 @@ def test_a_domain_that_keeps_execute_api_is_smoke_checked_there() -> None:
     run = run_program({"domain": domain})
 
     assert run.one(SMOKE).input("url") == run.one(STAGE).outputs["invokeUrl"]
+
+
+def test_no_route_catches_a_preflight_so_no_authorizer_sees_one(cognito: ProgramRun) -> None:
+    # docs/http-api.md rule 63: with CORS configured API Gateway answers OPTIONS itself
+    # unless a route catches it ($default, ANY or an OPTIONS route): the table has none.
+    keys = [r.input("routeKey") for r in cognito.of_type(ROUTE)]
+
+    assert cognito.one(API).input("corsConfiguration")["allowOrigins"] == ["*"]
+    assert not [k for k in keys if k == "$default" or k.split(" ")[0] in ("OPTIONS", "ANY")]
