@@ -154,7 +154,7 @@ def function_environment(config: StackConfig) -> dict[str, str]:
 
 OUTPUTS: dict[str, str] = {
     "api_gateway_url": "Invoke URL of the `$default` stage (`https://<id>.execute-api."
-    "<region>.amazonaws.com/`)",
+    "<region>.amazonaws.com/`); it stops answering when `tap:domain` disables it",
     "lambda_function_name": "Name of the Lambda function",
     "lambda_function_arn": "ARN of the Lambda function",
     "api_gateway_id": "Id of the HTTP API",
