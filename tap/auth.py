@@ -47,10 +47,12 @@ def password_policy() -> aws.cognito.UserPoolPasswordPolicyArgs:
 def threat_protection(production: bool) -> tuple[str, str]:
     """``(user_pool_tier, advanced_security_mode)``.
 
-    Threat protection (advanced security: compromised-credential and adaptive
-    authentication) needs the Plus feature plan since Cognito's plans of November 2024;
-    ``user_pool_tier`` is that plan (LITE, ESSENTIALS, PLUS in pulumi-aws 7). Production
-    enforces it; other environments run Essentials with it off, which costs less.
+    Threat protection (formerly "advanced security": compromised credentials, adaptive
+    authentication) is a Plus feature plan feature: "To activate this setting, your user
+    pool must be on the Plus tier" (Cognito API reference, UserPoolAddOnsType; developer
+    guide, "Advanced security with threat protection"). ``user_pool_tier`` is that plan
+    (LITE, ESSENTIALS, PLUS in pulumi-aws 7). Production enforces it; other environments
+    run Essentials with it off, which costs less.
     """
     return ("PLUS", "ENFORCED") if production else ("ESSENTIALS", "OFF")
 
