@@ -23,8 +23,9 @@ from tap import config as tap_config
 from tap import smoke
 from tap.text import quote
 
+from . import token
 from .checks import BrokenReferencesError
-from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
+from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
 from .mocks import DeployError
 from .readback import ReadbackError
@@ -90,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
+    )
+    parser.add_argument(
+        "--jwks",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the JWKS document of tap:auth's external issuer (type jwt): local mode cannot "
+        "fetch it, and without it refuses to start rather than serve the routes unchecked",
     )
     parser.add_argument(
         "--program-dir",
@@ -267,8 +276,9 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             moto_port=args.moto_port,
             on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
             on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            jwks_file=args.jwks,
         )
-    except tap_config.ConfigError as error:
+    except (tap_config.ConfigError, LocalAuthError) as error:
         return fail(EXIT_USAGE, str(error))
     except (StackFileError, PortInUseError) as error:
         return fail(EXIT_USAGE, str(error))
@@ -319,12 +329,48 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
+def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path | None:
+    """Where `tap token` finds this stack's pool (only with a Cognito pool)."""
+    outputs = deployment.outputs
+    if deployment.program_dir is None or "user_pool_id" not in outputs:
+        return None
+    path = token.write_state(
+        deployment.program_dir,
+        deployment.stack,
+        {
+            "moto_url": deployment.endpoint_url,
+            "region": deployment.region,
+            "account_id": deployment.account_id,
+            "user_pool_id": outputs["user_pool_id"],
+            "user_pool_client_id": outputs["user_pool_client_id"],
+        },
+    )
+    printer.line(
+        f'Auth: curl -H "Authorization: Bearer $(python -m tap token --stack '
+        f'{deployment.stack})" ...  (routes other than publicRoutes need it)'
+    )
+    return path
+
+
 def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    state = _write_token_state(deployment, printer)
+    domain = deployment.outputs.get("custom_domain_url")
+    if isinstance(domain, str):
+        host = domain.removeprefix("https://").rstrip("/")
+        printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
+    try:
+        return _wait_until_stopped(printer)
+    finally:
+        if state is not None:
+            state.unlink(missing_ok=True)
+
+
+def _wait_until_stopped(printer: _Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()

@@ -75,7 +75,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,6 +83,7 @@ from types import TracebackType
 from typing import Any
 
 from ..text import quote
+from . import jwt_auth
 from ._apigw import (
     HttpResponse,
     MalformedResultError,
@@ -175,6 +176,8 @@ class ApiSpec:
     cors: CorsSpec | None
     access_log_format: str | None  # the stage's access_log_settings.format, or None
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
+    # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
+    route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 
 
 # docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
@@ -466,9 +469,21 @@ class Emulator:
             context["error.message"] = "Not Found"  # rule 12
             return json_response(404, "Not Found")
         context["routeKey"] = match.route_key
+        route_auth = api.route_auth.get(match.route_key)
+        decision = None
+        if route_auth is not None:
+            # docs/http-api.md rules 60-61: the authorizer answers before the integration.
+            identity = header_value(request.headers, "authorization")
+            decision = jwt_auth.authorize(identity, route_auth, time.time())
+            if not decision.allowed:
+                denial = decision.response()
+                context["error.message"] = json.loads(denial.body)["message"]
+                return denial
         event = build_event(
             request, match, api_id=api.api_id, account_id=api.account_id, stage=api.stage
         )
+        if decision is not None:
+            event["requestContext"]["authorizer"] = decision.event_authorizer()  # rule 62
         function = loaded.functions[match.target]
         deadline = started + api.integration_timeout_ms / 1000
         invoke_started = time.monotonic()
