@@ -1,14 +1,16 @@
 """``python -m tap local``: the command a newcomer and CI run.
 
-Everything runs in this process (serving included: the test sends itself the SIGINT that
-Ctrl-C sends) except the missing-extra message, which needs an interpreter where moto cannot
-be imported. ``--check`` of the real program on moto's default account is the first test;
-the other deploys each use an account of their own.
+Most tests run in this process (serving included: the test sends itself the SIGINT that
+Ctrl-C sends). Real subprocesses: serving started with SIGINT ignored, and the missing-extra
+message, which needs an interpreter where moto cannot be imported. ``--check`` of the real
+program on moto's default account is the first test; the in-process deploys after it each
+use an account of their own.
 """
 
 from __future__ import annotations
 
 import functools
+import http.server
 import io
 import json
 import os
@@ -22,7 +24,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -31,15 +35,68 @@ from tap.local import cli
 from tap.local.deploy import deploy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Bounds on the subprocess tests (a local deploy takes a few seconds).
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+
+
+class RefusingProxy(http.server.ThreadingHTTPServer):
+    """A proxy that refuses everything and records what it was sent."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _refuse(self) -> None:
+                proxy.seen.append(f"{self.command} {self.path}")
+                self.send_error(502, "this proxy refuses everything")
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_CONNECT = _refuse
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def refusing_proxy() -> Iterator[RefusingProxy]:
+    server = RefusingProxy()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_check_deploys_smoke_checks_and_prints_the_outputs(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    refusing_proxy: RefusingProxy,
 ) -> None:
+    # GIVEN every proxy variable set, to a proxy that refuses everything: local mode's
+    # traffic (boto3 to moto, the smoke check to the emulator) is all loopback and must
+    # bypass it
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, refusing_proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
     outputs_file = tmp_path / "outputs.json"
     code = main(["local", "--check", "--outputs-file", str(outputs_file)])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
+    assert refusing_proxy.seen == []
+    assert "NO_PROXY" not in os.environ  # the run's own setting is undone
     lines = out.splitlines()
     assert lines[0] == "Deploying stack local into moto on 127.0.0.1 (local mode)..."
     assert any(
@@ -137,6 +194,51 @@ def _env() -> dict[str, str]:
     return env
 
 
+def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
+    # GIVEN `python -m tap local` serving on any free port, started with SIGINT ignored as
+    # a shell's background job (or a CI runner) starts it: Python keeps it ignored unless
+    # the command installs its handler itself
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tap", "local", "--port", "0", "-c", "smokeCheck=false"],
+        cwd=REPO_ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("Serving on "):
+                url = line.split()[2]
+        assert url is not None, process.stderr.read() if process.stderr else ""
+        # WHEN a request arrives
+        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
+            assert response.status == 200
+        # THEN its function log and access-log lines are streamed
+        streamed: list[str] = []
+        while not any(s.startswith("[access-log] ") for s in streamed):
+            streamed.append(process.stdout.readline())
+        assert any(s.startswith("[tap-local-function] START RequestId: ") for s in streamed)
+        access = json.loads(next(s for s in streamed if s.startswith("[access-log] "))[13:])
+        assert (access["httpMethod"], access["path"], access["status"]) == ("GET", "/health", "200")
+        # AND Ctrl-C (or kill -INT) stops it cleanly
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=STOP_TIMEOUT_S)
+        assert process.returncode == 0, err
+        assert rest.rstrip().endswith("Stopping...")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=STOP_TIMEOUT_S)
+
+
 def test_without_the_local_extra_the_command_says_what_to_install() -> None:
     # moto made unimportable, as on a machine that installed tap without `[local]`.
     script = (
@@ -162,6 +264,9 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     # GIVEN a deployment being served (a stand-in: _serve only prints its URLs and waits)
     class Deployment:
         endpoint_url, region, url = "http://127.0.0.1:1", "us-east-1", "http://127.0.0.1:2"
+        # no tap:auth, no tap:domain: no hints, no token state
+        outputs: ClassVar[dict[str, str]] = {}
+        program_dir = None
 
     previous = signal.getsignal(signal.SIGTERM)
     # WHEN SIGTERM arrives while it waits
