@@ -397,3 +397,69 @@ def test_log_sink_gets_request_ids_and_kinds(kind: str) -> None:
         assert lines[3].startswith(f"REPORT RequestId: {request_id}\tDuration: ")
     else:
         assert entries == []  # this function writes nothing
+
+
+def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
+    # GIVEN `tap local`'s deploy (the project's program, its smoke check on), and a client
+    # that starts 2,000 keep-alive GETs at concurrency 16 the moment /health first answers
+    # 200, while the deploy is still finishing (issue 14: 9 of them got 500 "The emulator
+    # is stopping" when the final load replaced what the smoke check was served by)
+    import secrets
+
+    from tap.local.deploy import LocalDeployment, deploy
+
+    listening = threading.Event()
+    urls: list[str] = []
+    deployed: list[LocalDeployment] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            deployed.append(
+                deploy(
+                    account_id=f"{secrets.randbelow(10**12):012d}",
+                    # stage limits above this load, so every answer is the function's
+                    config={"throttlingBurstLimit": "5000", "throttlingRateLimit": "10000"},
+                    on_listening=lambda url: (urls.append(url), listening.set()),
+                )
+            )
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+            listening.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert listening.wait(120)
+        assert not errors, errors
+        port = int(urls[0].rsplit(":", 1)[1])
+        status = 0
+        for _ in range(6000):
+            if not thread.is_alive() and not deployed:
+                break
+            status, _ = get_port(port, "/health")
+            if status == 200:
+                break
+            threading.Event().wait(0.01)
+        assert status == 200
+        outcomes = keep_alive_load(port, 2000, 16)
+    finally:
+        thread.join(180)
+        for deployment in deployed:
+            deployment.stop()
+
+    assert not errors, errors
+    # THEN every request got a 200: no 5xx, no connection error
+    assert outcomes == {200: 2000}
+
+
+def get_port(port: int, target: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", target)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError:
+        return 0, b""
+    finally:
+        connection.close()
