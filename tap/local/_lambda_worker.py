@@ -209,12 +209,13 @@ def _error(
 
 def _user_trace(tb: Any) -> list[str]:
     """The traceback from the first frame that is not this runtime's own."""
-    frames = list(traceback.extract_tb(tb))
-    for index, frame in enumerate(frames):
-        if frame.filename != __file__:
+    # Plain tuples, as awslambdaric formats them: no ^^^ column markers.
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    for index, (filename, *_) in enumerate(frames):
+        if filename != __file__:
             frames = frames[index:]
             break
-    return traceback.format_list(frames)
+    return traceback.format_list(frames)  # type: ignore[arg-type]
 
 
 def _load(handler: str) -> Any:
