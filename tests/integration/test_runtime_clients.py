@@ -15,7 +15,6 @@ import json
 import re
 import threading
 import zipfile
-from dataclasses import replace
 from typing import Any
 
 import pytest
