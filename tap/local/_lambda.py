@@ -7,6 +7,7 @@ are in ``tap.local.runtime``.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -25,6 +26,40 @@ INIT_TIMEOUT_S = 10.0
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Lambda refuses these as function environment variables; above all, no credentials.
 _RESERVED_PREFIXES = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
+
+
+# Lambda's application log levels, least severe first (docs/http-api.md rule 30).
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Python's names for two of them: how the runtime's own JSON records spell them.
+_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def line_level(line: str) -> str:
+    """The level Lambda gives one line of a function's output in the JSON log format: a
+    JSON object's ``level`` (any case), else INFO: a plain-text line, a JSON line without
+    ``level`` (an EMF line) or with an unknown one (docs/http-api.md rule 30)."""
+    if line.startswith("{"):
+        try:
+            level = json.loads(line).get("level")
+        except (ValueError, AttributeError):
+            return "INFO"
+        if isinstance(level, str):
+            level = _LEVEL_ALIASES.get(level.upper(), level.upper())
+            if level in _LEVELS:
+                return level
+    return "INFO"
+
+
+def passes_log_level(line: str, log_format: str, application_log_level: str) -> bool:
+    """Whether Lambda sends this function output line to CloudWatch Logs: with the JSON
+    format, only lines at or above the application log level; with Text, every line (level
+    filtering needs JSON). The one place the emulator filters the function's output."""
+    if log_format != "JSON":
+        return True
+    minimum = _LEVEL_ALIASES.get(application_log_level.upper(), application_log_level.upper())
+    if minimum not in _LEVELS:
+        return True
+    return _LEVELS.index(line_level(line)) >= _LEVELS.index(minimum)
 
 
 @dataclass(frozen=True)

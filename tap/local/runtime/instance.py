@@ -32,6 +32,7 @@ from .._lambda import (
     MAX_PAYLOAD_BYTES,
     Invocation,
     lambda_environment,
+    passes_log_level,
 )
 from ..logsink import LogKind, LogSink
 from .api import Call, RuntimeApi
@@ -138,7 +139,10 @@ class Instance:
 
     def _line(self, raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip("\r")
-        self._emit(line, "function", self._request_id)
+        # Lambda drops lines below the application log level, whichever runtime client
+        # wrote them (docs/http-api.md rule 30).
+        if passes_log_level(line, self.spec.log_format, self.spec.application_log_level):
+            self._emit(line, "function", self._request_id)
 
     def _drain(self) -> None:
         """Return once every byte the process wrote so far has been read and handed on.
