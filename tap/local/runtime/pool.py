@@ -93,6 +93,18 @@ class FunctionPool:
         finally:
             self._release(instance)
 
+    def check(self, deadline: float) -> Invocation | None:
+        """Start one instance and let it initialize, without invoking it; None when it is
+        ready. The instance then serves like any other."""
+        acquired = self._acquire(deadline)
+        if isinstance(acquired, Invocation):
+            return acquired
+        instance, cold = acquired
+        try:
+            return instance.init(deadline) if cold else None
+        finally:
+            self._release(instance)
+
     def _acquire(self, deadline: float) -> tuple[Instance, bool] | Invocation:
         with self._cond:
             while True:
