@@ -169,7 +169,11 @@ def test_twenty_reloads_during_a_load_fail_no_request(setup: Setup) -> None:
     load.start()
     # WHEN the function is saved 20 times with new code while it runs
     for number in range(1, 21):
-        handler_file.write_text(original + f"\nRELOAD_NUMBER = {number}\n")
+        # Saved whole (written aside, then renamed over), as editors save: a reload never
+        # sees half a file.
+        staged = handler_file.with_suffix(".tmp")
+        staged.write_text(original + f"\nRELOAD_NUMBER = {number}\n")
+        staged.replace(handler_file)
         setup.reloader.changed({handler_file.resolve()})
     load.join()
 

@@ -169,8 +169,12 @@ class FunctionPool:
             return self._code_dir
 
     def _remove_code(self) -> None:
+        # Under the code lock, and only when no instance lives or is starting: a request
+        # that still reaches a retired pool may be starting an instance in this folder.
         with self._code_lock:
-            if self._code_dir is not None:
+            with self._cond:
+                in_use = bool(self._live) or self._starting > 0
+            if self._code_dir is not None and not in_use:
                 remove(self._code_dir)
                 self._code_dir = None
 
