@@ -441,6 +441,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
             if status == 200:
                 break
             threading.Event().wait(0.01)
+        assert not errors, errors
         assert status == 200
         outcomes = keep_alive_load(port, 2000, 16)
     finally:
