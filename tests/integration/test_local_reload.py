@@ -180,3 +180,70 @@ def test_twenty_reloads_during_a_load_fail_no_request(setup: Setup) -> None:
     # THEN all 20 reloads happened and every request got a 200: no 5xx, no connection error
     assert setup.reloader.reloads >= 20
     assert outcomes == [{200: 2000}]
+
+
+def test_from_deployment_watches_each_deployed_functions_archive_and_updates_its_code(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a local deploy's record of the function (its code archive as the program built
+    # it) and the emulator serving it
+    from tap.local.mocks import Deployed
+    from tap.local.readback import FUNCTION_TYPE
+    from tap.local.reload import from_deployment
+
+    source = tmp_path / "function"
+    shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
+    archive = code_archive(source)
+    spec = FunctionSpec(
+        name="fn-1",
+        arn=f"arn:aws:lambda:{REGION}:123456789012:function:fn-1",
+        zip_bytes=zip_bytes(archive),
+        handler=HANDLER,
+        runtime="python3.13",
+        environment={},
+        timeout_s=10.0,
+        memory_mb=128,
+        region=REGION,
+        log_group="/aws/lambda/fn-1",
+    )
+    api = ApiSpec(
+        api_id="abc123",
+        region=REGION,
+        account_id="123456789012",
+        stage="$default",
+        routes={"GET /health": "fn-1"},
+        payload_format_version="2.0",
+        cors=None,
+        access_log_format=None,
+    )
+    stored: dict[str, bytes] = {}
+
+    class Lambda:  # records what the reloader stores where moto keeps the code
+        def update_function_code(self, FunctionName: str, ZipFile: bytes) -> None:
+            stored[FunctionName] = ZipFile
+
+    class Deployment:
+        def __init__(self, emulator: Emulator) -> None:
+            self.emulator = emulator
+            self.resources = [
+                Deployed(FUNCTION_TYPE, "fn", "fn-1", {"code": archive}, {"name": "fn-1"}),
+                Deployed("aws:iam/role:Role", "role", "r", {}, {}),
+            ]
+
+        def client(self, service: str) -> Lambda:
+            assert service == "lambda"
+            return Lambda()
+
+    said: list[str] = []
+    with Emulator(api, {"fn-1": spec}) as emulator:
+        reloader = from_deployment(Deployment(emulator), said.append)
+        assert reloader.roots() == [source.resolve()]
+        handler_file = source / "handler.py"
+        handler_file.write_text(handler_file.read_text() + WRAPPER)
+        reloader.changed({handler_file.resolve()})
+        answer = get(emulator.port, "/health")
+
+    # THEN the new code serves, and the deploy's copy of the code is the new zip
+    assert answer == (200, "yes")
+    assert stored == {"fn-1": zip_bytes(archive)}
+    assert said[0].startswith("reloaded fn-1 (")
