@@ -72,14 +72,13 @@ def expected_cors(cors: CorsConfig) -> dict[str, Any]:
 
 
 def preflight_origin(cors: CorsConfig) -> str:
-    """An origin the API allows: the first listed one, or a sample one when it allows "*".
-
-    With no origin allowed at all, the sample origin: the check then verifies that nothing
-    is granted to it.
+    """An origin the API allows, as a browser sends it: the first listed one in lower case
+    (docs/http-api.md rule 25), or a sample one when it allows "*" or nothing (the check
+    then verifies that nothing is granted to it).
     """
     if "*" in cors.allow_origins or not cors.allow_origins:
         return smoke.SAMPLE_ORIGIN
-    return cors.allow_origins[0]
+    return cors.allow_origins[0].lower()
 
 
 def protected_request(config: StackConfig, route_keys: Sequence[str]) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tap.cors import allowed_origin, origin_allowed
 from tap.text import quote
 
 # The origin to preflight with when the API allows every origin ("*"): any origin will do.
@@ -148,7 +149,8 @@ def _origin_problem(origin: Any, allowed: Sequence[str] | None) -> str | None:
         or parts.fragment
     ):
         return f"must be scheme://host[:port], got {quote(origin)}"
-    if allowed and "*" not in allowed and origin not in allowed:
+    # docs/http-api.md rule 25: matched as an origin, scheme and host case-insensitively.
+    if allowed and not origin_allowed(allowed, origin):
         return (
             f"must be one of the allowed origins {quote(allowed)}, "
             f"got {quote(origin)}: a preflight from any other origin cannot succeed"
@@ -231,10 +233,9 @@ class ExpectedCors:
         )
 
     def allowed_origin_answer(self, origin: str) -> str | None:
-        """The Access-Control-Allow-Origin the API sends ``origin`` (docs/http-api.md rule 18)."""
-        if "*" in self.allow_origins:
-            return "*"
-        return origin if origin in self.allow_origins else None
+        """The Access-Control-Allow-Origin the API sends ``origin`` (docs/http-api.md rules
+        18 and 25), as tap.cors computes it for the emulator too."""
+        return allowed_origin(self, origin)
 
 
 @dataclass(frozen=True)

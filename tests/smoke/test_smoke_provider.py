@@ -32,7 +32,7 @@ from tap.smoke import (
     validate_inputs,
 )
 from tap.stack import expected_cors, preflight_origin
-from tests.smoke.fake_api import FakeTime, ScriptedServer, deployed_api
+from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import NOW, props, provider
 
 SUBPROCESS_TIMEOUT_S = 60.0
@@ -351,6 +351,50 @@ def test_the_provider_accepts_the_deadlines_the_config_accepts() -> None:
 def test_the_serialized_provider_is_the_same_bytes_every_time() -> None:
     # Stable bytes keep state diffs quiet (diff ignores them anyway).
     assert serialize_provider(SmokeCheckProvider()) == serialize_provider(SmokeCheckProvider())
+
+
+MIXED_CASE = CorsConfig(allow_origins=("https://App.Example.com",))
+
+
+def test_a_mixed_case_allowed_origin_is_checked_as_a_browser_sends_it() -> None:
+    fake = FakeTime(time.monotonic)
+    # GIVEN allowOrigins written with capitals (docs/http-api.md rule 25)
+    # THEN the check preflights with the lower-case origin a browser sends, which is valid
+    assert preflight_origin(MIXED_CASE) == "https://app.example.com"
+    assert validate_inputs(props("https://x.example/", MIXED_CASE)) == []
+
+    # WHEN the API matches origins as origins (tap.cors, as the emulator does)
+    with ScriptedServer(deployed_api(cors=MIXED_CASE)) as server:
+        outs = provider(fake).create(props(server.url, MIXED_CASE)).outs
+
+    # THEN every check passes, with no warning
+    assert outs is not None
+    assert outs["warnings"] == []
+    assert all(check["passed"] for check in outs["checks"].values())
+
+
+def test_an_api_comparing_origins_exactly_is_a_warning_naming_the_rule() -> None:
+    fake = FakeTime(time.monotonic)
+    # GIVEN an API that grants CORS only to the entry's exact spelling (rule 25 assumed not)
+    api = deployed_api(cors=MIXED_CASE)
+
+    def exact(request: Request) -> Answer:
+        answer = api(request)
+        if request.headers.get("origin") in MIXED_CASE.allow_origins:
+            return answer
+        kept = {k: v for k, v in answer.headers.items() if not k.startswith("access-control-")}
+        return Answer(answer.status, kept, answer.body)
+
+    with ScriptedServer(exact) as server:
+        outs = provider(fake).create(props(server.url, MIXED_CASE)).outs
+
+    # THEN the deploy passes (verified checks pass) and the CORS checks are warnings
+    assert outs is not None
+    assert [name for name, c in outs["checks"].items() if not c["passed"]] == ["cors", "preflight"]
+    assert outs["warnings"][0].startswith(
+        "cors (GET /health): expected access-control-allow-origin 'https://app.example.com', "
+        "got none"
+    )
 
 
 def test_preflight_origin_and_expected_cors_follow_the_config() -> None:
