@@ -343,7 +343,7 @@ def test_serve_in_process_streams_logs_and_stops_on_sigint(own_account: str) -> 
             # WHEN a request arrives
             with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
                 seen["status"] = str(response.status)
-            seen["function"] = out.wait_for("[tap-local-function] ")
+            seen["function"] = out.wait_for("[tap-local-function] START RequestId: ")
             seen["access"] = out.wait_for("[access-log] ")
         except BaseException as error:  # reported by the main thread
             problems.append(error)
