@@ -23,9 +23,10 @@ from tap import smoke
 from .checks import BrokenReferencesError
 from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
+from .logs import local_state
 from .mocks import DeployError
 from .readback import ReadbackError
-from .stackfile import StackFileError
+from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 3000  # what `sam local start-api` uses, so muscle memory works
@@ -247,7 +248,9 @@ def run(
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
         if args.check:
             return _check(deployment, printer, fail)
-        return _serve(deployment, printer)
+        # Where `tap logs --local` finds this deploy's moto endpoint.
+        with local_state(find_program(args.program_dir), args.stack, deployment):
+            return _serve(deployment, printer)
 
 
 def _flush_buffer(printer: _Printer) -> None:

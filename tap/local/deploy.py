@@ -19,6 +19,7 @@ from typing import Any
 from tap import config as tap_config
 
 from .checks import BrokenReferencesError, broken_references, read_snapshot
+from .cloudwatch import CloudWatchLogs, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
@@ -80,6 +81,8 @@ class LocalDeployment:
     emulator: Emulator
     started_at: float
     deployed_at: float
+    # Where the function's lines and the access log are written in moto (None: not written).
+    cloudwatch: CloudWatchLogs | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -108,7 +111,11 @@ class LocalDeployment:
         try:
             self.emulator.stop()
         finally:
-            self.moto.stop()
+            try:
+                if self.cloudwatch is not None:
+                    self.cloudwatch.close()  # writes what is queued while moto still runs
+            finally:
+                self.moto.stop()
 
     def __enter__(self) -> LocalDeployment:
         return self
@@ -139,6 +146,7 @@ def deploy(
     account_id: str = DEFAULT_ACCOUNT_ID,
     on_function_log: FunctionLogSink | None = None,
     on_access_log: AccessLogSink | None = None,
+    cloudwatch_logs: bool = True,
 ) -> LocalDeployment:
     """Deploy the program locally and start serving it.
 
@@ -146,6 +154,8 @@ def deploy(
     :param port: the emulator's port (0: any free port); ``moto_port`` likewise.
     :param account_id: moto keeps one set of resources per account; a distinct id keeps
         deploys in one process apart.
+    :param cloudwatch_logs: also write the function's lines and the access log to their
+        log groups in moto (tap.local.cloudwatch), off the request path.
     Raises StackFileError, ConfigError (before anything starts), OSError (a port in use),
     DeployError, BrokenReferencesError or the program's own exception; nothing is left
     running when it raises.
@@ -155,8 +165,13 @@ def deploy(
     project, config_map, stack_config = resolve_config(directory, stack, config)
     region = stack_config.region
 
-    emulator = Emulator(port=port, on_function_log=on_function_log, on_access_log=on_access_log)
     moto = MotoServer(port=moto_port, account_id=account_id)
+    cloudwatch = CloudWatchLogs(lambda: moto.client("logs", region)) if cloudwatch_logs else None
+    emulator = Emulator(
+        port=port,
+        on_function_log=_fan_out_function(on_function_log, cloudwatch),
+        on_access_log=_fan_out_access(on_access_log, cloudwatch),
+    )
     try:
         _start(emulator.start, "HTTP API emulator", port, "--port")
         _start(moto.start, "moto server", moto_port, "--moto-port")
@@ -183,6 +198,12 @@ def deploy(
                 strict=strict,
             )
             emulator.load(api, functions)
+            if cloudwatch is not None:
+                cloudwatch.configure(
+                    {name: spec.log_group for name, spec in functions.items()},
+                    api.access_log_group,
+                    access_log_stream_name(api.api_id, api.stage),
+                )
 
         def before_dynamic() -> None:
             # The smoke check calls the API as soon as its create runs: serve what is
@@ -207,6 +228,8 @@ def deploy(
         load_emulator(strict=True)
     except BaseException:
         emulator.stop()
+        if cloudwatch is not None:
+            cloudwatch.close()
         moto.stop()
         raise
     return LocalDeployment(
@@ -221,7 +244,36 @@ def deploy(
         emulator=emulator,
         started_at=started,
         deployed_at=time.monotonic(),
+        cloudwatch=cloudwatch,
     )
+
+
+def _fan_out_function(
+    sink: FunctionLogSink | None, cloudwatch: CloudWatchLogs | None
+) -> FunctionLogSink | None:
+    if cloudwatch is None:
+        return sink
+
+    def both(name: str, line: str) -> None:
+        cloudwatch.function_line(name, line)
+        if sink is not None:
+            sink(name, line)
+
+    return both
+
+
+def _fan_out_access(
+    sink: AccessLogSink | None, cloudwatch: CloudWatchLogs | None
+) -> AccessLogSink | None:
+    if cloudwatch is None:
+        return sink
+
+    def both(line: str) -> None:
+        cloudwatch.access_line(line)
+        if sink is not None:
+            sink(line)
+
+    return both
 
 
 def _stage_url(base: str, stage: str) -> str:

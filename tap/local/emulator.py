@@ -148,6 +148,9 @@ class ApiSpec:
     cors: CorsSpec | None
     access_log_format: str | None  # the stage's access_log_settings.format, or None
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
+    # The stage's access_log_settings.destination_arn's log group (local mode writes the
+    # access log there, tap.local.cloudwatch), or None.
+    access_log_group: str | None = None
 
 
 # docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.

@@ -10,6 +10,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from tap.api import access_log_format
 from tests.integration.programs.mini_smoke import Probe
 
 mini = pulumi.Config("mini")
@@ -69,6 +70,8 @@ aws.iam.RolePolicy(
 HANDLER = """
 import json, logging, os
 def handler(event, context):
+    if event.get("rawPath") == "/boom":
+        raise RuntimeError("boom on purpose")
     logging.getLogger().info("handled %s", event["rawPath"])
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
             "body": json.dumps({"path": event["rawPath"], "env": os.environ.get("ENVIRONMENT")})}
@@ -145,7 +148,7 @@ stage = aws.apigatewayv2.Stage(
         destination_arn=access.arn.apply(lambda a: a + "-gone")
         if broken == "accessLogDestination"
         else access.arn,
-        format=json.dumps({"requestId": "$context.requestId", "status": "$context.status"}),
+        format=access_log_format(),
     ),
     opts=opts,
 )

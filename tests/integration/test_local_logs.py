@@ -1,0 +1,189 @@
+"""Local mode writes its logs where AWS puts them, and ``tap logs`` reads them back.
+
+One deploy of ``programs/mini`` (the project's access-log format; ``POST /boom`` raises)
+serves 1,000 requests; the function's lines and the access log must then be in moto's
+CloudWatch Logs for boto3, and ``tap logs --local`` must find any one request by id and
+filter the 5xx ones.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap.local import logs
+from tap.local.deploy import LocalDeployment, deploy
+
+MINI = Path(__file__).resolve().parent / "programs" / "mini"
+FUNCTION_GROUP = "/aws/lambda/mini-fn"
+ACCESS_GROUP = "/aws/apigateway/mini"
+REQUESTS = 1_000
+FAILING = 7  # POST /boom among them: the function raises, API Gateway answers 500
+
+
+@dataclass
+class Served:
+    deployment: LocalDeployment
+    answers: list[tuple[str, int, str]]  # (path, status, apigw-requestid), in order
+    state_dir: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    account = f"{secrets.randbelow(10**12):012d}"
+    deployment = deploy(program_dir=MINI, account_id=account)
+    try:
+        host = deployment.url.removeprefix("http://")
+        connection = http.client.HTTPConnection(host, timeout=30)
+        answers: list[tuple[str, int, str]] = []
+        failing_at = {100 + 130 * k for k in range(FAILING)}
+        for i in range(REQUESTS):
+            failing = i in failing_at
+            path, method = ("/boom", "POST") if failing else ("/health", "GET")
+            connection.request(method, path, body=b"{}" if failing else None)
+            response = connection.getresponse()
+            response.read()
+            answers.append((path, response.status, response.getheader("apigw-requestid") or ""))
+        connection.close()
+        assert deployment.cloudwatch is not None
+        assert deployment.cloudwatch.flush()
+        state_dir = tmp_path_factory.mktemp("state")
+        # What `tap local` writes; TAP_STATE_DIR points `tap logs --local` at it.
+        logs.record_local_deploy(state_dir / "local.json", deployment)
+        yield Served(deployment, answers, state_dir)
+    finally:
+        deployment.stop()
+
+
+def _events(client: Any, group: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"logGroupName": group}
+    while True:
+        page = client.filter_log_events(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def _tap_logs(served: Served, *args: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv(logs.STATE_DIR_ENV, str(served.state_dir))
+    out, err = io.StringIO(), io.StringIO()
+    code = logs.run(["--local", *args], out, err)
+    assert code == 0, err.getvalue()
+    return out.getvalue().splitlines()
+
+
+def test_the_answers_are_what_the_logs_will_be_checked_against(served: Served) -> None:
+    statuses = [(path, status) for path, status, _ in served.answers]
+    assert statuses.count(("/boom", 500)) == FAILING
+    assert statuses.count(("/health", 200)) == REQUESTS - FAILING
+    assert len({rid for _, _, rid in served.answers}) == REQUESTS
+
+
+def test_boto3_sees_every_access_log_line_in_the_stages_group(served: Served) -> None:
+    client = served.deployment.client("logs")
+
+    lines = [json.loads(e["message"]) for e in _events(client, ACCESS_GROUP)]
+
+    by_id = {line["requestId"]: line for line in lines}
+    for path, status, request_id in served.answers:
+        assert by_id[request_id]["status"] == str(status)
+        assert by_id[request_id]["path"] == path
+
+
+def test_boto3_sees_the_functions_records_in_a_lambda_named_stream(served: Served) -> None:
+    client = served.deployment.client("logs")
+    access = {
+        line["requestId"]: line
+        for line in (json.loads(e["message"]) for e in _events(client, ACCESS_GROUP))
+    }
+
+    events = _events(client, FUNCTION_GROUP)
+
+    streams = {e["logStreamName"] for e in events}
+    assert streams
+    assert all("/[$LATEST]" in s and len(s.split("/")) == 4 for s in streams)
+    messages = [e["message"] for e in events]
+    starts = {m.split()[2] for m in messages if m.startswith("START RequestId:")}
+    reports = {m.split()[2] for m in messages if m.startswith("REPORT RequestId:")}
+    # Every invocation behind a served request has its START and REPORT, under the Lambda
+    # request id the access line carries as integrationRequestId.
+    for _, _, request_id in served.answers:
+        lambda_id = access[request_id]["integrationRequestId"]
+        assert lambda_id in starts
+        assert lambda_id in reports
+    errors = [json.loads(m) for m in messages if m.startswith("{") and '"ERROR"' in m]
+    assert len(errors) == FAILING
+    assert all(e["errorType"] == "RuntimeError" for e in errors)
+
+
+def test_tap_logs_finds_one_request_by_id_among_a_thousand(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, status, request_id = served.answers[REQUESTS // 2 + 3]
+
+    lines = _tap_logs(served, "--request-id", request_id, "--since", "1h", monkeypatch=monkeypatch)
+
+    assert len(lines) == 1
+    assert f" GET {path} {status} " in lines[0]
+    assert lines[0].endswith(f"id={request_id}")
+
+
+def test_tap_logs_filters_the_5xx_and_says_what_failed(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed = {rid for path, status, rid in served.answers if status >= 500}
+
+    lines = _tap_logs(served, "--status", "5xx", "--since", "1h", monkeypatch=monkeypatch)
+
+    assert {line.rsplit("id=", 1)[1] for line in lines} == failed
+    assert all(" POST /boom 500 " in line for line in lines)
+    assert all("error: RuntimeError: boom on purpose" in line for line in lines)
+
+
+def test_tap_logs_verbose_puts_the_invocations_records_beneath(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = next(rid for path, _, rid in served.answers if path == "/boom")
+
+    lines = _tap_logs(served, "--request-id", request_id, "-v", monkeypatch=monkeypatch)
+
+    assert lines[0].endswith(f"id={request_id}")
+    records = [line.strip() for line in lines[1:]]
+    assert records[0].startswith("START RequestId: ")
+    assert any('"errorMessage": "boom on purpose"' in r for r in records)
+    assert records[-1].startswith("REPORT RequestId: ")
+    lambda_id = records[0].split()[2]
+    assert all(lambda_id in r for r in records if r.startswith(("START", "END", "REPORT")))
+
+
+def test_tap_logs_by_route_and_status_class(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    health = _tap_logs(served, "--route", "GET /health", "--status", "2xx", monkeypatch=monkeypatch)
+
+    served_ids = {rid for path, _, rid in served.answers if path == "/health"}
+    shown = {line.rsplit("id=", 1)[1] for line in health}
+    assert served_ids <= shown  # the deploy's own smoke requests may be there too
+    assert all(" GET /health 200 " in line for line in health)
+
+
+def test_tap_logs_without_a_local_deploy_says_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(logs.STATE_DIR_ENV, str(tmp_path))
+    out, err = io.StringIO(), io.StringIO()
+
+    code = logs.run(["--local"], out, err)
+
+    assert code == logs.EXIT_USAGE
+    assert "python -m tap local" in err.getvalue()
