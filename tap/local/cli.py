@@ -7,6 +7,7 @@ failed; 2 the command cannot run as given (bad config, bad stack file, a port in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -21,11 +22,12 @@ from tap import config as tap_config
 from tap import smoke
 
 from .checks import BrokenReferencesError
+from .console import ConsoleLog, runtime_note
 from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
 from .logs import local_state
 from .mocks import DeployError
-from .readback import ReadbackError
+from .readback import FUNCTION_TYPE, ReadbackError
 from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -77,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG); repeatable",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the function's log records beneath each request line "
+        "(default: one line per request, e.g. `GET /health 200 3 ms [cold]`)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="deploy, smoke-check the API, print the outputs, and exit 0 (passed) or 1",
@@ -106,6 +115,7 @@ class _Printer:
         self.out = out
         self._lock = threading.Lock()
         self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
+        self.console: ConsoleLog | None = None  # turns log lines into request lines
 
     def line(self, text: str = "") -> None:
         with self._lock:
@@ -208,8 +218,11 @@ def run(
         return code
 
     port = args.port if args.port is not None else (CHECK_PORT if args.check else DEFAULT_PORT)
+    # One line per request, printed off the request path; held until "Serving on".
+    console = printer.console = ConsoleLog(printer.log, verbose=args.verbose)
     if args.check:
         printer.buffer = []  # logs are shown only if the check fails
+        console.release()
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
@@ -219,8 +232,8 @@ def run(
             config=overrides,
             port=port,
             moto_port=args.moto_port,
-            on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
-            on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            on_function_log=console.function_line,
+            on_access_log=console.access_line,
         )
     except tap_config.ConfigError as error:
         return fail(EXIT_USAGE, str(error))
@@ -234,7 +247,7 @@ def run(
         traceback.print_exc(file=err)
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
-    with deployment:
+    with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
             printer.line(text)
@@ -248,12 +261,21 @@ def run(
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
         if args.check:
             return _check(deployment, printer, fail)
+        note = runtime_note(
+            str(r.inputs.get("runtime", ""))
+            for r in deployment.resources
+            if r.type == FUNCTION_TYPE
+        )
+        if note:
+            printer.line(note)
         # Where `tap logs --local` finds this deploy's moto endpoint.
         with local_state(find_program(args.program_dir), args.stack, deployment):
             return _serve(deployment, printer)
 
 
 def _flush_buffer(printer: _Printer) -> None:
+    if printer.console is not None:
+        printer.console.flush()
     lines, printer.buffer = printer.buffer or [], None
     if lines:
         printer.line("Logs:")
@@ -281,6 +303,8 @@ def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    if printer.console is not None:
+        printer.console.release()  # request lines only after the deploy's own output
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()

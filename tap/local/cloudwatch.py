@@ -117,6 +117,12 @@ class CloudWatchLogs:
         when = timestamp_ms if timestamp_ms is not None else int(self._clock() * 1000)
         self._queue.put(_Line("function", function, stream, when, line))
 
+    def __call__(
+        self, function: str, request_id: str | None, line: str, kind: str, stream: str
+    ) -> None:
+        """The LogSink interface (tap.local.logsink): every line an instance writes."""
+        self.function_line(function, line, stream=stream or None)
+
     def access_line(self, line: str, *, timestamp_ms: int | None = None) -> None:
         """One rendered access-log line."""
         when = timestamp_ms if timestamp_ms is not None else int(self._clock() * 1000)
