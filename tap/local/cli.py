@@ -234,6 +234,7 @@ def run(
             moto_port=args.moto_port,
             on_function_log=console.function_line,
             on_access_log=console.access_line,
+            on_invoked=console.invoked,
         )
     except tap_config.ConfigError as error:
         return fail(EXIT_USAGE, str(error))

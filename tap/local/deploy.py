@@ -21,10 +21,11 @@ from tap import config as tap_config
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .cloudwatch import CloudWatchLogs, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
+from .invoke import LambdaInvoker
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
-from .readback import build_specs, moto_code_reader
+from .readback import API_TYPE, build_specs, moto_code_reader
 from .stackfile import find_program, load_config
 
 DEFAULT_STACK = "local"
@@ -147,6 +148,7 @@ def deploy(
     on_function_log: FunctionLogSink | None = None,
     on_access_log: AccessLogSink | None = None,
     cloudwatch_logs: bool = True,
+    on_invoked: Callable[[str, str, str], None] | None = None,
 ) -> LocalDeployment:
     """Deploy the program locally and start serving it.
 
@@ -156,6 +158,8 @@ def deploy(
         deploys in one process apart.
     :param cloudwatch_logs: also write the function's lines and the access log to their
         log groups in moto (tap.local.cloudwatch), off the request path.
+    :param on_invoked: told (function, request id, status) after each direct ``Invoke``
+        through moto (``aws lambda invoke``), which local mode runs (tap.local.invoke).
     Raises StackFileError, ConfigError (before anything starts), OSError (a port in use),
     DeployError, BrokenReferencesError or the program's own exception; nothing is left
     running when it raises.
@@ -226,6 +230,9 @@ def deploy(
         if problems:
             raise BrokenReferencesError(problems)
         load_emulator(strict=True)
+        # `aws lambda invoke --endpoint-url <moto>` runs the function here, not in Docker.
+        moto.invoke_handler = LambdaInvoker(emulator, on_invoked)
+        _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
     except BaseException:
         emulator.stop()
         if cloudwatch is not None:
@@ -246,6 +253,18 @@ def deploy(
         deployed_at=time.monotonic(),
         cloudwatch=cloudwatch,
     )
+
+
+def _show_local_endpoint(account_id: str, region: str, url: str, resources: list[Deployed]) -> None:
+    """``get-apis`` against moto shows where the API is served: the emulator's URL in
+    place of the execute-api host that moto makes up (and that does not resolve)."""
+    from moto.backends import get_backend
+
+    backend = get_backend("apigatewayv2")[account_id][region]
+    for resource in resources:
+        api = backend.apis.get(resource.id) if resource.type == API_TYPE else None
+        if api is not None:
+            api.api_endpoint = url
 
 
 def _fan_out_function(

@@ -187,3 +187,58 @@ def test_tap_logs_without_a_local_deploy_says_how_to_start_one(
 
     assert code == logs.EXIT_USAGE
     assert "python -m tap local" in err.getvalue()
+
+
+# --- Lambda's Invoke through moto runs the function (docs/http-api.md rule 58) ----------
+
+
+def _event(path: str) -> bytes:
+    return json.dumps({"version": "2.0", "rawPath": path}).encode()
+
+
+def test_boto3_invoke_through_moto_returns_the_functions_answer(served: Served) -> None:
+    lam = served.deployment.client("lambda")
+
+    answer = lam.invoke(FunctionName="mini-fn", Payload=_event("/from-invoke"))
+
+    assert answer["StatusCode"] == 200
+    assert "FunctionError" not in answer
+    result = json.loads(answer["Payload"].read())
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"]) == {"path": "/from-invoke", "env": "Production"}
+    # ... run by local mode, so its lines are in the function's group like any other's.
+    request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    assert served.deployment.cloudwatch is not None
+    assert served.deployment.cloudwatch.flush()
+    messages = [e["message"] for e in _events(served.deployment.client("logs"), FUNCTION_GROUP)]
+    assert f"END RequestId: {request_id}" in messages
+
+
+def test_a_raised_error_is_flagged_unhandled_with_lambdas_error_object(served: Served) -> None:
+    lam = served.deployment.client("lambda")
+    arn = lam.get_function(FunctionName="mini-fn")["Configuration"]["FunctionArn"]
+
+    answer = lam.invoke(FunctionName=arn, Payload=_event("/boom"))
+
+    assert answer["StatusCode"] == 200
+    assert answer["FunctionError"] == "Unhandled"
+    error = json.loads(answer["Payload"].read())
+    assert (error["errorType"], error["errorMessage"]) == ("RuntimeError", "boom on purpose")
+
+
+def test_invoke_types_and_a_body_that_is_not_json(served: Served) -> None:
+    lam = served.deployment.client("lambda")
+
+    assert lam.invoke(FunctionName="mini-fn", InvocationType="DryRun")["StatusCode"] == 204
+    event = lam.invoke(FunctionName="mini-fn", InvocationType="Event", Payload=_event("/e"))
+    assert event["StatusCode"] == 202
+    with pytest.raises(lam.exceptions.InvalidRequestContentException, match="parse"):
+        lam.invoke(FunctionName="mini-fn", Payload=b"{not json")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="no-such-function", Payload=b"{}")
+
+
+def test_get_apis_shows_the_local_url(served: Served) -> None:
+    apis = served.deployment.client("apigatewayv2").get_apis()["Items"]
+
+    assert [api["ApiEndpoint"] for api in apis] == [served.deployment.url]
