@@ -215,12 +215,21 @@ KEYS: tuple[Key, ...] = (
     Key(
         "logLevel",
         "string",
-        "Function application log level",
+        "Level of the function's own log records; each request's metrics line is "
+        "written at every level",
         "`INFO`",
         "`DEBUG`, `INFO`, `WARN`, `ERROR`",
     ),
     Key("tracing", "string", "X-Ray tracing mode", "`Active`", "`Active`, `PassThrough`"),
-    Key("reservedConcurrency", "integer", "Reserved concurrent executions", "unset", ">= 1"),
+    Key(
+        "reservedConcurrency",
+        "integer",
+        "Reserved concurrent executions. Lambda refuses a reservation that leaves the "
+        "account fewer than 100 unreserved, and `pulumi up` then fails halfway: check the "
+        "account's concurrency quota first (new accounts often have 10)",
+        "unset",
+        ">= 1, and at most the account's concurrency quota minus 100",
+    ),
     Key(
         "cors",
         "object",

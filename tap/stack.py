@@ -153,7 +153,8 @@ OUTPUTS: dict[str, str] = {
     "alarm_topic_arn": "ARN of the SNS topic the alarms notify",
     "dashboard_name": "Name of the CloudWatch dashboard",
     "smoke_check": "Result of the post-deploy smoke check (`passed_at`, `attempts`, "
-    "`latency_ms`, `checks`); absent when `tap:smokeCheck` is false",
+    "`latency_ms`, `checks` each with its `kind`, and `warnings`: the unverified checks that "
+    "did not pass, which never fail the deploy); absent when `tap:smokeCheck` is false",
 }
 
 
@@ -310,6 +311,7 @@ class TapStack(pulumi.ComponentResource):
                 attempts=self.smoke.attempts,
                 latency_ms=self.smoke.latency_ms,
                 checks=self.smoke.checks,
+                warnings=self.smoke.warnings,
             )
         # ---- end of smoke check --------------------------------------------------------
 

@@ -445,6 +445,7 @@ def _smoke_check(name: str, p: dict, region: str, account: str) -> tuple[str, di
         "attempts": 1,
         "latency_ms": 0,
         "checks": {},
+        "warnings": [],
     }
 
 

@@ -5,8 +5,12 @@ Logging. Each request writes one line to stdout: a CloudWatch Embedded Metric Fo
 document that is also the request's log record (method, path, route, status, latency,
 request id, and a 4xx's reason). It bypasses ``logging`` on purpose: with the JSON log
 format Lambda wraps every ``logging`` record in its own object, and CloudWatch extracts
-metrics only from a line that is itself the EMF document (docs/http-api.md rules 21–22);
-metrics must also survive a raised log level. Lambda's wrapper alone is ~145 bytes, so a
+metrics only from a line that is itself the EMF document (docs/http-api.md rules 21–22).
+The line has no ``level``, so Lambda counts it as INFO and would drop it under a WARN or
+ERROR application log level (docs/http-api.md rule 30): the stack keeps Lambda's level at
+INFO (DEBUG for DEBUG) and passes ``tap:logLevel`` as ``LOG_LEVEL``, which this module
+applies to the root logger, so the line survives every ``tap:logLevel`` while the
+function's own ``logging`` obeys it. Lambda's wrapper alone is ~145 bytes, so a
 ``logging`` record plus an EMF line cannot fit the 400-byte budget; one line does. A 5xx
 is also logged through ``logging`` at ERROR, with its traceback and a redacted summary.
 Credential header values, cookies, query values and bodies are never logged.
@@ -51,6 +55,23 @@ SAFE_HEADERS = frozenset({"content-type", "content-length", "user-agent", "accep
 REDACTED = "[redacted]"
 
 logger = logging.getLogger(__name__)
+
+# tap:logLevel, set by the stack (tap/compute.py LOG_LEVEL_ENV); see the module docstring.
+LOG_LEVEL_ENV = "LOG_LEVEL"
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+
+
+def apply_log_level(env: Mapping[str, str], root: logging.Logger | None = None) -> None:
+    """Set the root logger to ``env[LOG_LEVEL_ENV]``. Unset or unknown: the level the
+    runtime set stays (a cold start must not fail over a log level)."""
+    level = _LOG_LEVELS.get(str(env.get(LOG_LEVEL_ENV, "")).upper())
+    if level is not None:
+        (root if root is not None else logging.getLogger()).setLevel(level)
 
 
 def health(request: Request, app: "App", timestamp: str) -> dict[str, object]:
@@ -222,6 +243,7 @@ def _summary(event: object) -> dict[str, object]:
     }
 
 
+apply_log_level(os.environ)
 _app = App()
 
 

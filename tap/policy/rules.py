@@ -687,12 +687,20 @@ def check_active_tracing(resource: Resource, context: Context) -> Iterator[str]:
         yield f"tracingConfig.mode is {mode!r}: requests are not traced unless the caller samples"
 
 
+# Lambda keeps at least this much of the account's concurrency unreserved (docs/http-api.md
+# rule 31).
+MIN_UNRESERVED_CONCURRENCY = 100
+
+
 def check_reserved_concurrency(resource: Resource, context: Context) -> Iterator[str]:
     reserved = _number(prop(resource.props, "reservedConcurrentExecutions"))
     if reserved is None or reserved < 0:
         yield (
             "has no reserved concurrency: a burst can take the account's whole concurrency "
-            "(and its bill) with it"
+            "(and its bill) with it. Set tap:reservedConcurrency only if the account's "
+            f"concurrency quota leaves at least {MIN_UNRESERVED_CONCURRENCY} unreserved after "
+            "it: Lambda refuses anything more and `pulumi up` fails halfway (new accounts "
+            "often have a quota of 10; docs/http-api.md rule 31)"
         )
     elif reserved == 0:
         yield "reserves 0 concurrent executions: every invocation is throttled"

@@ -61,7 +61,10 @@ def test_check_deploys_smoke_checks_and_prints_the_outputs(
         "passed": True,
         "request": "GET /health",
         "status": 200,
+        "kind": "verified",
     }
+    # the emulator answers CORS as configured: no unverified check warns
+    assert outputs["smoke_check"]["warnings"] == []
 
 
 def test_an_invalid_config_is_refused_with_the_config_error_and_exit_2(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import tap
+from tap import compute
 from tap.function import metrics
 from tests.integration.stack_target import StackUnderTest
 
@@ -94,7 +95,13 @@ def test_function_logs_json_to_the_managed_log_group(stack: StackUnderTest) -> N
     logging_config = stack.logging_config(stack.outputs["lambda_function_name"])
     assert logging_config["LogFormat"] == "JSON"
     assert logging_config["LogGroup"] == stack.outputs["cloudwatch_log_group"]
-    assert logging_config["ApplicationLogLevel"] == stack.config.log_level
+    # tap:logLevel is the function's own level; Lambda's stays at INFO or DEBUG so the
+    # request's EMF line survives (docs/http-api.md rule 30).
+    assert logging_config["ApplicationLogLevel"] == compute.lambda_application_log_level(
+        stack.config.log_level
+    )
+    variables = _function(stack)["Environment"]["Variables"]
+    assert variables[compute.LOG_LEVEL_ENV] == stack.config.log_level
     group = _log_group(stack, stack.outputs["cloudwatch_log_group"])
     assert group["retentionInDays"] == stack.config.log_retention_days
 

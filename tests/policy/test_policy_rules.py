@@ -675,6 +675,18 @@ def test_advisory_function_rules(path: list, value: object, rule_id: str) -> Non
     assert [(v.rule_id, v.severity) for v in fresh] == [(rule_id, "advisory")]
 
 
+def test_the_reserved_concurrency_advice_warns_about_the_accounts_quota() -> None:
+    # docs/http-api.md rule 31: a reservation that leaves fewer than 100 unreserved is
+    # refused, after the function exists: following the advice blindly fails `pulumi up`.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["reservedConcurrentExecutions"], DELETE)
+
+    [message] = only_fired(stack, "TAP-LAMBDA-006")
+
+    assert "leaves at least 100 unreserved" in message
+    assert "`pulumi up` fails halfway" in message
+    assert "quota of 10" in message
+
+
 # ---------------------------------------------------------------------------------------
 # Values unknown during preview: undecided, never a pass and never a false violation.
 

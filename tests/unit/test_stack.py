@@ -259,6 +259,7 @@ def test_the_function_is_configured_as_the_config_says(run: ProgramRun) -> None:
             "ENVIRONMENT": "Production",
             "METRICS_NAMESPACE": "Tap",
             "APP_VERSION": "1.0.0",
+            "LOG_LEVEL": "INFO",
         }
     }
     assert "reservedConcurrentExecutions" not in function.inputs
@@ -292,7 +293,10 @@ def test_a_non_default_config_reaches_the_function() -> None:
     assert function.input("memorySize") == 1024.0
     assert function.input("timeout") == 10.0
     assert function.input("reservedConcurrentExecutions") == 7.0
-    assert function.input("loggingConfig", "applicationLogLevel") == "ERROR"
+    # tap:logLevel governs the function's logging; Lambda's filter stays at INFO so the
+    # request's EMF line, which has no level, survives (docs/http-api.md rule 30).
+    assert function.input("environment", "variables", "LOG_LEVEL") == "ERROR"
+    assert function.input("loggingConfig", "applicationLogLevel") == "INFO"
     assert function.input("loggingConfig", "systemLogLevel") == "WARN"
     assert function.input("environment", "variables", "ENVIRONMENT") == "Staging"
     assert {g.input("retentionInDays") for g in run.of_type(LOG_GROUP)} == {90.0}
@@ -517,7 +521,8 @@ def test_every_output_has_its_value(run: ProgramRun) -> None:
         "alarm_topic_arn": run.one(TOPIC).outputs["arn"],
         "dashboard_name": "tap-dev",
         "smoke_check": {
-            k: smoke.outputs[k] for k in ("passed_at", "attempts", "latency_ms", "checks")
+            k: smoke.outputs[k]
+            for k in ("passed_at", "attempts", "latency_ms", "checks", "warnings")
         },
     }
     url = run.output("api_gateway_url")
