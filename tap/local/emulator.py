@@ -86,7 +86,7 @@ from ._apigw import (
     request_time,
     translate_result,
 )
-from ._lambda import Invocation, LambdaFunction
+from ._lambda import LambdaFunction
 
 # docs/http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
 MIN_INTEGRATION_TIMEOUT_MS = 50
@@ -332,18 +332,10 @@ class Emulator:
             for function in loaded.functions.values():
                 function.close()
 
-    def function_spec(self, name: str) -> FunctionSpec | None:
-        """The spec of a function being served, or None."""
+    def pool(self, name: str) -> LambdaFunction | None:
+        """The instances serving function ``name`` now, if it is served."""
         loaded = self._loaded
-        function = loaded.functions.get(name) if loaded is not None else None
-        return function.spec if function is not None else None
-
-    def invoke_function(self, name: str, event: Any, deadline: float) -> Invocation | None:
-        """Invoke a served function directly (Lambda's Invoke, tap.local.invoke), on the
-        same worker the API's requests use; None when no such function is served."""
-        loaded = self._loaded
-        function = loaded.functions.get(name) if loaded is not None else None
-        return function.invoke(event, deadline) if function is not None else None
+        return loaded.functions.get(name) if loaded is not None else None
 
     @property
     def loaded(self) -> bool:

@@ -64,9 +64,10 @@ class LambdaInvoker:
         qualifier = qualifier or arn_qualifier
         if qualifier not in (None, "$LATEST"):
             return None  # only $LATEST runs locally; moto answers for versions and aliases
-        spec = self._emulator.function_spec(name)
-        if spec is None:
+        pool = self._emulator.pool(name)
+        if pool is None:
             return None
+        spec = pool.spec
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         if invocation_type not in ("RequestResponse", "Event", "DryRun"):
             return _error(
@@ -94,7 +95,11 @@ class LambdaInvoker:
         return _answer(result)
 
     def _run(self, name: str, event: Any, deadline_s: float) -> Invocation | None:
-        result = self._emulator.invoke_function(name, event, time.monotonic() + deadline_s)
+        # The same instances the API's requests use (a pool may be swapped meanwhile).
+        pool = self._emulator.pool(name)
+        if pool is None:
+            return None
+        result = pool.invoke(event, time.monotonic() + deadline_s)
         if result is not None and self._on_invoked is not None and result.request_id:
             status = "200" if result.status == "ok" else "200 Unhandled"
             self._on_invoked(name, result.request_id, status)
@@ -107,6 +112,10 @@ def _answer(result: Invocation) -> InvokeAnswer:
         headers.append(("x-amzn-RequestId", result.request_id))
     if result.status == "ok" and result.payload is not None:
         return 200, headers, result.payload.encode()
+    if result.status == "throttled":
+        # Lambda refuses an invocation past the function's concurrency with 429
+        # TooManyRequestsException (docs/http-api.md rule 58).
+        return _error(429, "TooManyRequestsException", result.error_message or "Rate Exceeded.")
     if result.status == "too_large" and result.request_id is None:
         # The request itself exceeded the 6 MB payload limit (docs/http-api.md rule 14).
         return _error(413, "RequestTooLargeException", result.error_message or "Request too large")

@@ -83,6 +83,7 @@ _REASONS = {
     204: "No Content",
     400: "Bad Request",
     413: "Request Entity Too Large",
+    429: "Too Many Requests",
 }
 
 
