@@ -28,6 +28,7 @@ from .emulator import EmulatorConfigError
 from .logs import local_state
 from .mocks import DeployError
 from .readback import FUNCTION_TYPE, ReadbackError
+from .runtime.instance import default_worker
 from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -98,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
     )
     parser.add_argument(
+        "--max-instances",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="most instances of a function running at once (default: the CPU count); "
+        "requests past it wait. The function's reservedConcurrency, when set, throttles "
+        "as on Lambda",
+    )
+    parser.add_argument(
         "--program-dir",
         type=Path,
         default=None,
@@ -106,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         "directory, else the project tap was installed from",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
 
 
 class _Printer:
@@ -226,15 +246,20 @@ def run(
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
+        worker, note = default_worker()
+        if note is not None:
+            printer.line(note)
         deployment = deploy(
             program_dir=args.program_dir,
             stack=args.stack,
             config=overrides,
             port=port,
             moto_port=args.moto_port,
-            on_function_log=console.function_line,
+            log_sink=console,
             on_access_log=console.access_line,
             on_invoked=console.invoked,
+            worker=worker,
+            max_instances=args.max_instances,
         )
     except tap_config.ConfigError as error:
         return fail(EXIT_USAGE, str(error))

@@ -22,10 +22,12 @@ from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .cloudwatch import CloudWatchLogs, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .invoke import LambdaInvoker
+from .logsink import LogKind, LogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import API_TYPE, build_specs, moto_code_reader
+from .runtime.instance import Worker
 from .stackfile import find_program, load_config
 
 DEFAULT_STACK = "local"
@@ -147,6 +149,10 @@ def deploy(
     account_id: str = DEFAULT_ACCOUNT_ID,
     on_function_log: FunctionLogSink | None = None,
     on_access_log: AccessLogSink | None = None,
+    log_sink: LogSink | None = None,
+    worker: Worker | None = None,
+    max_instances: int | None = None,
+    on_listening: Callable[[str], None] | None = None,
     cloudwatch_logs: bool = True,
     on_invoked: Callable[[str, str, str], None] | None = None,
 ) -> LocalDeployment:
@@ -156,6 +162,9 @@ def deploy(
     :param port: the emulator's port (0: any free port); ``moto_port`` likewise.
     :param account_id: moto keeps one set of resources per account; a distinct id keeps
         deploys in one process apart.
+    :param log_sink, worker, max_instances: passed to the Emulator.
+    :param on_listening: called with the emulator's URL as soon as it listens (it answers
+        503 until the deploy has loaded it, then serves through the rest of the deploy).
     :param cloudwatch_logs: also write the function's lines and the access log to their
         log groups in moto (tap.local.cloudwatch), off the request path.
     :param on_invoked: told (function, request id, status) after each direct ``Invoke``
@@ -173,11 +182,16 @@ def deploy(
     cloudwatch = CloudWatchLogs(lambda: moto.client("logs", region)) if cloudwatch_logs else None
     emulator = Emulator(
         port=port,
-        on_function_log=_fan_out_function(on_function_log, cloudwatch),
+        on_function_log=on_function_log,
         on_access_log=_fan_out_access(on_access_log, cloudwatch),
+        log_sink=_fan_out_sink(log_sink, cloudwatch),
+        worker=worker,
+        max_instances=max_instances,
     )
     try:
         _start(emulator.start, "HTTP API emulator", port, "--port")
+        if on_listening is not None:
+            on_listening(emulator.url)
         _start(moto.start, "moto server", moto_port, "--moto-port")
         mocks = MotoMocks(
             moto,
@@ -267,16 +281,15 @@ def _show_local_endpoint(account_id: str, region: str, url: str, resources: list
             api.api_endpoint = url
 
 
-def _fan_out_function(
-    sink: FunctionLogSink | None, cloudwatch: CloudWatchLogs | None
-) -> FunctionLogSink | None:
+def _fan_out_sink(sink: LogSink | None, cloudwatch: CloudWatchLogs | None) -> LogSink | None:
     if cloudwatch is None:
         return sink
+    if sink is None:
+        return cloudwatch
 
-    def both(name: str, line: str) -> None:
-        cloudwatch.function_line(name, line)
-        if sink is not None:
-            sink(name, line)
+    def both(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
+        cloudwatch(function, request_id, line, kind, stream)
+        sink(function, request_id, line, kind, stream)
 
     return both
 

@@ -41,9 +41,7 @@ class LogSink(Protocol):
 def from_line_callback(callback: Callable[[str, str], None]) -> LogSink:
     """Adapt the older ``(function name, line)`` callback to a LogSink."""
 
-    def sink(
-        function: str, request_id: str | None, line: str, kind: LogKind, stream: str
-    ) -> None:
+    def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
         callback(function, line)
 
     return sink
@@ -53,9 +51,7 @@ def safe(sink: LogSink | None) -> LogSink:
     """A sink that never raises into the runtime: a failing consumer must not fail an
     invocation."""
 
-    def call(
-        function: str, request_id: str | None, line: str, kind: LogKind, stream: str
-    ) -> None:
+    def call(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
         if sink is not None:
             with contextlib.suppress(Exception):
                 sink(function, request_id, line, kind, stream)

@@ -39,7 +39,9 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     account = f"{secrets.randbelow(10**12):012d}"
-    deployment = deploy(program_dir=MINI, account_id=account)
+    # Stage throttling out of the way: 1,000 requests back to back, none refused.
+    throttling = {"mini:burst": "5000", "mini:rate": "5000"}
+    deployment = deploy(program_dir=MINI, account_id=account, config=throttling)
     try:
         host = deployment.url.removeprefix("http://")
         connection = http.client.HTTPConnection(host, timeout=30)

@@ -2,7 +2,8 @@
 
 Knobs (config namespace ``mini``): ``break`` = integrationUri | routeTarget | alarmDimension
 | alarmAction | accessLogDestination | permissionSource | logGroup; ``extra`` = unknownType |
-unknownInput; ``smoke`` = pass | fail (adds a dynamic resource whose create calls the API).
+unknownInput; ``smoke`` = pass | fail (adds a dynamic resource whose create calls the API);
+``burst`` and ``rate``: the stage's throttling (default 50 and 25.5).
 """
 
 import json
@@ -142,7 +143,8 @@ stage = aws.apigatewayv2.Stage(
     name="$default",
     auto_deploy=True,
     default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-        throttling_burst_limit=50, throttling_rate_limit=25.5
+        throttling_burst_limit=int(mini.get("burst") or 50),
+        throttling_rate_limit=float(mini.get("rate") or 25.5),
     ),
     access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
         destination_arn=access.arn.apply(lambda a: a + "-gone")
