@@ -19,7 +19,7 @@ from typing import Any
 from tap import config as tap_config
 
 from .checks import BrokenReferencesError, broken_references, read_snapshot
-from .cloudwatch import CloudWatchLogs, access_log_stream_name
+from .cloudwatch import CloudWatchLogs, MotoBackendPutLogEvents, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .invoke import LambdaInvoker
 from .logsink import LogKind, LogSink
@@ -179,7 +179,15 @@ def deploy(
     region = stack_config.region
 
     moto = MotoServer(port=moto_port, account_id=account_id)
-    cloudwatch = CloudWatchLogs(lambda: moto.client("logs", region)) if cloudwatch_logs else None
+    cloudwatch = (
+        CloudWatchLogs(
+            lambda: moto.client("logs", region),
+            put_events=MotoBackendPutLogEvents(account_id, region),
+        )
+        if cloudwatch_logs
+        else None
+    )
+
     emulator = Emulator(
         port=port,
         on_function_log=on_function_log,
