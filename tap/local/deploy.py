@@ -188,11 +188,14 @@ def deploy(
         else None
     )
 
+    # `aws lambda invoke --endpoint-url <moto>` runs the function here, not in Docker; it
+    # also sees the lines, for LogType=Tail.
+    invoker = LambdaInvoker(on_invoked=on_invoked)
     emulator = Emulator(
         port=port,
         on_function_log=on_function_log,
         on_access_log=_fan_out_access(on_access_log, cloudwatch),
-        log_sink=_fan_out_sink(log_sink, cloudwatch),
+        log_sink=_fan_out_sink(log_sink, cloudwatch, invoker.log_line),
         worker=worker,
         max_instances=max_instances,
     )
@@ -252,8 +255,8 @@ def deploy(
         if problems:
             raise BrokenReferencesError(problems)
         load_emulator(strict=True)
-        # `aws lambda invoke --endpoint-url <moto>` runs the function here, not in Docker.
-        moto.invoke_handler = LambdaInvoker(emulator, on_invoked)
+        invoker.emulator = emulator
+        moto.invoke_handler = invoker
         _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
     except BaseException:
         emulator.stop()
@@ -289,17 +292,16 @@ def _show_local_endpoint(account_id: str, region: str, url: str, resources: list
             api.api_endpoint = url
 
 
-def _fan_out_sink(sink: LogSink | None, cloudwatch: CloudWatchLogs | None) -> LogSink | None:
-    if cloudwatch is None:
-        return sink
-    if sink is None:
-        return cloudwatch
+def _fan_out_sink(*sinks: LogSink | None) -> LogSink | None:
+    present = [sink for sink in sinks if sink is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
 
-    def both(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
-        cloudwatch(function, request_id, line, kind, stream)
-        sink(function, request_id, line, kind, stream)
+    def every(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
+        for sink in present:
+            sink(function, request_id, line, kind, stream)
 
-    return both
+    return every
 
 
 def _fan_out_access(

@@ -10,6 +10,7 @@ function, a version qualifier) still goes to moto. The answers follow Lambda's I
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -27,6 +28,9 @@ InvokeAnswer = tuple[int, list[tuple[str, str]], bytes]
 # own timeout (Lambda gives init 10 s on demand).
 _INIT_ALLOWANCE_S = 10.0
 _JSON = ("Content-Type", "application/json")
+# LogType=Tail returns the last 4 KB of the invocation's log (docs/http-api.md rule 58).
+TAIL_BYTES = 4096
+_MAX_CAPTURED_LINES = 10_000
 
 
 def function_name(name_or_arn: str) -> tuple[str, str | None]:
@@ -47,24 +51,42 @@ def _error(status: int, error_type: str, message: str) -> InvokeAnswer:
 
 
 class LambdaInvoker:
-    """Answer Invoke for the functions ``emulator`` serves; None: let moto answer."""
+    """Answer Invoke for the functions ``emulator`` serves; None: let moto answer.
+
+    Also a LogSink (tap.local.logsink): while a ``LogType=Tail`` invocation runs, it keeps
+    the lines by request id, for ``X-Amz-Log-Result``; otherwise a line costs one check.
+    """
 
     def __init__(
         self,
-        emulator: Emulator,
+        emulator: Emulator | None = None,
         on_invoked: Callable[[str, str, str], None] | None = None,
     ) -> None:
-        self._emulator = emulator
+        self.emulator = emulator  # set once the emulator exists (see deploy)
         self._on_invoked = on_invoked
+        self._tailing = 0
+        self._captured: dict[str, list[str]] = {}
+        self._captured_count = 0
+        self._lock = threading.Lock()
+
+    def log_line(
+        self, function: str, request_id: str | None, line: str, kind: str, stream: str
+    ) -> None:
+        if not self._tailing or not request_id:
+            return
+        with self._lock:
+            if self._tailing and self._captured_count < _MAX_CAPTURED_LINES:
+                self._captured.setdefault(request_id, []).append(line)
+                self._captured_count += 1
 
     def __call__(
         self, name_or_arn: str, qualifier: str | None, body: bytes, headers: Mapping[str, str]
     ) -> InvokeAnswer | None:
         name, arn_qualifier = function_name(name_or_arn)
         qualifier = qualifier or arn_qualifier
-        if qualifier not in (None, "$LATEST"):
+        if qualifier not in (None, "$LATEST") or self.emulator is None:
             return None  # only $LATEST runs locally; moto answers for versions and aliases
-        pool = self._emulator.pool(name)
+        pool = self.emulator.pool(name)
         if pool is None:
             return None
         spec = pool.spec
@@ -89,14 +111,34 @@ class LambdaInvoker:
         if invocation_type == "Event":
             threading.Thread(target=self._run, args=(name, event, deadline_s), daemon=True).start()
             return 202, [], b""
-        result = self._run(name, event, deadline_s)
+        tail = headers.get("x-amz-log-type", "None") == "Tail"
+        if tail:
+            with self._lock:
+                self._tailing += 1
+        try:
+            result = self._run(name, event, deadline_s)
+        finally:
+            lines = self._end_tail(result.request_id if result else None) if tail else []
         if result is None:
             return None
-        return _answer(result)
+        status, answer_headers, payload = _answer(result)
+        if tail and status == 200:
+            text = ("".join(line + "\n" for line in lines)).encode()[-TAIL_BYTES:]
+            answer_headers.append(("X-Amz-Log-Result", base64.b64encode(text).decode()))
+        return status, answer_headers, payload
+
+    def _end_tail(self, request_id: str | None) -> list[str]:
+        with self._lock:
+            lines = self._captured.pop(request_id or "", [])
+            self._tailing -= 1
+            if not self._tailing:
+                self._captured.clear()
+                self._captured_count = 0
+        return lines
 
     def _run(self, name: str, event: Any, deadline_s: float) -> Invocation | None:
         # The same instances the API's requests use (a pool may be swapped meanwhile).
-        pool = self._emulator.pool(name)
+        pool = self.emulator.pool(name) if self.emulator is not None else None
         if pool is None:
             return None
         result = pool.invoke(event, time.monotonic() + deadline_s)

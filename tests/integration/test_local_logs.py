@@ -8,6 +8,7 @@ filter the 5xx ones.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -244,3 +245,18 @@ def test_get_apis_shows_the_local_url(served: Served) -> None:
     apis = served.deployment.client("apigatewayv2").get_apis()["Items"]
 
     assert [api["ApiEndpoint"] for api in apis] == [served.deployment.url]
+
+
+def test_log_type_tail_returns_the_invocations_log(served: Served) -> None:
+    lam = served.deployment.client("lambda")
+
+    answer = lam.invoke(FunctionName="mini-fn", Payload=_event("/tail"), LogType="Tail")
+
+    request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    log = base64.b64decode(answer["LogResult"]).decode()
+    assert f"START RequestId: {request_id}" in log
+    assert '"message": "handled /tail"' in log
+    assert f"REPORT RequestId: {request_id}" in log
+    assert len(log.encode()) <= 4096
+    # Without LogType=Tail, no log in the answer (as Lambda).
+    assert "LogResult" not in lam.invoke(FunctionName="mini-fn", Payload=_event("/t"))
