@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from tap.text import excerpt, quote
+
 NAMESPACE = "tap"
 
 # An HTTP API stops waiting for its integration after 30 s (integration timeout 50-30,000 ms,
@@ -29,6 +31,9 @@ MAX_RATE_LIMIT = 10000.0
 MAX_CORS_MAX_AGE_S = 86400
 MIN_SMOKE_TIMEOUT_S, MAX_SMOKE_TIMEOUT_S = 5, 900
 MAX_ENVIRONMENT_LENGTH = 32
+# A cors value holding a million bad origins gets this many listed, then a count: every
+# problem is reported, but the message stays readable (and bounded).
+MAX_PROBLEMS_PER_FIELD = 10
 
 RUNTIMES = ("python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("arm64", "x86_64")
@@ -53,7 +58,31 @@ _ORIGIN_RE = re.compile(
     r"(?P<port>:[0-9]{1,5})?"
 )
 _HEADER_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
-_EMAIL_RE = re.compile(r"[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# alarmEmail: RFC 5322's dot-atom form only (no quoted local part, no comments, no IP
+# literal), ASCII: letters, digits and !#$%&'*+/=?^_`{|}~- in dot-separated atoms @ DNS
+# labels (LDH, no hyphen at either end, at least two labels). Nothing that needs quoting,
+# no control characters, no < > " or spaces: the address goes into an SNS subscription and
+# is shown in messages.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(rf"{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})+")
+MAX_EMAIL_LOCAL_PART, MAX_EMAIL_LENGTH = 64, 254  # RFC 5321 section 4.5.3.1
+EMAIL_ALLOWED = (
+    "an address local@domain (at most 254 characters): a local part of at most 64 of "
+    "A-Z a-z 0-9 !#$%&'*+/=?^_`{|}~- in dot-separated runs, and a domain of two or more "
+    "dot-separated labels of A-Z a-z 0-9 and inner hyphens"
+)
+# Integers are ASCII digits with an optional minus: int() alone would also take "1_024",
+# "+512", " 512\u00a0", and full-width or Arabic-Indic digits.
+_INTEGER_RE = re.compile(r"-?[0-9]+")
+# More digits than this is out of every range here (and int() refuses over 4,300).
+_MAX_INTEGER_DIGITS = 18
+# throttlingRateLimit: a plain decimal (ASCII digits, optional fraction and exponent).
+_DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+# The smallest steady rate accepted: one request per 100 s. API Gateway takes a double here
+# (docs/http-api.md rule 45); anything smaller is a typo, not a rate, and 5e-324 or 1e-300
+# would print as nonsense in the console and the dashboard.
+MIN_RATE_LIMIT = 0.01
 
 
 @dataclass(frozen=True)
@@ -108,7 +137,8 @@ class Problem:
     why: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.key} is {_show(self.value)}, but must be {self.allowed}"
+        # The key itself may be input too (an unknown key, a cors field name).
+        text = f"{excerpt(self.key)} is {quote(self.value)}, but must be {self.allowed}"
         return f"{text}: {self.why}" if self.why else text
 
 
@@ -124,10 +154,6 @@ class ConfigError(ValueError):
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.problems)
-
-
-def _show(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else repr(value)
 
 
 def full_key(key: str) -> str:
@@ -253,9 +279,15 @@ KEYS: tuple[Key, ...] = (
         "number",
         "Stage steady rate limit (requests per second)",
         "`100`",
-        f"> 0 and <= {MAX_RATE_LIMIT:g}",
+        f"{MIN_RATE_LIMIT:g}-{MAX_RATE_LIMIT:g}",
     ),
-    Key("alarmEmail", "string", "Email subscribed to the alarm topic", "unset", "an email address"),
+    Key(
+        "alarmEmail",
+        "string",
+        "Email subscribed to the alarm topic",
+        "unset",
+        "`local@domain`: dot-atom local part (64 max), DNS labels, 254 characters max",
+    ),
     Key(
         "errorAlarmThreshold",
         "integer",
@@ -335,12 +367,12 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return default
-        try:
-            number = int(value.strip())
-        except ValueError:
-            self.problem(key, value, f"a whole number, {allowed}", why)
+        if not _INTEGER_RE.fullmatch(value):
+            self.problem(key, value, f"a whole number in ASCII digits 0-9, {allowed}", why)
             return default
-        if number < low or (high is not None and number > high):
+        digits = value.lstrip("-")
+        number = int(value) if len(digits) <= _MAX_INTEGER_DIGITS else None
+        if number is None or number < low or (high is not None and number > high):
             self.problem(key, value, allowed, why)
             return default
         return number
@@ -441,8 +473,8 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
     )
     rate = _parse_rate(r, raw.get("throttlingRateLimit"))
     email = raw.get("alarmEmail")
-    if email is not None and not _EMAIL_RE.fullmatch(email):
-        r.problem("alarmEmail", email, "an email address such as ops@example.com")
+    if email is not None and not _valid_email(email):
+        r.problem("alarmEmail", email, EMAIL_ALLOWED, "e.g. ops@example.com")
         email = None
     errors = r.integer(
         "errorAlarmThreshold", default_error_alarm_threshold(environment), 0, None, ">= 0"
@@ -489,17 +521,31 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
     )
 
 
+def _valid_email(email: str) -> bool:
+    local = email.rpartition("@")[0]
+    return (
+        len(email) <= MAX_EMAIL_LENGTH
+        and len(local) <= MAX_EMAIL_LOCAL_PART
+        and _EMAIL_RE.fullmatch(email) is not None
+    )
+
+
 def _parse_rate(r: _Reader, value: str | None) -> float:
-    allowed = f"a number > 0 and <= {MAX_RATE_LIMIT:g}"
+    allowed = (
+        f"a number {MIN_RATE_LIMIT:g}-{MAX_RATE_LIMIT:g} in ASCII digits "
+        "(requests per second; 0.01 is one request per 100 s)"
+    )
     if value is None:
         return 100.0
-    try:
-        rate = float(value.strip())
-    except ValueError:
-        rate = math.nan
-    if not (0 < rate <= MAX_RATE_LIMIT):  # also refuses nan
+    # The regex also refuses nan, inf, "1_0", signs and non-ASCII digits; float() of a
+    # matching text is finite or inf (1e999), which the range refuses.
+    rate = float(value) if _DECIMAL_RE.fullmatch(value) else math.nan
+    if not (MIN_RATE_LIMIT <= rate <= MAX_RATE_LIMIT):  # also refuses nan
         r.problem(
-            "throttlingRateLimit", value, allowed, "a rate of 0 rejects every request with 429"
+            "throttlingRateLimit",
+            value,
+            allowed,
+            "a rate of 0 rejects every request with 429, and a smaller one is not a rate",
         )
         return 100.0  # not used: the problem is raised
     return rate
@@ -513,16 +559,31 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
     key = "cors"
     try:
         obj = json.loads(value)
-    except ValueError:
+    except ValueError:  # also an integer of more than 4,300 digits
         r.problem(key, value, "a JSON object with fields " + ", ".join(CORS_FIELDS))
+        return default  # not used: the problem is raised
+    except RecursionError:  # "[" x 3,000: json recurses once per level
+        r.problem(
+            key,
+            value,
+            "a JSON object with fields " + ", ".join(CORS_FIELDS),
+            "it is nested too deeply",
+        )
         return default  # not used: the problem is raised
     if not isinstance(obj, dict):
         r.problem(key, obj, "an object with fields " + ", ".join(CORS_FIELDS))
         return default  # not used: the problem is raised
     before = len(r.problems)
-    for name in obj:
-        if name not in CORS_FIELDS:
-            r.problem(f"cors.{name}", obj[name], "a field of " + ", ".join(CORS_FIELDS))
+    unknown = [name for name in obj if name not in CORS_FIELDS]
+    for name in unknown[:MAX_PROBLEMS_PER_FIELD]:
+        r.problem(f"cors.{name}", obj[name], "a field of " + ", ".join(CORS_FIELDS))
+    if len(unknown) > MAX_PROBLEMS_PER_FIELD:
+        r.problem(
+            "cors",
+            f"{len(unknown) - MAX_PROBLEMS_PER_FIELD:,} more unknown fields",
+            "an object with fields " + ", ".join(CORS_FIELDS),
+            "only the first few are listed",
+        )
 
     def strings(
         name: str, check: Callable[[str], bool], allowed: str, fallback: tuple[str, ...]
@@ -533,9 +594,16 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             r.problem(f"cors.{name}", items, f"a list of strings, each {allowed}")
             return fallback
-        for item in items:
-            if not check(item):
-                r.problem(f"cors.{name}", item, allowed)
+        bad = [item for item in items if not check(item)]
+        for item in bad[:MAX_PROBLEMS_PER_FIELD]:
+            r.problem(f"cors.{name}", item, allowed)
+        if len(bad) > MAX_PROBLEMS_PER_FIELD:
+            r.problem(
+                f"cors.{name}",
+                f"{len(bad) - MAX_PROBLEMS_PER_FIELD:,} more values",
+                allowed,
+                "only the first few are listed",
+            )
         return tuple(items)
 
     origins = strings(

@@ -36,11 +36,17 @@ Constraints that shape this module (docs/tools.md, "Dynamic providers"):
 from __future__ import annotations
 
 import email.message
+import functools
 import hashlib
 import http.client
+import io
+import ipaddress
 import json
 import math
 import random
+import socket
+import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -56,6 +62,7 @@ import pulumi.dynamic as dynamic
 
 import tap
 from tap.config import MAX_SMOKE_TIMEOUT_S, CorsConfig, StackConfig
+from tap.text import excerpt, quote
 
 # ---------------------------------------------------------------------------------------
 # Names and limits.
@@ -223,21 +230,23 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     url = props.get("url")
     if known("url"):
         if not isinstance(url, str):
-            problems.append(("url", f"must be a string, got {url!r}"))
+            problems.append(("url", f"must be a string, got {quote(url)}"))
         else:
             parts = urllib.parse.urlsplit(url)
             if parts.scheme not in ("https", "http") or not parts.hostname:
-                problems.append(("url", f"must be an http(s) URL with a host, got {url!r}"))
+                problems.append(("url", f"must be an http(s) URL with a host, got {quote(url)}"))
             elif parts.query or parts.fragment:
-                problems.append(("url", f"must have no query or fragment, got {url!r}"))
+                problems.append(("url", f"must have no query or fragment, got {quote(url)}"))
     if known("expected_environment"):
         env = props["expected_environment"]
         if not isinstance(env, str) or not env:
-            problems.append(("expected_environment", f"must be a non-empty string, got {env!r}"))
+            problems.append(
+                ("expected_environment", f"must be a non-empty string, got {quote(env)}")
+            )
     if known("trigger"):
         trigger = props["trigger"]
         if not isinstance(trigger, str) or not trigger:
-            problems.append(("trigger", f"must be a non-empty string, got {trigger!r}"))
+            problems.append(("trigger", f"must be a non-empty string, got {quote(trigger)}"))
     if known("deadline_seconds"):
         deadline = props["deadline_seconds"]
         if (
@@ -250,7 +259,7 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
                 (
                     "deadline_seconds",
                     f"must be a number of seconds {MIN_DEADLINE_S}-{MAX_DEADLINE_S}, "
-                    f"got {deadline!r}",
+                    f"got {quote(deadline)}",
                 )
             )
     cors_ok = False
@@ -269,15 +278,15 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
             or origin_parts.query
             or origin_parts.fragment
         ):
-            problems.append(("origin", f"must be scheme://host[:port], got {origin!r}"))
+            problems.append(("origin", f"must be scheme://host[:port], got {quote(origin)}"))
         elif cors_ok:
             origins = props["expected_cors"]["allow_origins"]
             if origins and "*" not in origins and origin not in origins:
                 problems.append(
                     (
                         "origin",
-                        f"must be one of the allowed origins {origins}, got {origin!r}: "
-                        "a preflight from any other origin cannot succeed",
+                        f"must be one of the allowed origins {quote(origins)}, "
+                        f"got {quote(origin)}: a preflight from any other origin cannot succeed",
                     )
                 )
     return problems
@@ -285,7 +294,9 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _cors_problems(cors: Any) -> list[tuple[str, str]]:
     if not isinstance(cors, Mapping):
-        return [("expected_cors", f"must be an object with {', '.join(CORS_KEYS)}, got {cors!r}")]
+        return [
+            ("expected_cors", f"must be an object with {', '.join(CORS_KEYS)}, got {quote(cors)}")
+        ]
     problems = []
     for key in cors:
         if key not in CORS_KEYS:
@@ -295,7 +306,9 @@ def _cors_problems(cors: Any) -> list[tuple[str, str]]:
         if value == _UNKNOWN:
             continue
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            problems.append((f"expected_cors.{key}", f"must be a list of strings, got {value!r}"))
+            problems.append(
+                (f"expected_cors.{key}", f"must be a list of strings, got {quote(value)}")
+            )
     max_age = cors.get("max_age")
     if max_age != _UNKNOWN and (
         isinstance(max_age, bool)
@@ -305,12 +318,15 @@ def _cors_problems(cors: Any) -> list[tuple[str, str]]:
         or max_age < 0
     ):
         problems.append(
-            ("expected_cors.max_age", f"must be a whole number of seconds >= 0, got {max_age!r}")
+            (
+                "expected_cors.max_age",
+                f"must be a whole number of seconds >= 0, got {quote(max_age)}",
+            )
         )
     credentials = cors.get("allow_credentials")
     if credentials != _UNKNOWN and not isinstance(credentials, bool):
         problems.append(
-            ("expected_cors.allow_credentials", f"must be true or false, got {credentials!r}")
+            ("expected_cors.allow_credentials", f"must be true or false, got {quote(credentials)}")
         )
     return problems
 
@@ -398,14 +414,203 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def new_opener() -> urllib.request.OpenerDirector:
-    """An opener for one smoke check run: no redirects, proxies from the environment.
+# Every request ends by its deadline whatever the server does: a socket timeout bounds one
+# read, and a server sending a byte just before each timeout (status line, headers or body)
+# would keep a request going forever. So the deadline is checked before every socket
+# operation, and the operation's timeout is the time left; name resolution runs in a
+# thread it is not waited for past the deadline.
+
+
+class _Deadline:
+    """When one request must be over, on the run's clock."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.at = clock() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left; TimeoutError once there are none."""
+        left = self.at - self.clock()
+        if left <= 0:
+            raise TimeoutError(f"deadline of {self.seconds:.1f} s reached")
+        return left
+
+
+class _DeadlineSocket:
+    """A connected socket (plain or TLS) whose every send and receive is given the time
+    left before the deadline as its timeout, and refused once it is past.
+
+    Only what http.client uses: sendall, makefile (its reads call recv_into), close. A TLS read
+    waits at most its timeout in all, not per record (CPython's _ssl uses one deadline per
+    call), and so does sendall since Python 3.5.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._io_refs = 0
+        self._closed = False
+
+    def _arm(self) -> None:
+        self._sock.settimeout(self._deadline.remaining())
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._arm()
+        self._sock.sendall(data, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def makefile(self, *_: Any, **__: Any) -> Any:  # http.client only asks for "rb"
+        raw = socket.SocketIO(self, "rb")  # type: ignore[arg-type]  # duck-typed socket
+        self._io_refs += 1
+        return io.BufferedReader(raw)
+
+    def _decref_socketios(self) -> None:  # SocketIO.close calls it, as socket's makefile
+        self._io_refs -= 1
+        if self._closed and self._io_refs <= 0:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._io_refs <= 0:
+            self._sock.close()
+
+
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[Any]:
+    """getaddrinfo, waited for no longer than the deadline (it has no timeout of its own)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:  # a literal address: nothing to look up
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    found: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as error:
+            found.append(error)
+
+    # A daemon thread: a lookup that outlives the deadline is left to finish on its own.
+    thread = threading.Thread(target=lookup, name="tap-smoke-resolve", daemon=True)
+    thread.start()
+    thread.join(deadline.remaining())
+    if not found:
+        raise TimeoutError(f"name {host} not resolved within {deadline.seconds:.1f} s")
+    if isinstance(found[0], OSError):
+        raise found[0]
+    addresses: list[Any] = found[0]
+    return addresses
+
+
+def _connect(host: str, port: int, deadline: _Deadline) -> socket.socket:
+    error: OSError | None = None
+    for family, kind, proto, _, address in _resolve(host, port, deadline):
+        timeout = deadline.remaining()
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as failed:
+            sock.close()
+            error = failed
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise error or OSError(f"no address found for {host}")
+
+
+class _DeadlineHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        self.sock = _DeadlineSocket(_connect(self.host, self.port, self._deadline), self._deadline)
+        if self._tunnel_host:  # type: ignore[attr-defined]  # set by set_tunnel (proxies)
+            self._tunnel()  # type: ignore[attr-defined]
+
+
+class _DeadlineHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        raw = _connect(self.host, self.port, self._deadline)
+        try:
+            server_hostname = self.host
+            if self._tunnel_host:  # type: ignore[attr-defined]  # through a proxy's CONNECT
+                self.sock = _DeadlineSocket(raw, self._deadline)
+                self._tunnel()  # type: ignore[attr-defined]
+                server_hostname = self._tunnel_host  # type: ignore[attr-defined]
+            # The handshake's timeout bounds the whole handshake (one deadline in _ssl).
+            raw.settimeout(self._deadline.remaining())
+            context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
+            tls = context.wrap_socket(raw, server_hostname=server_hostname)
+        except BaseException:
+            raw.close()
+            raise
+        self.sock = _DeadlineSocket(tls, self._deadline)
+
+
+class _DeadlineRequest(urllib.request.Request):
+    def __init__(self, url: str, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self.deadline = deadline
+
+
+def _deadline_of(request: urllib.request.Request) -> _Deadline:
+    deadline = getattr(request, "deadline", None)
+    if isinstance(deadline, _Deadline):
+        return deadline
+    # A request not made by send(): its timeout, as a deadline from now.
+    return _Deadline(request.timeout or REQUEST_TIMEOUT_S, time.monotonic)
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        factory = functools.partial(_DeadlineHTTPConnection, deadline=_deadline_of(req))
+        return self.do_open(factory, req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        factory = functools.partial(_DeadlineHTTPSConnection, deadline=_deadline_of(req))
+        context = getattr(self, "_context", None)
+        return self.do_open(factory, req, context=context)
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a local run, never to be sent through a proxy."""
+    if not host:
+        return False
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True  # RFC 6761 section 6.3: always the loopback address
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def new_opener(url: str | None = None) -> urllib.request.OpenerDirector:
+    """An opener for one smoke check run: no redirects, every request within its deadline,
+    proxies from the environment except for a loopback URL (a local run: HTTP_PROXY
+    must not send 127.0.0.1 traffic to the proxy, which cannot reach this machine's
+    loopback, whatever NO_PROXY says).
 
     Made per run, never kept on the provider or at module level: it holds handlers and an
     SSL context that must not end up in the provider's pickled state. Not per request
     either: on Python 3.13 building one loads the CA store (~40 ms).
     """
-    return urllib.request.build_opener(_NoRedirects)
+    handlers: list[Any] = [_NoRedirects, _DeadlineHTTPHandler, _DeadlineHTTPSHandler]
+    if url is not None and is_loopback(urllib.parse.urlsplit(url).hostname):
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
 
 
 def send(
@@ -414,40 +619,50 @@ def send(
     headers: Mapping[str, str],
     timeout: float,
     opener: urllib.request.OpenerDirector | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Response:
-    """One HTTP request. Any HTTP status is a Response; no answer at all is NoResponse.
-
-    ``timeout`` bounds the connect and each read (urllib's socket timeout); name
-    resolution is not bounded by it.
+    """One HTTP request. Any HTTP status is a Response; no complete answer within
+    ``timeout`` seconds of ``clock`` (name resolution, connecting, TLS, status line,
+    headers and body together) is NoResponse.
     """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"only http(s) URLs are checked, got {url!r}")
+        raise ValueError(f"only http(s) URLs are checked, got {quote(url)}")
+    deadline = _Deadline(timeout, clock)
     # Scheme checked just above: no file: or custom schemes reach urlopen.
-    request = urllib.request.Request(url, method=method, headers=dict(headers))  # noqa: S310
-    opener = opener or new_opener()
+    request = _DeadlineRequest(url, deadline, method=method, headers=dict(headers))
+    opener = opener or new_opener(url)
+    status: int | None = None
     try:
         try:
             answer = opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as error:  # any 4xx/5xx/30x: an answer to check
             answer = error
         with answer:
+            status = answer.status if answer.status is not None else answer.getcode()
             return Response(
-                status=answer.status if answer.status is not None else answer.getcode(),
+                status=status,
                 headers=_header_map(answer.headers),
                 body=answer.read(MAX_BODY_BYTES),
             )
     except TimeoutError as error:  # socket.timeout is TimeoutError since 3.10
-        raise NoResponse(f"no response within {timeout:.1f} s") from error
+        raise NoResponse(_timed_out(timeout, status)) from error
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, TimeoutError):
-            raise NoResponse(f"no response within {timeout:.1f} s") from error
-        raise NoResponse(f"no response: {reason}") from error
+            raise NoResponse(_timed_out(timeout, status)) from error
+        text = reason if isinstance(reason, str) else str(reason)
+        raise NoResponse(f"no response: {excerpt(' '.join(text.split()))}") from error
     # Reset mid-answer (OSError), malformed status line or truncated body (HTTPException).
     except (OSError, ValueError, http.client.HTTPException) as error:
         # One line whatever came back: the report is one line per finding.
-        text = " ".join(str(error).split())
+        text = excerpt(" ".join(str(error).split()))
         raise NoResponse(f"no response: {type(error).__name__}: {text}") from error
+
+
+def _timed_out(timeout: float, status: int | None) -> str:
+    if status is None:
+        return f"no response within {timeout:.1f} s"
+    return f"no complete response within {timeout:.1f} s: status {status}, body unfinished"
 
 
 def _header_map(headers: email.message.Message) -> dict[str, str]:
@@ -557,14 +772,10 @@ def _preflight_method(cors: ExpectedCors) -> str:
 
 
 def _status_and_body(response: Response) -> str:
-    excerpt = response.body[:MAX_BODY_EXCERPT].decode("utf-8", errors="replace")
-    if len(response.body) > MAX_BODY_EXCERPT:
-        excerpt += "..."
-    return (
-        f"status {response.status} with body {excerpt!r}"
-        if excerpt
-        else (f"status {response.status} with no body")
-    )
+    if not response.body:
+        return f"status {response.status} with no body"
+    text = response.body.decode("utf-8", errors="replace")
+    return f"status {response.status} with body {quote(text, MAX_BODY_EXCERPT)}"
 
 
 def _json_object(response: Response) -> dict[str, Any] | None:
@@ -576,7 +787,7 @@ def _json_object(response: Response) -> dict[str, Any] | None:
 
 
 def _shown(value: str | None) -> str:
-    return "none" if value is None else repr(value)
+    return "none" if value is None else quote(value)
 
 
 def _judge_health(spec: SmokeSpec, response: Response) -> list[Mismatch]:
@@ -587,12 +798,12 @@ def _judge_health(spec: SmokeSpec, response: Response) -> list[Mismatch]:
         return [Mismatch("a JSON object body", _status_and_body(response))]
     problems = []
     if data.get("status") != "healthy":
-        problems.append(Mismatch("status 'healthy'", f"status {data.get('status')!r}"))
+        problems.append(Mismatch("status 'healthy'", f"status {quote(data.get('status'))}"))
     if data.get("environment") != spec.expected_environment:
         problems.append(
             Mismatch(
                 f"environment {spec.expected_environment!r}",
-                f"environment {data.get('environment')!r}",
+                f"environment {quote(data.get('environment'))}",
             )
         )
     return problems
@@ -629,7 +840,7 @@ def _judge_preflight(
         # No origin is allowed: whatever the status (docs/http-api.md rule 19, unverified), the
         # answer must grant nothing.
         if received_origin is not None:
-            return [Mismatch("no access-control-allow-origin", repr(received_origin))]
+            return [Mismatch("no access-control-allow-origin", quote(received_origin))]
         return []
     if response.status not in PREFLIGHT_STATUSES:
         expected = " or ".join(str(s) for s in PREFLIGHT_STATUSES)
@@ -658,7 +869,7 @@ def _judge_preflight(
     if spec.cors.allow_credentials and credentials != "true":
         problems.append(Mismatch("access-control-allow-credentials 'true'", _shown(credentials)))
     if not spec.cors.allow_credentials and credentials is not None:
-        problems.append(Mismatch("no access-control-allow-credentials", repr(credentials)))
+        problems.append(Mismatch("no access-control-allow-credentials", quote(credentials)))
     return problems
 
 
@@ -724,7 +935,9 @@ def _run_probe(
     request = f"{probe.method} {probe.path}"
     started = clock()
     try:
-        response = send(probe.method, spec.endpoint(probe.path), probe.headers, timeout, opener)
+        response = send(
+            probe.method, spec.endpoint(probe.path), probe.headers, timeout, opener, clock
+        )
     except NoResponse as error:
         latency = _ms(clock() - started)
         missed = (Mismatch(probe.expected_status, str(error)),)
@@ -846,7 +1059,7 @@ def run_smoke_check(
     deadline. The passing round's unverified mismatches are the report's warnings."""
     policy = policy or RetryPolicy()
     probes = _probes(spec)
-    opener = new_opener()
+    opener = new_opener(spec.url)
     started = clock()
     deadline_at = started + spec.deadline_seconds
     latest: dict[str, CheckResult] = {}

@@ -11,11 +11,16 @@ The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpAp
 
 import os
 
-# The largest request body the function reads, in bytes after base64 decoding. The echo
-# route returns the body in its response, and a synchronous Lambda response is capped at
-# 6 MB (docs/http-api.md rule 14); JSON re-escaping can triple a body (a 4-byte UTF-8 character
-# becomes a 12-character surrogate-pair escape), so 1 MiB keeps every answer under the cap.
+# The largest request body the function reads, in bytes after base64 decoding.
 MAX_BODY_BYTES = 1024 * 1024
+# The largest response the function returns, counted as Lambda counts it: the result object
+# serialised as JSON, where the body string's every " and \ is escaped once more
+# (docs/http-api.md rules 14, 46). The echo route repeats the body, and re-encoding can grow
+# it: 1e15 becomes 1000000000000000.0 (4.5x), a 2-byte UTF-8 character a 6-character escape
+# (3x, 3.5x once escaped in the result). Past Lambda's 6 MB the invocation fails and the
+# client gets a bare 500 (rule 10); this bound, below 6 MB by a margin for the result's
+# other fields, turns that into a 413 that says why.
+MAX_RESPONSE_BYTES = 6_000_000
 _KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
 
 
@@ -59,7 +64,7 @@ class MethodNotAllowed(HttpError):
 
 
 class PayloadTooLarge(HttpError):
-    """413: the body is over ``events.MAX_BODY_BYTES``."""
+    """413: the body is over ``MAX_BODY_BYTES``, or its echo over ``MAX_RESPONSE_BYTES``."""
 
     status = 413
 

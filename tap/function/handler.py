@@ -33,10 +33,12 @@ from collections.abc import Callable, Mapping
 from . import metrics
 from .events import (
     MAX_BODY_BYTES,
+    MAX_RESPONSE_BYTES,
     BadRequest,
     HttpError,
     MethodNotAllowed,
     NotFound,
+    PayloadTooLarge,
     Request,
     parse_event,
     request_id,
@@ -130,8 +132,24 @@ def write_stdout(line: str) -> None:
     stream.flush()  # Lambda's stdout is unbuffered; elsewhere, a killed worker keeps it
 
 
-# json.dumps builds a new encoder per call when given options; this one is built once.
-_to_json = json.JSONEncoder(separators=(",", ":")).encode
+# json.dumps builds a new encoder per call when given options; this one is built once. It
+# refuses non-finite floats: a body number that overflowed to infinity (1e999) has no JSON
+# form (docs/http-api.md rule 48), and checking here costs nothing per number.
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _result_size(body: str, limit: int) -> int:
+    """At most how many bytes Lambda counts for this result (docs/http-api.md rule 46): the
+    body once more for each character JSON escapes in it (the body is ASCII: " and \\;
+    control characters are already escaped), plus the envelope, headers included. A body
+    too short to cross the limit even if every character were escaped is not scanned."""
+    if 2 * len(body) + _ENVELOPE_BYTES <= limit:
+        return 2 * len(body) + _ENVELOPE_BYTES
+    return len(body) + body.count('"') + body.count("\\") + _ENVELOPE_BYTES
+
+
+# The rest of the result: status, header names and values, the keys. Generous (real: ~150).
+_ENVELOPE_BYTES = 1024
 
 
 def _response(status: int, payload: object, rid: str, **headers: str) -> dict[str, object]:
@@ -154,12 +172,14 @@ class App:
         emit: Callable[[str], None] = write_stdout,
         actions: Mapping[str, Action] = ACTIONS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.environment = env.get("ENVIRONMENT") or UNKNOWN
         self.region = env.get("AWS_REGION") or UNKNOWN  # Lambda sets it
         self.version = env.get("APP_VERSION") or UNKNOWN
         self.namespace = env.get(metrics.NAMESPACE_ENV) or metrics.DEFAULT_NAMESPACE
         self.max_body_bytes = max_body_bytes
+        self.max_response_bytes = max_response_bytes
         self.clock, self.timer, self.emit, self.actions = clock, timer, emit, actions
         self.cold = True  # the first invocation in this process is the cold start
 
@@ -188,6 +208,20 @@ class App:
                 response = _response(200, payload, rid)
             except RecursionError:  # echoed JSON that parsed but is too deep to write back
                 raise BadRequest("request body is not valid JSON: nested too deeply") from None
+            except ValueError:  # a float that overflowed: nothing else here is non-finite
+                raise BadRequest(
+                    "request body has a number out of range (beyond +-1.8e308, a double's "
+                    "range): send finite numbers"
+                ) from None
+            # str(): the body is a str already (no copy); it tells mypy so.
+            size = _result_size(str(response["body"]), self.max_response_bytes)
+            if size > self.max_response_bytes:
+                raise PayloadTooLarge(
+                    f"the response would be {size} bytes, over the limit of "
+                    f"{self.max_response_bytes} bytes (a Lambda response is at most 6 MB); "
+                    "numbers such as 1e15 are written out in full and non-ASCII characters "
+                    "as \\u escapes: send a smaller body"
+                )
         except HttpError as error:
             fields["error"] = error.message[:MAX_LOGGED_CHARS]
             response = _response(error.status, {"error": error.message}, rid, **error.headers)

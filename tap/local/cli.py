@@ -9,17 +9,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from tap import config as tap_config
 from tap import smoke
+from tap.text import quote
 
 from .checks import BrokenReferencesError
 from .console import ConsoleLog, runtime_note
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="a config value over the stack file's, as `pulumi config set` takes it "
-        "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG); repeatable",
+        "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG), a path as with --path "
+        "(-c 'cors.allowOrigins[0]=https://app.example.com'); repeatable",
     )
     parser.add_argument(
         "-v",
@@ -156,7 +159,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise StackFileError(f"--config {item!r} must be KEY=VALUE (e.g. timeout=20)")
+            raise StackFileError(f"--config {quote(item)} must be KEY=VALUE (e.g. timeout=20)")
         overrides[key] = value
     return overrides
 
@@ -224,9 +227,52 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop()
 
 
+# Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
+# that an HTTP client reading HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (urllib, as the program's
+# smoke check uses) never sends loopback traffic to a proxy; the boto3 clients of moto
+# disable proxies themselves (tap/local/motoserver.py).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@contextlib.contextmanager
+def _loopback_bypasses_proxies() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    listed = [h.strip() for v in saved.values() if v for h in v.split(",") if h.strip()]
+    value = ",".join(dict.fromkeys([*listed, *LOOPBACK_HOSTS]))
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = value
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt for the whole run, even when the process
+    started with SIGINT ignored, as a shell's background job (``&``) or some CI runners
+    start it: Python then leaves it ignored, and ``kill -INT`` would do nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    with _interruptible(), _loopback_bypasses_proxies():
+        return _run(argv, out, err)
+
+
+def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     args = build_parser().parse_args(argv)

@@ -28,7 +28,7 @@ from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import API_TYPE, build_specs, moto_code_reader
 from .runtime.instance import Worker
-from .stackfile import find_program, load_config
+from .stackfile import apply_override, find_program, load_config
 
 DEFAULT_STACK = "local"
 # Bound on the program run. The smoke check inside it retries for up to
@@ -133,7 +133,7 @@ def resolve_config(
     """(project, config map, validated StackConfig). Raises StackFileError or ConfigError."""
     project, config = load_config(program_dir, stack)
     for key, value in (overrides or {}).items():
-        config[key if ":" in key else f"{project}:{key}"] = value
+        apply_override(config, project, key, value)
     prefix = tap_config.NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     return project, config, tap_config.parse(raw)

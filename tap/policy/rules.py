@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any, Final, Literal
 
 from tap.config import HTTP_API_INTEGRATION_TIMEOUT_S
+from tap.text import excerpt, quote
 
 # ---------------------------------------------------------------------------------------
 # The model.
@@ -271,6 +272,10 @@ def parse_json(value: Any, what: str) -> Any:
             return normalize(json.loads(value))
         except json.JSONDecodeError as error:
             raise ValueError(f"{what} is not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise ValueError(f"{what} is not valid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer of more than 4,300 digits
+            raise ValueError(f"{what} is not valid JSON: {excerpt(str(error))}") from None
     return value
 
 
@@ -369,21 +374,63 @@ def _allows(statement: Mapping[str, Any]) -> bool:
 
 
 def _sid(statement: Mapping[str, Any], index: int) -> str:
-    return f"statement {statement['Sid']!r}" if statement.get("Sid") else f"statement {index}"
+    return f"statement {_q(statement['Sid'])}" if statement.get("Sid") else f"statement {index}"
+
+
+# IAM matches both wildcards anywhere in an action or a resource ARN: "*" any run of
+# characters, "?" any one (docs/http-api.md rule 47).
+IAM_WILDCARDS = ("*", "?")
+# Services whose ARN resource part starts with the resource's own name, not with a resource
+# type: arn:aws:s3:::bucket/key, arn:aws:sns:region:account:topic, ...:sqs:...:queue.
+_UNTYPED_RESOURCE_SERVICES = frozenset({"s3", "sns", "sqs"})
+
+
+def _q(value: Any) -> str:
+    """A property value in a message: bounded and escaped (tap.text), None as None."""
+    return "None" if value is None else quote(value)
+
+
+def _has_wildcard(text: str) -> bool:
+    return any(w in text for w in IAM_WILDCARDS)
 
 
 def _is_wildcard_resource(resource: Any) -> bool:
-    """``*``, or an ARN whose partition, service, region or account is a wildcard.
+    """As broad as ``*`` within a service: every resource of a type, in any account.
 
-    A wildcard in the resource part of an ARN (``...:log-group:/aws/lambda/x:*``, the log
-    streams of one group) is scoping, not a wildcard grant.
+    That is ``*``, or an ARN with a wildcard in its partition, service, region or account,
+    in its resource type (``log-*:x``), or at the start of the resource's name:
+    ``log-group:*`` (every log group), ``function:*``, ``table/*``, ``arn:aws:s3:::*``
+    (every bucket). A wildcard after a fixed name is scoping, not breadth:
+    ``log-group:/aws/lambda/x:*`` (the log streams of one group, the scope the Lambda
+    console writes), ``arn:aws:s3:::bucket/*`` (the objects of one bucket), or a name prefix
+    such as ``function:tap-*``.
     """
     if not isinstance(resource, str):
         return False
-    if resource == "*":
+    if _has_wildcard(resource) and resource.strip("*?") == "":
         return True
     parts = resource.split(":", 5)
-    return len(parts) == 6 and any("*" in part for part in parts[1:5])
+    if len(parts) != 6:
+        return False
+    if any(_has_wildcard(part) for part in parts[1:5]):
+        return True
+    service, rest = parts[2], parts[5]
+    if service in _UNTYPED_RESOURCE_SERVICES:
+        name = rest
+    else:
+        kind, separator, name = _split_resource_type(rest)
+        if _has_wildcard(kind) or not separator:
+            return _has_wildcard(rest)  # no type: the whole part is the name
+    return name.lstrip("/").startswith(IAM_WILDCARDS)
+
+
+def _split_resource_type(rest: str) -> tuple[str, str, str]:
+    """``log-group:/aws/x:*`` -> ("log-group", ":", "/aws/x:*"); ``table/t`` -> ("table",
+    "/", "t"): the resource type ends at the first ":" or "/"."""
+    cut = min((i for i in (rest.find(":"), rest.find("/")) if i >= 0), default=-1)
+    if cut < 0:
+        return rest, "", ""
+    return rest[:cut], rest[cut], rest[cut + 1 :]
 
 
 # ---------------------------------------------------------------------------------------
@@ -409,10 +456,10 @@ def check_no_wildcard_actions(resource: Resource, context: Context) -> Iterator[
                     "action not listed: list the actions instead"
                 )
             for action in as_list(statement.get("Action")):
-                if isinstance(action, str) and "*" in action:
+                if isinstance(action, str) and _has_wildcard(action):
                     yield (
                         f"{where} {_sid(statement, index)} allows the wildcard action "
-                        f"{action!r}: list each action the function calls"
+                        f"{_q(action)}: list each action the function calls"
                     )
 
 
@@ -435,7 +482,7 @@ def check_no_wildcard_resources(resource: Resource, context: Context) -> Iterato
             allowed = ", ".join(sorted(XRAY_ACTIONS_WITHOUT_RESOURCE_SCOPE))
             yield (
                 f"{where} {_sid(statement, index)} allows {sorted(actions)} on "
-                f"{', '.join(repr(w) for w in wildcards)}: name the ARNs (only {allowed} "
+                f"{', '.join(_q(w) for w in wildcards)}: name the ARNs (only {allowed} "
                 f"may use '*': {XRAY_EXCEPTION_REASON})"
             )
 
@@ -451,7 +498,7 @@ def check_no_aws_managed_policies(resource: Resource, context: Context) -> Itera
     for arn in arns:
         if isinstance(arn, str) and _AWS_MANAGED_POLICY_RE.match(arn):
             yield (
-                f"attaches the AWS-managed policy {arn!r}: AWS can widen it at any time; "
+                f"attaches the AWS-managed policy {_q(arn)}: AWS can widen it at any time; "
                 "grant the actions the function needs in an inline policy instead"
             )
 
@@ -506,12 +553,14 @@ def check_runtime(resource: Resource, context: Context) -> Iterator[str]:
         key=lambda r: tuple(int(n) for n in re.findall(r"\d+", r)),
     )
     if runtime not in RUNTIME_DEPRECATION:
-        yield f"runtime {runtime!r} is not one this pack knows; supported: {', '.join(supported)}"
+        yield (
+            f"runtime {_q(runtime)} is not one this pack knows; supported: {', '.join(supported)}"
+        )
         return
     deprecated_on = RUNTIME_DEPRECATION[runtime]
     if deprecated_on is not None and deprecated_on <= context.today:
         yield (
-            f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()} and gets no "
+            f"runtime {_q(runtime)} was deprecated on {deprecated_on.isoformat()} and gets no "
             f"security patches; use one of {', '.join(supported)}"
         )
 
@@ -541,7 +590,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
     log_format = prop(resource.props, "loggingConfig", "logFormat")
     if log_format != "JSON":
         yield (
-            f"loggingConfig.logFormat is {log_format!r}, but must be 'JSON' so each log "
+            f"loggingConfig.logFormat is {_q(log_format)}, but must be 'JSON' so each log "
             "record is a queryable object (docs/http-api.md rule 21)"
         )
     config = prop(resource.props, "loggingConfig")
@@ -559,7 +608,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
         raise Undecidable("name")
     if target not in _managed_log_group_names(context):
         yield (
-            f"writes its logs to {target!r}, a log group this stack does not manage (so "
+            f"writes its logs to {_q(target)}, a log group this stack does not manage (so "
             "it has no retention and no tags: docs/http-api.md rule 20); set "
             "loggingConfig.logGroup to the stack's log group"
         )
@@ -569,7 +618,7 @@ def check_log_retention(resource: Resource, context: Context) -> Iterator[str]:
     days = _number(prop(resource.props, "retentionInDays"))
     if days is None or days <= 0:
         yield (
-            f"retentionInDays is {prop(resource.props, 'retentionInDays')!r}: without it the "
+            f"retentionInDays is {_q(prop(resource.props, 'retentionInDays'))}: without it the "
             "logs are kept (and billed) forever"
         )
 
@@ -600,7 +649,8 @@ def check_stage_throttling(resource: Resource, context: Context) -> Iterator[str
             continue  # a route that inherits the stage's throttling
         if burst is None or rate is None or burst <= 0 or rate <= 0:
             yield (
-                f"{where} has throttlingBurstLimit={burst!r} and throttlingRateLimit={rate!r}: "
+                f"{where} has throttlingBurstLimit={_q(burst)} and "
+                f"throttlingRateLimit={_q(rate)}: "
                 "set both above 0 (one left unset is 0, and every request gets 429: "
                 "docs/http-api.md rule 13)"
             )
@@ -632,13 +682,13 @@ def check_access_logs(resource: Resource, context: Context) -> Iterator[str]:
 def check_invoke_permission(resource: Resource, context: Context) -> Iterator[str]:
     principal = prop(resource.props, "principal")
     if principal == "*" or (isinstance(principal, str) and principal.isdigit()):
-        yield f"lets principal {principal!r} invoke the function: name a service and its source"
+        yield (f"lets principal {_q(principal)} invoke the function: name a service and its source")
         return
     if principal != API_GATEWAY_SERVICE_PRINCIPAL:
         scoped = resource.props.get("sourceArn") or resource.props.get("sourceAccount")
         if not scoped:
             yield (
-                f"lets the service {principal!r} invoke the function on behalf of anyone: set "
+                f"lets the service {_q(principal)} invoke the function on behalf of anyone: set "
                 "sourceArn (or sourceAccount)"
             )
         return
@@ -660,7 +710,7 @@ def check_invoke_permission(resource: Resource, context: Context) -> Iterator[st
         if isinstance(execution_arn, str) and source.startswith(execution_arn + "/"):
             return
     yield (
-        f"sourceArn {source!r} is not under the execution ARN of an API in this stack: "
+        f"sourceArn {_q(source)} is not under the execution ARN of an API in this stack: "
         "scope the permission to this stack's API"
     )
 
@@ -684,7 +734,9 @@ def check_arm64(resource: Resource, context: Context) -> Iterator[str]:
 def check_active_tracing(resource: Resource, context: Context) -> Iterator[str]:
     mode = prop(resource.props, "tracingConfig", "mode") or "PassThrough"
     if mode != "Active":
-        yield f"tracingConfig.mode is {mode!r}: requests are not traced unless the caller samples"
+        yield (
+            f"tracingConfig.mode is {_q(mode)}: requests are not traced unless the caller samples"
+        )
 
 
 # Lambda keeps at least this much of the account's concurrency unreserved (docs/http-api.md
@@ -739,7 +791,8 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         "TAP-IAM-001",
-        "No wildcard actions in an Allow (`*`, `service:*`, `service:Get*`), no `NotAction`",
+        "No wildcard actions in an Allow (`*`, `service:*`, `service:Get*`, `iam:PassRol?`), "
+        "no `NotAction`",
         "mandatory",
         (
             "cdk-nag `AwsSolutions-IAM5`",
@@ -751,8 +804,9 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         "TAP-IAM-002",
-        "No `*` resource (nor an ARN with a wildcard partition, service, region or account) "
-        "and no `NotResource` in an Allow; the one exception is X-Ray's "
+        "No `*` resource (nor an ARN with a wildcard partition, service, region, account, "
+        "resource type or whole resource name: `log-group:*`, `function:*`, "
+        "`arn:aws:s3:::*`) and no `NotResource` in an Allow; the one exception is X-Ray's "
         "`PutTraceSegments`/`PutTelemetryRecords`, which support no resource-level permissions",
         "mandatory",
         ("cdk-nag `AwsSolutions-IAM5`", "checkov `CKV_AWS_355` / `CKV_AWS_356`"),

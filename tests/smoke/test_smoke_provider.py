@@ -211,7 +211,7 @@ def test_every_invalid_input_is_reported_by_check() -> None:
         ("deadline_seconds", "must be a number of seconds 1-900, got 901.0"),
         (
             "origin",
-            "must be one of the allowed origins ['https://app.example.com'], got "
+            'must be one of the allowed origins ["https://app.example.com"], got '
             "'https://evil.example.com': a preflight from any other origin cannot succeed",
         ),
     ]
