@@ -646,7 +646,7 @@ def run(
 ) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_values(sys.argv[1:] if argv is None else argv))
     cwd = args.program_dir or Path.cwd()
     try:
         filters = Filters(
@@ -687,6 +687,19 @@ def run(
         err.write(f"error: could not read the logs: {type(error).__name__}: {error}\n")
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _join_values(argv: Sequence[str]) -> list[str]:
+    """``--request-id -Xyz=`` -> ``--request-id=-Xyz=``: API Gateway's ids are URL-safe
+    base64 and may start with ``-``, which argparse would take for an option."""
+    joined: list[str] = []
+    items = list(argv)
+    while items:
+        item = items.pop(0)
+        if item == "--request-id" and items:
+            item = f"{item}={items.pop(0)}"
+        joined.append(item)
+    return joined
 
 
 def _print(out: TextIO, views: list[RequestView], verbose: bool) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
 import pytest
 
-from tap.local import cloudwatch
+from tap.local import cloudwatch, logs
 from tap.local.logs import (
     LogEvent,
     LogsError,
@@ -132,3 +134,17 @@ def test_lambda_stream_names_and_log_group_arns() -> None:
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/x:*"
     assert cloudwatch.log_group_from_arn(arn) == "/aws/apigateway/x"
     assert cloudwatch.log_group_from_arn("arn:aws:s3:::bucket") is None
+
+
+def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
+    monkeypatch.setenv(logs.STATE_DIR_ENV, str(tmp_path))
+    err = io.StringIO()
+
+    code = logs.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)
+
+    # It got as far as looking for the local deploy (no argparse error).
+    assert code == logs.EXIT_USAGE
+    assert "no local deploy recorded" in err.getvalue()
