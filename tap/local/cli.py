@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         "as on Lambda",
     )
     parser.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="do not watch the function's files (by default a save reloads the function: "
+        "the next request cold-starts the new code)",
+    )
+    parser.add_argument(
         "--program-dir",
         type=Path,
         default=None,
@@ -342,7 +348,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             printer.line(note)
         # Where `tap logs --local` finds this deploy's moto endpoint.
         with local_state(find_program(args.program_dir), args.stack, deployment):
-            return _serve(deployment, printer)
+            return _serve(deployment, printer, reload=not args.no_reload)
 
 
 def _flush_buffer(printer: _Printer) -> None:
@@ -369,12 +375,19 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
-def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
+def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    reloader = None
+    if reload:
+        from .reload import from_deployment
+
+        reloader = from_deployment(deployment, printer.line)
+        reloader.start()
+        printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
     if printer.console is not None:
         printer.console.release()  # request lines only after the deploy's own output
     stop = threading.Event()
@@ -391,4 +404,6 @@ def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+        if reloader is not None:
+            reloader.stop()
     return EXIT_OK

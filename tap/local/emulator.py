@@ -116,6 +116,7 @@ from ._http1 import (
     transfer_codings,
     values_of,
 )
+from ._lambda import INIT_TIMEOUT_S, Invocation
 from .logsink import LogKind, LogSink, from_line_callback, safe
 from .runtime.instance import Worker, default_worker
 from .runtime.pool import FunctionPool
@@ -333,7 +334,7 @@ class Emulator:
         :param max_instances: local mode's cap on instances per function (default: the CPU
             count); requests past it wait for a free instance.
         :param clock: the stage throttling's clock (tests inject one).
-        :param max_connections: open connections served at once (docs/http-api.md rule 43).
+        :param max_connections: the most client connections served at once.
         """
         if max_connections < 1:
             raise EmulatorConfigError(f"max_connections is {max_connections}, must be >= 1")
@@ -408,6 +409,36 @@ class Emulator:
         for pool in retired:
             pool.retire()
         return sorted(name for name in functions if name not in kept)
+
+    def swap_function(self, spec: FunctionSpec) -> None:
+        """Serve ``spec`` in place of the function of that name (a hot reload): the rest of
+        what is served stays, warm instances included."""
+        with self._lock:
+            loaded = self._loaded
+            if loaded is None or spec.name not in loaded.functions:
+                raise EmulatorConfigError(f"function {spec.name!r} is not served")
+            specs = {name: pool.spec for name, pool in loaded.functions.items()}
+        self.swap(loaded.api, {**specs, spec.name: spec})
+
+    def check_function(self, spec: FunctionSpec) -> Invocation | None:
+        """Initialize ``spec`` on a throwaway instance: None when it initializes, else how
+        an invocation would have failed (its init error goes to the log sink too)."""
+        held: list[tuple[str, str | None, str, LogKind, str]] = []
+
+        def hold(
+            function: str, request_id: str | None, line: str, kind: LogKind, stream: str
+        ) -> None:
+            held.append((function, request_id, line, kind, stream))
+
+        pool = FunctionPool(spec, hold, worker=self.worker, max_instances=1)
+        try:
+            failure = pool.check(time.monotonic() + INIT_TIMEOUT_S)
+        finally:
+            pool.close()
+        if failure is not None:  # its lines say why; a successful check leaves no trace
+            for entry in held:
+                self._sink(*entry)
+        return failure
 
     def pool(self, name: str) -> FunctionPool | None:
         """The instances serving function ``name`` now, if it is served."""

@@ -441,6 +441,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
             if status == 200:
                 break
             threading.Event().wait(0.01)
+        assert not errors, errors
         assert status == 200
         outcomes = keep_alive_load(port, 2000, 16)
     finally:
@@ -463,3 +464,39 @@ def get_port(port: int, target: str) -> tuple[int, bytes]:
         return 0, b""
     finally:
         connection.close()
+
+
+def test_without_awslambdaric_the_built_in_worker_serves_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a machine where awslambdaric has no wheel (macOS, Windows): not importable
+    import importlib.util
+
+    from tap.local.runtime import instance
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: (
+            None if name in ("awslambdaric", "runtime_client") else real(name, *args)
+        ),
+    )
+
+    # THEN the built-in worker runs the function, and one line says why
+    with Emulator(api(), {"fn": spec()}) as emulator:
+        status, _ = get(emulator, "/a")
+        worker, note = emulator.worker, emulator.worker_note
+
+    assert status == 200
+    assert worker is instance.BUILTIN
+    assert note is not None
+    assert "awslambdaric" in note
+    assert "built-in" in note
+    assert "\n" not in note
+
+
+def test_with_awslambdaric_installed_it_is_the_default() -> None:
+    from tap.local.runtime import instance
+
+    assert instance.default_worker() == (instance.AWSLAMBDARIC, None)

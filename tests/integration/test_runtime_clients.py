@@ -140,7 +140,6 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 _NUMBER_MS = re.compile(r"\d+(\.\d+)? (ms|seconds)")
 _CODE_DIR = re.compile(r"/[^\s\"']*tap-lambda-[^/\s\"']+")
-_RUNTIME_FRAME = re.compile(r'File \\?"[^"\\]*(awslambdaric/bootstrap\.py|_lambda_worker\.py)\\?"')
 
 
 def normalise(text: str) -> str:

@@ -93,6 +93,18 @@ class FunctionPool:
         finally:
             self._release(instance)
 
+    def check(self, deadline: float) -> Invocation | None:
+        """Start one instance and let it initialize, without invoking it; None when it is
+        ready. The instance then serves like any other."""
+        acquired = self._acquire(deadline)
+        if isinstance(acquired, Invocation):
+            return acquired
+        instance, cold = acquired
+        try:
+            return instance.init(deadline) if cold else None
+        finally:
+            self._release(instance)
+
     def _acquire(self, deadline: float) -> tuple[Instance, bool] | Invocation:
         with self._cond:
             while True:
@@ -157,8 +169,12 @@ class FunctionPool:
             return self._code_dir
 
     def _remove_code(self) -> None:
+        # Under the code lock, and only when no instance lives or is starting: a request
+        # that still reaches a retired pool may be starting an instance in this folder.
         with self._code_lock:
-            if self._code_dir is not None:
+            with self._cond:
+                in_use = bool(self._live) or self._starting > 0
+            if self._code_dir is not None and not in_use:
                 remove(self._code_dir)
                 self._code_dir = None
 
