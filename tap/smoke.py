@@ -71,6 +71,7 @@ HEALTH = "health"
 CORS = "cors"
 PREFLIGHT = "preflight"
 NOT_FOUND = "not_found"
+UNAUTHORIZED = "unauthorized"
 
 # What each check rests on. VERIFIED: the function's own contract or AWS behaviour that
 # docs/http-api.md marks verified; a mismatch fails the deploy. UNVERIFIED: behaviour it
@@ -83,6 +84,7 @@ CHECK_KINDS: dict[str, str] = {
     CORS: UNVERIFIED,
     PREFLIGHT: UNVERIFIED,
     NOT_FOUND: VERIFIED,
+    UNAUTHORIZED: VERIFIED,  # docs/http-api.md rule 61 (401 verified)
 }
 # The docs/http-api.md rules each unverified check rests on, quoted in its warnings.
 UNVERIFIED_RULES: dict[str, str] = {CORS: "rule 17", PREFLIGHT: "rules 16, 18, 19"}
@@ -121,6 +123,9 @@ PREFLIGHT_STATUSES = (200, 204)
 # update that keeps the previous result.
 RECHECK_INPUTS = ("url", "expected_environment", "origin", "expected_cors", "trigger")
 INPUTS = (*RECHECK_INPUTS, "deadline_seconds")
+# With tap:auth: "METHOD /path" of a route that requires a token (``protected_request``);
+# absent otherwise, so a stack without auth keeps its inputs and its check.
+PROTECTED_REQUEST = "protected_request"
 RESULT_OUTPUTS = ("passed_at", "attempts", "latency_ms", "checks", "warnings")
 
 CORS_KEYS = (
@@ -177,6 +182,23 @@ def smoke_trigger(parts: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def protected_request(config: StackConfig, route_keys: Sequence[str]) -> str | None:
+    """A request to a route that requires a token, ``"GET /info"`` or ``"POST
+    /tap-smoke-check"``; None without tap:auth or when every route is public.
+
+    A GET is preferred: should the authorizer be missing, the request runs nothing that
+    changes state. A greedy route's ``{proxy+}`` becomes a fixed path of the smoke check.
+    """
+    if config.auth is None:
+        return None
+    protected = [k for k in route_keys if config.auth.protects(k)]
+    protected.sort(key=lambda k: (not k.startswith("GET "), k))
+    if not protected:
+        return None
+    method, _, path = protected[0].partition(" ")
+    return f"{method} {path.replace('{proxy+}', 'tap-smoke-check')}"
+
+
 def stack_trigger(config: StackConfig, code_hash: str, route_keys: Sequence[str]) -> str:
     """The trigger TapStack passes: the function's code and settings, the routes, the CORS
     configuration and the stage's throttling; anything here that changes re-runs the check.
@@ -200,6 +222,9 @@ def stack_trigger(config: StackConfig, code_hash: str, route_keys: Sequence[str]
             "routes": sorted(route_keys),
             "cors": expected_cors(config.cors),
             "throttling": [config.throttling_burst_limit, config.throttling_rate_limit],
+            # Only when set: a stack without them keeps the digest it had.
+            **({"auth": repr(config.auth)} if config.auth is not None else {}),
+            **({"domain": repr(config.domain)} if config.domain is not None else {}),
         }
     )
 
@@ -262,6 +287,11 @@ def validate_inputs(props: Mapping[str, Any]) -> list[tuple[str, str]]:
                     f"got {quote(deadline)}",
                 )
             )
+    protected = props.get(PROTECTED_REQUEST)
+    if protected is not None and protected != _UNKNOWN:
+        method, _, path = protected.partition(" ") if isinstance(protected, str) else ("", "", "")
+        if not method.isalpha() or not method.isupper() or not path.startswith("/"):
+            problems.append((PROTECTED_REQUEST, f"must be 'METHOD /path', got {protected!r}"))
     cors_ok = False
     if known("expected_cors"):
         before = len(problems)
@@ -371,6 +401,7 @@ class SmokeSpec:
     origin: str
     cors: ExpectedCors
     deadline_seconds: float
+    protected_request: str | None = None
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> SmokeSpec:
@@ -385,6 +416,7 @@ class SmokeSpec:
             origin=props["origin"],
             cors=ExpectedCors.from_input(props["expected_cors"]),
             deadline_seconds=float(props["deadline_seconds"]),
+            protected_request=props.get(PROTECTED_REQUEST),
         )
 
     def endpoint(self, path: str) -> str:
@@ -740,7 +772,7 @@ def _probes(spec: SmokeSpec) -> tuple[_Probe, ...]:
     preflight_headers = {"Origin": spec.origin, "Access-Control-Request-Method": requested_method}
     if requested_header:
         preflight_headers["Access-Control-Request-Headers"] = requested_header
-    return (
+    probes: tuple[_Probe, ...] = (
         _Probe(
             "GET",
             HEALTH_PATH,
@@ -763,6 +795,18 @@ def _probes(spec: SmokeSpec) -> tuple[_Probe, ...]:
             "status 404",
         ),
     )
+    if spec.protected_request:
+        method, _, path = spec.protected_request.partition(" ")
+        probes += (
+            _Probe(
+                method,
+                path,
+                {"Accept": "application/json"},  # and no Authorization header
+                ((UNAUTHORIZED, _judge_unauthorized),),
+                "status 401",
+            ),
+        )
+    return probes
 
 
 def _preflight_method(cors: ExpectedCors) -> str:
@@ -920,6 +964,19 @@ def _judge_not_found(response: Response) -> list[Mismatch]:
     if response.status != 404 or data != {"message": "Not Found"}:
         return [
             Mismatch('status 404 with body \'{"message":"Not Found"}\'', _status_and_body(response))
+        ]
+    return []
+
+
+def _judge_unauthorized(response: Response) -> list[Mismatch]:
+    # docs/http-api.md rules 60-61: no token, so the JWT authorizer answers 401 itself.
+    data = _json_object(response)
+    if response.status != 401 or data != {"message": "Unauthorized"}:
+        return [
+            Mismatch(
+                'status 401 with body \'{"message":"Unauthorized"}\' (no token sent)',
+                _status_and_body(response),
+            )
         ]
     return []
 
@@ -1146,7 +1203,9 @@ class SmokeCheckProvider(dynamic.ResourceProvider):
         # olds are the previous *outputs* (inputs echoed by create/update); __provider is
         # never compared: its bytes change with dill and Python versions, not with the API.
         changed = [
-            name for name in INPUTS if _canonical(olds.get(name)) != _canonical(news.get(name))
+            name
+            for name in (*INPUTS, PROTECTED_REQUEST)
+            if _canonical(olds.get(name)) != _canonical(news.get(name))
         ]
         return dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
@@ -1154,13 +1213,18 @@ class SmokeCheckProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(f"smoke-{uuid.uuid4().hex}", self._run(props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        recheck = any(_canonical(olds.get(n)) != _canonical(news.get(n)) for n in RECHECK_INPUTS)
+        recheck = any(
+            _canonical(olds.get(n)) != _canonical(news.get(n))
+            for n in (*RECHECK_INPUTS, PROTECTED_REQUEST)
+        )
         # State written before `warnings` existed had none: not a reason to call the API.
         missing = any(olds.get(n) is None for n in RESULT_OUTPUTS if n != "warnings")
         if recheck or missing:
             return dynamic.UpdateResult(self._run(news))
         # Only the deadline changed: the API is the same, so the previous result stands.
         outs = {name: news[name] for name in INPUTS}
+        if news.get(PROTECTED_REQUEST) is not None:
+            outs[PROTECTED_REQUEST] = news[PROTECTED_REQUEST]
         outs.update({name: olds.get(name) for name in RESULT_OUTPUTS})
         outs["warnings"] = olds.get("warnings") or []
         return dynamic.UpdateResult(outs)
@@ -1169,6 +1233,8 @@ class SmokeCheckProvider(dynamic.ResourceProvider):
         spec = SmokeSpec.from_props(props)
         report = run_smoke_check(spec, self.policy, **self.hooks)
         outs = {name: props[name] for name in INPUTS}
+        if props.get(PROTECTED_REQUEST) is not None:  # echoed: diff reads old outputs
+            outs[PROTECTED_REQUEST] = props[PROTECTED_REQUEST]
         outs.update(report.outputs())
         return outs
 
@@ -1192,6 +1258,8 @@ class SmokeCheckArgs:
     value re-runs the check."""
     deadline_seconds: pulumi.Input[int] = field(default=120)
     """How long to keep retrying before failing the deploy."""
+    protected_request: str | None = None
+    """With tap:auth, ``"METHOD /path"`` of a route that must answer 401 without a token."""
 
 
 class SmokeCheck(dynamic.Resource, module="smoke", name="SmokeCheck"):
@@ -1222,6 +1290,8 @@ class SmokeCheck(dynamic.Resource, module="smoke", name="SmokeCheck"):
             "trigger": args.trigger,
             "deadline_seconds": args.deadline_seconds,
         }
+        if args.protected_request is not None:
+            props[PROTECTED_REQUEST] = args.protected_request
         # Declared as None so they become this resource's output properties.
         props.update(dict.fromkeys(RESULT_OUTPUTS))
         super().__init__(SmokeCheckProvider(), name, props, opts)

@@ -78,16 +78,37 @@ class UnsupportedMediaType(HttpError):
 class Request:
     """The parts of a 2.0 event the handler uses."""
 
-    __slots__ = ("body", "headers", "is_base64", "method", "path")
+    __slots__ = ("body", "headers", "is_base64", "method", "path", "sub")
 
     def __init__(
-        self, method: str, path: str, headers: dict[str, str], body: str | None, b64: bool
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: str | None,
+        b64: bool,
+        sub: str | None = None,
     ) -> None:
         self.method = method
         self.path = path  # rawPath without a named stage's prefix
         self.headers = headers  # names lowercased
         self.body = body  # None when there is none
         self.is_base64 = b64
+        self.sub = sub  # the JWT's subject when a JWT authorizer let the request in
+
+
+def jwt_subject(context: dict[str, object]) -> str | None:
+    """``requestContext.authorizer.jwt.claims.sub`` (docs/http-api.md rule 62), or None.
+
+    API Gateway puts the claims there only after its JWT authorizer validated the token
+    (rule 60), so the function trusts them without checking the token again. Anything
+    else at that path (a Lambda or IAM authorizer's context, a non-string) is no subject.
+    """
+    authorizer = context.get("authorizer")
+    jwt = authorizer.get("jwt") if isinstance(authorizer, dict) else None
+    claims = jwt.get("claims") if isinstance(jwt, dict) else None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub else None
 
 
 def _not_v2(reason: str) -> NotAnHttpApiEvent:
@@ -135,7 +156,8 @@ def parse_event(event: object) -> Request:
     # Rule 6: no body means no "body" key, sam local sends "", and isBase64Encoded can be
     # true with no body: all of these are "no body".
     path = strip_stage(raw_path, context.get("stage"))
-    return Request(method, path, lowered, body or None, b64 is True)  # type: ignore[arg-type]
+    sub = jwt_subject(context)
+    return Request(method, path, lowered, body or None, b64 is True, sub)  # type: ignore[arg-type]
 
 
 def strip_stage(raw_path: str, stage: object) -> str:

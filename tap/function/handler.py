@@ -98,21 +98,27 @@ def info(request: Request, app: "App", timestamp: str) -> dict[str, object]:
 def echo(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     from .body import read_json_body  # first body only: GETs never compile it (cold start)
 
-    return {
+    response: dict[str, object] = {
         "message": f"{request.method} request processed successfully",
         "path": request.path,
         "data": read_json_body(request, app.max_body_bytes),
         "timestamp": timestamp,
     }
+    if request.sub is not None:  # the caller, when a JWT authorizer let it in
+        response["sub"] = request.sub
+    return response
 
 
 def delete(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     # A DELETE's body is not read: the contract's answer does not depend on it.
-    return {
+    response: dict[str, object] = {
         "message": "DELETE request processed successfully",
         "path": request.path,
         "timestamp": timestamp,
     }
+    if request.sub is not None:
+        response["sub"] = request.sub
+    return response
 
 
 # What a route's ``action`` names: (request, app, ISO timestamp) -> the JSON response.

@@ -65,16 +65,18 @@ def parse_route(key: str, target: str) -> Route:
     method, _, path = key.partition(" ")
     if method not in ROUTE_METHODS or not path.startswith("/"):
         raise RouteError(
-            f"route key {key!r} must be '$default' or 'METHOD /path' with METHOD one of "
+            f"route key {quote(key)} must be '$default' or 'METHOD /path' with METHOD one of "
             f"{', '.join(sorted(ROUTE_METHODS))}"
         )
     segments = tuple(path[1:].split("/")) if path != "/" else ()
     for index, segment in enumerate(segments):
         variable = _VARIABLE.match(segment)
         if variable is None and ("{" in segment or "}" in segment):
-            raise RouteError(f"route key {key!r}: a path variable is a whole segment, {{name}}")
+            raise RouteError(
+                f"route key {quote(key)}: a path variable is a whole segment, {{name}}"
+            )
         if variable is not None and variable.group(2) and index != len(segments) - 1:
-            raise RouteError(f"route key {key!r}: a greedy {segment} must be the last segment")
+            raise RouteError(f"route key {quote(key)}: a greedy {segment} must be the last segment")
     return Route(key, method, segments, target)
 
 

@@ -23,9 +23,10 @@ from tap import config as tap_config
 from tap import smoke
 from tap.text import quote
 
+from . import token
 from .checks import BrokenReferencesError
 from .console import ConsoleLog, runtime_note
-from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
+from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
 from .logs import local_state
 from .mocks import DeployError
@@ -115,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not watch the function's files (by default a save reloads the function: "
         "the next request cold-starts the new code)",
+    )
+    parser.add_argument(
+        "--jwks",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the JWKS document of tap:auth's external issuer (type jwt): local mode cannot "
+        "fetch it, and without it refuses to start rather than serve the routes unchecked",
     )
     parser.add_argument(
         "--program-dir",
@@ -312,8 +321,9 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             on_invoked=console.invoked,
             worker=worker,
             max_instances=args.max_instances,
+            jwks_file=args.jwks,
         )
-    except tap_config.ConfigError as error:
+    except (tap_config.ConfigError, LocalAuthError) as error:
         return fail(EXIT_USAGE, str(error))
     except (StackFileError, PortInUseError) as error:
         return fail(EXIT_USAGE, str(error))
@@ -375,6 +385,35 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
+def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path | None:
+    """Where `tap token` finds this stack's pool (only with a Cognito pool)."""
+    outputs = deployment.outputs
+    if deployment.program_dir is None or "user_pool_id" not in outputs:
+        return None
+    existing: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):  # `tap logs`' record, in the same file
+        existing = json.loads(
+            token.state_path(deployment.program_dir, deployment.stack).read_text()
+        )
+    path = token.write_state(
+        deployment.program_dir,
+        deployment.stack,
+        {
+            **existing,
+            "moto_url": deployment.endpoint_url,
+            "region": deployment.region,
+            "account_id": deployment.account_id,
+            "user_pool_id": outputs["user_pool_id"],
+            "user_pool_client_id": outputs["user_pool_client_id"],
+        },
+    )
+    printer.line(
+        f'Auth: curl -H "Authorization: Bearer $(python -m tap token --stack '
+        f'{deployment.stack})" ...  (routes other than publicRoutes need it)'
+    )
+    return path
+
+
 def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
@@ -388,8 +427,23 @@ def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = Tru
         reloader = from_deployment(deployment, printer.line)
         reloader.start()
         printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
+    state = _write_token_state(deployment, printer)
+    domain = deployment.outputs.get("custom_domain_url")
+    if isinstance(domain, str):
+        host = domain.removeprefix("https://").rstrip("/")
+        printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
     if printer.console is not None:
         printer.console.release()  # request lines only after the deploy's own output
+    try:
+        return _wait_until_stopped(printer)
+    finally:
+        if reloader is not None:
+            reloader.stop()
+        if state is not None:
+            state.unlink(missing_ok=True)
+
+
+def _wait_until_stopped(printer: _Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()
@@ -404,6 +458,4 @@ def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = Tru
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-        if reloader is not None:
-            reloader.stop()
     return EXIT_OK

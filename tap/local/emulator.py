@@ -79,13 +79,15 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from ..text import quote
+from . import jwt_auth
 from ._apigw import (
     HttpResponse,
     MalformedResultError,
@@ -190,6 +192,8 @@ class ApiSpec:
     # The stage's access_log_settings.destination_arn's log group (local mode writes the
     # access log there, tap.local.cloudwatch), or None.
     access_log_group: str | None = None
+    # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
+    route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 
 
 # docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
@@ -259,8 +263,8 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     problems: list[str] = []
     if api.payload_format_version != SUPPORTED_PAYLOAD_FORMAT:
         problems.append(
-            f"payload_format_version is {api.payload_format_version!r}, but the emulator "
-            f"serves only {SUPPORTED_PAYLOAD_FORMAT!r} (set payload_format_version='2.0' on "
+            f"payload_format_version is {quote(api.payload_format_version)}, but the emulator "
+            f"serves only {quote(SUPPORTED_PAYLOAD_FORMAT)} (set payload_format_version='2.0' on "
             "the integration; pulumi-aws defaults to '1.0')"
         )
     timeout = api.integration_timeout_ms
@@ -270,7 +274,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (docs/http-api.md rule 11)"
         )
     if not api.stage or "/" in api.stage:
-        problems.append(f"stage is {api.stage!r}: expected '$default' or a stage name")
+        problems.append(f"stage is {quote(api.stage)}: expected '$default' or a stage name")
     routes = RouteTable({})
     try:
         routes = RouteTable(api.routes)
@@ -279,7 +283,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     for key, target in api.routes.items():
         if target not in functions:
             problems.append(
-                f"route {key!r} targets function {target!r}, which is not among the "
+                f"route {quote(key)} targets function {quote(target)}, which is not among the "
                 f"functions given ({', '.join(sorted(functions)) or 'none'})"
             )
     if api.cors is not None:
@@ -290,14 +294,16 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             problems.append(f"cors: max_age is {cors.max_age}, but must be -1–86400")
     for name, spec in functions.items():
         if spec.timeout_s <= 0:
-            problems.append(f"function {name!r}: timeout_s is {spec.timeout_s}, must be > 0")
+            problems.append(f"function {quote(name)}: timeout_s is {spec.timeout_s}, must be > 0")
         if "." not in spec.handler:
-            problems.append(f"function {name!r}: handler {spec.handler!r} must be module.function")
+            problems.append(
+                f"function {quote(name)}: handler {quote(spec.handler)} must be module.function"
+            )
         try:
             with zipfile.ZipFile(io.BytesIO(spec.zip_bytes)) as archive:
                 archive.namelist()
         except zipfile.BadZipFile:
-            problems.append(f"function {name!r}: zip_bytes is not a zip archive")
+            problems.append(f"function {quote(name)}: zip_bytes is not a zip archive")
     if problems:
         raise EmulatorConfigError("cannot serve this API:\n- " + "\n- ".join(problems))
     return routes
@@ -575,9 +581,21 @@ class Emulator:
             context["error.message"] = "Not Found"  # rule 12
             return json_response(404, "Not Found")
         context["routeKey"] = match.route_key
+        route_auth = api.route_auth.get(match.route_key)
+        decision = None
+        if route_auth is not None:
+            # docs/http-api.md rules 60-61: the authorizer answers before the integration.
+            identity = header_value(request.headers, "authorization")
+            decision = jwt_auth.authorize(identity, route_auth, time.time())
+            if not decision.allowed:
+                denial = decision.response()
+                context["error.message"] = json.loads(denial.body)["message"]
+                return denial
         event = build_event(
             request, match, api_id=api.api_id, account_id=api.account_id, stage=api.stage
         )
+        if decision is not None:
+            event["requestContext"]["authorizer"] = decision.event_authorizer()  # rule 62
         function = loaded.functions[match.target]
         deadline = started + api.integration_timeout_ms / 1000
         invoke_started = time.monotonic()

@@ -33,7 +33,7 @@ FOLLOW_INTERVAL_S = 2.0
 # In --follow, events are re-read this far back: CloudWatch may store an event a little
 # after its timestamp, and a request's lines may straddle two polls.
 FOLLOW_OVERLAP_MS = 10_000
-STATE_DIR_NAME = ".tap-local"
+STATE_DIR_NAME = Path(".tap") / "local"  # shared with `tap token` (tap.local.token)
 STATE_DIR_ENV = "TAP_STATE_DIR"
 
 _START = re.compile(r"^START RequestId: (\S+)")

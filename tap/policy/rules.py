@@ -191,6 +191,9 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 HTTP_API = "aws:apigatewayv2/api:Api"
 HTTP_API_STAGE = "aws:apigatewayv2/stage:Stage"
+HTTP_API_ROUTE = "aws:apigatewayv2/route:Route"
+HTTP_API_AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
+HTTP_API_DOMAIN_NAME = "aws:apigatewayv2/domainName:DomainName"
 IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
@@ -769,6 +772,76 @@ def check_long_retention(resource: Resource, context: Context) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------------------
+# Authentication and custom domains (tap:auth, tap:domain).
+
+# tap/api.py marks a route left open on purpose (tap:auth's publicRoutes) with this
+# operation name; kept here too so the pack does not import pulumi-aws.
+PUBLIC_OPERATION = "public"
+SECURE_TLS_POLICY = "TLS_1_2"
+
+
+def _jwt_authorizers(context: Context) -> list[Resource]:
+    return [
+        a
+        for a in context.of_type(HTTP_API_AUTHORIZER)
+        if known(a.props.get("authorizerType"), "authorizerType") == "JWT"
+    ]
+
+
+def check_routes_authorized(resource: Resource, context: Context) -> Iterator[str]:
+    """With a JWT authorizer in the stack (tap:auth), every route uses it or is declared
+    public; without one the stack is public by design (the exemption below)."""
+    if not _jwt_authorizers(context):
+        return
+    route_key = prop(resource.props, "routeKey")
+    kind = prop(resource.props, "authorizationType") or "NONE"
+    if kind == "NONE":
+        if prop(resource.props, "operationName") == PUBLIC_OPERATION:
+            return
+        yield (
+            f"route {route_key!r} has no authorizer while the API has a JWT authorizer: "
+            "anyone can call it; add it to tap:auth's publicRoutes only if it must be open"
+        )
+        return
+    if not resource.props.get("authorizerId"):
+        yield f"route {route_key!r} has authorizationType {kind!r} but no authorizerId"
+
+
+def check_jwt_issuer(resource: Resource, context: Context) -> Iterator[str]:
+    if prop(resource.props, "authorizerType") != "JWT":
+        return
+    issuer = prop(resource.props, "jwtConfiguration", "issuer")
+    if not isinstance(issuer, str) or not issuer.startswith("https://"):
+        yield (
+            f"jwtConfiguration.issuer is {issuer!r}: a JWT issuer must be an https URL, the "
+            "keys that sign the tokens are fetched from it (docs/http-api.md rule 60)"
+        )
+    audiences = as_list(prop(resource.props, "jwtConfiguration", "audiences"))
+    if not audiences:
+        yield "jwtConfiguration.audiences is empty: a token for any client would be accepted"
+
+
+def check_domain_tls(resource: Resource, context: Context) -> Iterator[str]:
+    policy = prop(resource.props, "domainNameConfiguration", "securityPolicy")
+    if policy != SECURE_TLS_POLICY:
+        yield (
+            f"domainNameConfiguration.securityPolicy is {policy!r}: use {SECURE_TLS_POLICY} "
+            "(TLS 1.0 and 1.1 are deprecated: docs/http-api.md rule 64)"
+        )
+
+
+def check_default_endpoint_disabled(resource: Resource, context: Context) -> Iterator[str]:
+    if not list(context.of_type(HTTP_API_DOMAIN_NAME)):
+        return
+    if prop(resource.props, "disableExecuteApiEndpoint") is not True:
+        yield (
+            "the stack serves a custom domain but the execute-api endpoint stays open: "
+            "clients can bypass the domain (docs/http-api.md rule 65); set "
+            "tap:domain.disableDefaultEndpoint to true unless that is intended"
+        )
+
+
+# ---------------------------------------------------------------------------------------
 # The rule declarations: the README's rule table is generated from these.
 
 _IAM_DOCUMENT_TYPES = (IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY, IAM_ROLE)
@@ -955,6 +1028,42 @@ RULES: Final[tuple[Rule, ...]] = (
         (LOG_GROUP,),
         check_long_retention,
     ),
+    # ---- tap:auth and tap:domain ----
+    Rule(
+        "TAP-AUTH-001",
+        "When the API has a JWT authorizer (`tap:auth`), every route uses it or is one of "
+        "`publicRoutes`",
+        "mandatory",
+        ("cdk-nag `AwsSolutions-APIG4`", "checkov `CKV_AWS_309`"),
+        (HTTP_API_ROUTE,),
+        check_routes_authorized,
+        scope="stack",
+    ),
+    Rule(
+        "TAP-AUTH-002",
+        "A JWT authorizer trusts an `https://` issuer and at least one audience",
+        "mandatory",
+        ("none (API Gateway itself refuses an http issuer at deploy; this fails it at preview)",),
+        (HTTP_API_AUTHORIZER,),
+        check_jwt_issuer,
+    ),
+    Rule(
+        "TAP-DOMAIN-001",
+        "A custom domain name uses the `TLS_1_2` security policy",
+        "mandatory",
+        ("checkov `CKV_AWS_206`",),
+        (HTTP_API_DOMAIN_NAME,),
+        check_domain_tls,
+    ),
+    Rule(
+        "TAP-DOMAIN-002",
+        "With a custom domain, the default `execute-api` endpoint is disabled",
+        "advisory",
+        ("none (a request to execute-api would skip the domain's TLS policy)",),
+        (HTTP_API,),
+        check_default_endpoint_disabled,
+        scope="stack",
+    ),
 )
 
 RULES_BY_ID: Final = {rule.id: rule for rule in RULES}
@@ -1028,9 +1137,9 @@ EXEMPTIONS: Final[tuple[Exemption, ...]] = (
     Exemption(
         "Routes without authorization",
         "cdk-nag `AwsSolutions-APIG4`, checkov `CKV_AWS_309`",
-        "A public API by design: the routes serve anonymous clients. Throttling "
-        "(TAP-API-002) bounds abuse; add a JWT or Lambda authorizer to the routes when the "
-        "API stops being public.",
+        "Only without `tap:auth`: a public API by design, whose routes serve anonymous "
+        "clients. Throttling (TAP-API-002) bounds abuse. With `tap:auth` every route but "
+        "`publicRoutes` has the JWT authorizer, and TAP-AUTH-001 holds it to that.",
     ),
     Exemption(
         "Function outside a VPC",

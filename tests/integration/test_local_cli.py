@@ -20,6 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -251,6 +252,9 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     # GIVEN a deployment being served (a stand-in: _serve only prints its URLs and waits)
     class Deployment:
         endpoint_url, region, url = "http://127.0.0.1:1", "us-east-1", "http://127.0.0.1:2"
+        # no tap:auth, no tap:domain: no hints, no token state
+        outputs: ClassVar[dict[str, str]] = {}
+        program_dir = None
 
     previous = signal.getsignal(signal.SIGTERM)
     # WHEN SIGTERM arrives while it waits

@@ -82,6 +82,8 @@ UNDECLARABLE = {
     "logRetentionDays",
     "errorAlarmThreshold",
     "durationAlarmThresholdMs",
+    "auth",  # unset by default: a declared object without a default would be required
+    "domain",
 }
 # The project schema's config types (pulumi/pulumi sdk/go/common/workspace/project.json, with
 # object since pulumi/pulumi#20129).

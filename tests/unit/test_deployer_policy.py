@@ -134,6 +134,57 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
     },
     # Calls only the deployed API over HTTPS: no AWS permission.
     "pulumi-python:dynamic/smoke:SmokeCheck": set(),
+    # tap:auth and tap:domain.
+    "aws:cognito/userPool:UserPool": {
+        "cognito-idp:CreateUserPool",
+        "cognito-idp:DescribeUserPool",
+        "cognito-idp:UpdateUserPool",
+        "cognito-idp:DeleteUserPool",
+        "cognito-idp:SetUserPoolMfaConfig",
+        "cognito-idp:GetUserPoolMfaConfig",
+        "cognito-idp:TagResource",
+        "cognito-idp:UntagResource",
+        "cognito-idp:ListTagsForResource",
+    },
+    "aws:cognito/userPoolClient:UserPoolClient": {
+        "cognito-idp:CreateUserPoolClient",
+        "cognito-idp:DescribeUserPoolClient",
+        "cognito-idp:UpdateUserPoolClient",
+        "cognito-idp:DeleteUserPoolClient",
+    },
+    "aws:apigatewayv2/authorizer:Authorizer": {
+        "apigateway:POST",
+        "apigateway:GET",
+        "apigateway:PATCH",
+        "apigateway:DELETE",
+    },
+    "aws:acm/certificate:Certificate": {
+        "acm:RequestCertificate",
+        "acm:DescribeCertificate",
+        "acm:DeleteCertificate",
+        "acm:ListTagsForCertificate",
+        "acm:AddTagsToCertificate",
+        "acm:RemoveTagsFromCertificate",
+    },
+    "aws:acm/certificateValidation:CertificateValidation": {"acm:DescribeCertificate"},
+    "aws:route53/record:Record": {
+        "route53:ChangeResourceRecordSets",
+        "route53:ListResourceRecordSets",
+        "route53:GetHostedZone",
+        "route53:GetChange",
+    },
+    "aws:apigatewayv2/domainName:DomainName": {
+        "apigateway:POST",
+        "apigateway:GET",
+        "apigateway:PATCH",
+        "apigateway:DELETE",
+    },
+    "aws:apigatewayv2/apiMapping:ApiMapping": {
+        "apigateway:POST",
+        "apigateway:GET",
+        "apigateway:PATCH",
+        "apigateway:DELETE",
+    },
 }
 
 # What a stage with access logs needs besides API Gateway's own actions: CloudWatch Logs
@@ -156,10 +207,19 @@ RESERVED_CONCURRENCY = {
 # Actions AWS authorizes on no resource narrower than "*" (parliament's RESOURCE_MISMATCH
 # says so for each).
 UNSCOPABLE = ACCESS_LOG_DELIVERY | {
+    "cognito-idp:CreateUserPool",
+    "acm:RequestCertificate",
     "logs:DescribeLogGroups",
     "sns:Unsubscribe",
     "sns:GetSubscriptionAttributes",
     "sns:SetSubscriptionAttributes",
+}
+# Services whose resources tap cannot name (AWS generates their ids), and the resource
+# types each statement may name.
+GENERATED_IDS = {
+    "cognito-idp": ("userpool/*",),
+    "acm": ("certificate/*",),
+    "route53": ("hostedzone/*", "change/*"),
 }
 REGION = StackConfig().region  # the document is written for the default tap:region
 
@@ -183,7 +243,14 @@ def allowed_actions() -> set[str]:
 
 def needed_actions() -> set[str]:
     """The actions the stack's resources need, with every optional resource switched on."""
-    run = run_program({"alarmEmail": "ops@example.com", "reservedConcurrency": "5"})
+    run = run_program(
+        {
+            "alarmEmail": "ops@example.com",
+            "reservedConcurrency": "5",
+            "auth": '{"type": "cognito"}',
+            "domain": '{"name": "api.example.com", "zoneId": "Z0123456789ABC"}',
+        }
+    )
     needed: set[str] = set()
     for resource in run.custom_resources():
         assert resource.type in ACTIONS_BY_TYPE, (
@@ -228,7 +295,11 @@ def test_resources_are_scoped_to_tap_names_in_the_region_wherever_aws_allows() -
             assert region in ("", REGION), arn  # IAM and dashboards are global
             if service == "apigateway":
                 # HTTP API ids are generated: the API paths of the region are the scope.
-                assert arn.split("::", 1)[1] in ("/apis", "/apis/*", "/tags/*"), arn
+                paths = ("/apis", "/apis/*", "/tags/*", "/domainnames", "/domainnames/*")
+                assert arn.split("::", 1)[1] in paths, arn
+            elif service in GENERATED_IDS:
+                # Pools, certificates and zones get ids, not tap names: their type is the scope.
+                assert arn.rsplit(":", 1)[1] in GENERATED_IDS[service], arn
             else:
                 assert "tap-" in arn, arn
 
@@ -259,4 +330,11 @@ def test_the_community_auditors_flag_only_what_deploying_a_role_takes() -> None:
     # A deployer creates a role, gives it an inline policy and passes it to Lambda: that
     # is permissions management and, in principle, privilege escalation, bounded here to
     # tap-* roles passed to Lambda only.
-    assert _findings(community=True) == {"PERMISSIONS_MANAGEMENT_ACTIONS", "PRIVILEGE_ESCALATION"}
+    # With tap:auth the provider reads the app client back with DescribeUserPoolClient,
+    # which returns a client's secret when it has one: tap's client has none
+    # (generate_secret false, tap/auth.py), so nothing secret is exposed.
+    assert _findings(community=True) == {
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        "PRIVILEGE_ESCALATION",
+        "CREDENTIALS_EXPOSURE",
+    }
