@@ -215,7 +215,11 @@ def test_serve_answers_prints_one_line_per_request_and_stops_cleanly_on_sigint()
         with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
             assert response.status == 200
         # THEN one line says how it went: the first request of an instance is a cold start
-        assert re.fullmatch(r"GET /health 200 \d+ ms \[cold\]\n", process.stdout.readline())
+        # (after the lines `tap local` prints once serving, e.g. that it watches for saves)
+        line = process.stdout.readline()
+        while line.startswith("Watching "):
+            line = process.stdout.readline()
+        assert re.fullmatch(r"GET /health 200 \d+ ms \[cold\]\n", line)
         # AND Ctrl-C (or kill -INT) stops it cleanly
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=STOP_TIMEOUT_S)
