@@ -12,14 +12,12 @@ to; an invocation is answered only once all its lines have been handed over.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib.util
 import os
 import select
 import shutil
 import subprocess
 import sys
-import termios
 import threading
 import time
 import uuid
@@ -106,6 +104,8 @@ class Instance:
         )
         assert self._popen.stdout is not None
         self._fd = self._popen.stdout.fileno()
+        os.set_blocking(self._fd, False)
+        self._partial = b""
         threading.Thread(target=self._read_log, daemon=True, name=f"lambda-{spec.name}-log").start()
         threading.Thread(target=self._watch, daemon=True, name=f"lambda-{spec.name}").start()
 
@@ -118,24 +118,33 @@ class Instance:
         self._emit(line, "platform", request_id)
 
     def _read_log(self) -> None:
-        pending = b""
-        while True:
+        while not self._eof:
             with contextlib.suppress(OSError, ValueError):
                 select.select([self._fd], [], [])
             with self._log_lock:
-                try:
-                    data = os.read(self._fd, 65_536)
-                except OSError:
-                    data = b""
-                if not data:
-                    if pending:
-                        self._line(pending)
-                    self._eof = True
-                    return
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                for raw in lines:
-                    self._line(raw)
+                self._read_available()
+
+    def _read_available(self) -> bool:
+        """Read and hand on what the pipe holds now (the pipe is non-blocking); False once
+        it is empty or closed. Only ever called holding the log lock."""
+        if self._eof:
+            return False
+        try:
+            data = os.read(self._fd, 65_536)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            if self._partial:
+                self._line(self._partial)
+                self._partial = b""
+            self._eof = True
+            return False
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        for raw in lines:
+            self._line(raw)
+        return True
 
     def _line(self, raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip("\r")
@@ -148,22 +157,15 @@ class Instance:
         """Return once every byte the process wrote so far has been read and handed on.
 
         The runtime writes its lines unbuffered before it posts its answer, so they are
-        in the pipe by now; the reader reads only while holding the lock, so an empty pipe
-        seen under the lock means nothing is left half-handled.
+        in the pipe by now. The caller reads what is left itself, under the reader's lock
+        (rather than waiting for the reader thread to be scheduled, profiled): an empty
+        pipe seen under the lock means nothing is left half-handled.
         """
         deadline = time.monotonic() + _LOG_DRAIN_TIMEOUT_S
-        buffer = bytearray(4)
         while time.monotonic() < deadline:
             with self._log_lock:
-                if self._eof:
+                if not self._read_available():
                     return
-                try:
-                    fcntl.ioctl(self._fd, termios.FIONREAD, buffer)
-                except OSError:
-                    return
-                if int.from_bytes(buffer, sys.byteorder) == 0:
-                    return
-            time.sleep(0.0005)
 
     # --- lifecycle ---------------------------------------------------------------------
 
