@@ -260,3 +260,63 @@ def test_log_type_tail_returns_the_invocations_log(served: Served) -> None:
     assert len(log.encode()) <= 4096
     # Without LogType=Tail, no log in the answer (as Lambda).
     assert "LogResult" not in lam.invoke(FunctionName="mini-fn", Payload=_event("/t"))
+
+
+def test_follow_prints_each_new_request_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(logs.STATE_DIR_ENV, str(served.state_dir))
+    host = served.deployment.url.removeprefix("http://")
+    sent: list[str] = []
+
+    def meanwhile(_: float) -> None:
+        # While `tap logs --follow` waits between polls, one more request is served.
+        connection = http.client.HTTPConnection(host, timeout=30)
+        connection.request("GET", "/health", headers={"x-poll": str(len(sent))})
+        response = connection.getresponse()
+        response.read()
+        sent.append(response.getheader("apigw-requestid") or "")
+        connection.close()
+        assert served.deployment.cloudwatch is not None
+        assert served.deployment.cloudwatch.flush()
+
+    out = io.StringIO()
+    code = logs.run(
+        ["--local", "--follow", "--route", "GET /health", "--since", "1h"],
+        out,
+        io.StringIO(),
+        sleep=meanwhile,
+        max_polls=2,
+    )
+
+    assert code == 0
+    ids = [line.rsplit("id=", 1)[1] for line in out.getvalue().splitlines()]
+    assert len(ids) == len(set(ids))  # nothing printed twice across polls
+    assert ids[-2:] == sent  # each new request, in order, after what was there before
+
+
+def test_stack_reads_the_log_groups_from_the_stacks_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"region": "eu-west-1", "cloudwatch_log_group": "/aws/lambda/f"}))
+    monkeypatch.setenv("TAP_OUTPUTS_FILE", str(outputs))
+
+    with pytest.raises(logs.LogsError, match="have no 'api_access_log_group'"):
+        logs.live_target("prod", tmp_path)
+
+    outputs.write_text(
+        json.dumps(
+            {
+                "region": "eu-west-1",
+                "cloudwatch_log_group": "/aws/lambda/f",
+                "api_access_log_group": "/aws/apigateway/a",
+            }
+        )
+    )
+    target = logs.live_target("prod", tmp_path)
+    assert (target.function_groups, target.access_group) == (
+        ("/aws/lambda/f",),
+        "/aws/apigateway/a",
+    )
+    assert target.description == "stack prod"
