@@ -452,3 +452,54 @@ def test_ctrl_c_outside_the_serve_loop_exits_130(
 def test_outputs_are_shown_as_pulumi_shows_them() -> None:
     assert cli.render_outputs({}) == ["Outputs: none"]
     assert cli.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "two", "1.5"])
+def test_max_instances_must_be_a_whole_number_of_at_least_1(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["--max-instances", text])
+    assert exited.value.code == 2
+    assert f"must be a whole number >= 1, got {text!r}" in capsys.readouterr().err
+    assert cli.build_parser().parse_args(["--max-instances", "3"]).max_instances == 3
+
+
+def test_loopback_bypasses_proxies_and_the_environment_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "internal.example, 127.0.0.1")
+    monkeypatch.delenv("no_proxy", raising=False)
+    with cli._loopback_bypasses_proxies():
+        assert os.environ["NO_PROXY"] == "internal.example,127.0.0.1,localhost,::1"
+        assert os.environ["no_proxy"] == os.environ["NO_PROXY"]
+    assert os.environ["NO_PROXY"] == "internal.example, 127.0.0.1"
+    assert "no_proxy" not in os.environ
+
+
+def test_token_without_a_program_or_with_a_stale_state_file_says_so(tmp_path: Path) -> None:
+    from tap.local import token
+
+    out, err = io.StringIO(), io.StringIO()
+    assert token.run(["--program-dir", str(tmp_path)], out=out, err=err) == 2
+    assert err.getvalue().startswith("error: no Pulumi program (Pulumi.yaml and __main__.py)")
+    # GIVEN the state file of a `tap local` that is gone (its moto port now refuses)
+    (tmp_path / "Pulumi.yaml").write_text("name: tap\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        gone = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    state = {
+        "region": "us-east-1",
+        "moto_url": gone,
+        "account_id": "123456789012",
+        "user_pool_id": "us-east-1_gone",
+        "user_pool_client_id": "gone",
+    }
+    path = token.state_path(tmp_path, "local")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(state))
+    out, err = io.StringIO(), io.StringIO()
+    assert token.run(["--program-dir", str(tmp_path)], out=out, err=err) == 2
+    assert err.getvalue().startswith(f"error: the local stack at {gone} did not answer: ")
+    assert out.getvalue() == ""
