@@ -365,8 +365,8 @@ def test_a_policy_document_that_is_not_an_object_is_a_violation() -> None:
         ("python3.11", date(2026, 6, 30), True),
         ("python3.10", TODAY, True),
         ("python3.12", TODAY, False),
+        ("python3.12", date(2028, 10, 30), False),
         ("python3.12", date(2028, 10, 31), True),
-        ("python3.14", date(2040, 1, 1), False),
     ],
 )
 def test_runtime_deprecation_depends_on_today(runtime: str, today: date, fires: bool) -> None:
@@ -375,6 +375,46 @@ def test_runtime_deprecation_depends_on_today(runtime: str, today: date, fires: 
     fired = {v.rule_id for v in new_violations(stack, today)}
 
     assert fired == ({"TAP-LAMBDA-001"} if fires else set())
+
+
+@pytest.mark.parametrize(
+    "runtime", sorted(k for k, v in r.RUNTIME_DEPRECATION.items() if v is not None)
+)
+def test_each_dated_runtime_fires_from_its_date_on(runtime: str) -> None:
+    deprecated_on = r.RUNTIME_DEPRECATION[runtime]
+    assert deprecated_on is not None
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], runtime)
+
+    def fired(today: date) -> list[str]:
+        return [
+            v.message for v in evaluate(stack, today).violations if v.rule_id == "TAP-LAMBDA-001"
+        ]
+
+    assert fired(deprecated_on - timedelta(days=1)) == []
+    assert [m.split(" and gets")[0] for m in fired(deprecated_on)] == [
+        f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()}"
+    ]
+
+
+def test_a_runtime_without_a_date_never_fires_and_is_always_supported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table as it could be on any day: one runtime without an announced date (today
+    # python3.14; once AWS announces its date, the rule's handling of None still holds).
+    table = {"python3.8": date(2024, 10, 14), "python3.13": date(2029, 6, 30), "python3.14": None}
+    monkeypatch.setattr(r, "RUNTIME_DEPRECATION", table)
+    undated = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.14")
+    old = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.8")
+
+    assert evaluate(undated, today=date.max).fired("mandatory") == set()
+    assert only_fired(old, "TAP-LAMBDA-001", today=date.max) == [
+        "runtime 'python3.8' was deprecated on 2024-10-14 and gets no security patches; use "
+        "one of python3.14"
+    ]
+    assert only_fired(old, "TAP-LAMBDA-001", today=date(2029, 6, 29)) == [
+        "runtime 'python3.8' was deprecated on 2024-10-14 and gets no security patches; use "
+        "one of python3.13, python3.14"
+    ]
 
 
 def test_a_deprecated_runtime_message_names_the_date_and_the_alternatives() -> None:
@@ -740,11 +780,22 @@ def test_normalize_unwraps_secrets_at_any_depth_and_marks_unknowns() -> None:
     assert r.normalize(raw) == {"a": {"b": [1.0, r.UNKNOWN]}, "c": [1, 2]}
 
 
-def test_evaluate_defaults_today_to_the_real_date() -> None:
-    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.9")
+def test_evaluate_defaults_today_to_the_real_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real date is read through date.today(); a fake one stands in for the clock, so the
+    # test holds on any day.
+    class FakeDate(date):
+        day_it_is = date(2028, 10, 30)
 
+        @classmethod
+        def today(cls) -> date:
+            return cls.day_it_is
+
+    monkeypatch.setattr(r, "date", FakeDate)
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.12")
+
+    assert "TAP-LAMBDA-001" not in r.evaluate(stack).fired("mandatory")
+    FakeDate.day_it_is = date(2028, 10, 31)
     assert "TAP-LAMBDA-001" in r.evaluate(stack).fired("mandatory")
-    assert r.evaluate(hand_stack(), today=date.today() - timedelta(days=1)).violations == ()
 
 
 # ---------------------------------------------------------------------------------------
