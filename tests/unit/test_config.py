@@ -76,6 +76,23 @@ def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> Non
     defaults = c.parse({})
     keys = {k.name: k for k in c.KEYS}
 
+    # the keys the project schema can express, each with its default (a missing one would be
+    # an empty loop below, and nothing checked)
+    assert sorted(declared) == sorted(
+        [
+            "environment",
+            "region",
+            "runtime",
+            "architecture",
+            "memorySize",
+            "timeout",
+            "logLevel",
+            "tracing",
+            "throttlingBurstLimit",
+            "smokeCheck",
+            "smokeCheckTimeoutSeconds",
+        ]
+    )
     for name, declaration in declared.items():
         assert name in keys, f"Pulumi.yaml declares {name}, which tap/config.py does not know"
         assert declaration["type"] == keys[name].type
