@@ -7,7 +7,6 @@ The engine hands ``diff`` and ``update`` the previous *outputs* as ``olds`` (the
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 import dill
@@ -107,7 +106,7 @@ def test_state_from_before_an_input_existed_is_a_change() -> None:
 
 
 def test_update_with_a_new_trigger_rechecks_and_returns_fresh_outputs() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with ScriptedServer(deployed_api()) as server:
         result = provider(fake).update(
             "smoke-1", old_outputs(server.url), news(server.url, trigger="code:def456")
@@ -127,7 +126,7 @@ def test_update_with_a_new_trigger_rechecks_and_returns_fresh_outputs() -> None:
 
 
 def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_the_api() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with ScriptedServer(deployed_api()) as server:
         result = provider(fake).update(
             "smoke-1", old_outputs(server.url), news(server.url, deadline_seconds=300.0)
@@ -142,7 +141,7 @@ def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_
 
 
 def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with (
         ScriptedServer(deployed_api(environment="Staging")) as server,
         pytest.raises(
