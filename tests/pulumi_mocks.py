@@ -139,6 +139,8 @@ class ProgramRun:
     config: dict[str, str]
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What each component passed to register_outputs, by URN (the stack's are ``outputs``).
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- finding resources ------------------------------------------------------------
     def of_type(self, type_token: str) -> list[RegisteredResource]:
@@ -479,6 +481,14 @@ class RecordingMonitor(StackOutputsMonitor):
     def __init__(self, mocks: AwsMocks) -> None:
         super().__init__(mocks, keep_unknowns=True)
         self.aws_mocks = mocks
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # gRPC method name
+        if request.urn != self._stack_urn:
+            self.component_outputs[request.urn] = rpc.deserialize_properties(
+                request.outputs, keep_unknowns=True
+            )
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         current = self.aws_mocks._current
@@ -533,6 +543,7 @@ def run_program(
         config=config,
         resources=mocks.records(),
         outputs=dict(monitor.stack_outputs),
+        component_outputs=dict(monitor.component_outputs),
     )
 
 

@@ -195,6 +195,20 @@ def test_the_role_is_trusted_by_lambda_only_with_a_json_string_policy(run: Progr
     assert json.loads(trust) == TRUST_POLICY
     assert "managedPolicyArns" not in role.inputs
     assert "inlinePolicies" not in role.inputs
+    assert role.input("description") == (
+        "Execution role of the tap function: writes its own logs only"
+    )
+
+
+def test_the_iam_component_exposes_the_role_arn_and_the_policy_name(run: ProgramRun) -> None:
+    role, policy = run.one(ROLE), run.one(ROLE_POLICY)
+    component = run.by_urn(role.parent)
+
+    assert component.type == "tap:iam:ExecutionRole"
+    assert run.component_outputs[component.urn] == {
+        "arn": role.outputs["arn"],
+        "policy": policy.input("name"),
+    }
 
 
 def test_the_inline_policy_writes_logs_to_the_functions_group_only(run: ProgramRun) -> None:
