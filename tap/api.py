@@ -21,7 +21,7 @@ from tap.function.routes import ROUTE_KEYS
 
 DEFAULT_STAGE = "$default"
 PAYLOAD_FORMAT_VERSION = "2.0"  # the handler reads 2.0 events; the provider defaults to 1.0
-INTEGRATION_TIMEOUT_MS = HTTP_API_INTEGRATION_TIMEOUT_S * 1000  # http-api.md rule 11: the max
+INTEGRATION_TIMEOUT_MS = HTTP_API_INTEGRATION_TIMEOUT_S * 1000  # docs/http-api.md rule 11: the max
 
 # One JSON object per request. $context.requestId is the id the function also logs (as
 # requestContext.requestId), so an access-log line and the function's log lines join on it.
@@ -89,7 +89,7 @@ def route_resource_suffixes(route_keys: Sequence[str]) -> dict[str, str]:
 
 def cors_configuration(cors: CorsConfig) -> aws.apigatewayv2.ApiCorsConfigurationArgs:
     """The API's CORS, exactly as configured: API Gateway answers preflight itself and
-    ignores CORS headers from the function (http-api.md rules 16-17)."""
+    ignores CORS headers from the function (docs/http-api.md rules 16-17)."""
     return aws.apigatewayv2.ApiCorsConfigurationArgs(
         allow_origins=list(cors.allow_origins),
         allow_methods=list(cors.allow_methods),
@@ -113,7 +113,7 @@ class HttpApiArgs:
     throttling_burst_limit: int
     throttling_rate_limit: float
     """Both are always set: one alone leaves the other 0, and every request gets 429
-    (http-api.md rule 13)."""
+    (docs/http-api.md rule 13)."""
     access_log_group_name: str
     """Name of the access-log group this layer creates."""
     log_retention_days: int

@@ -109,7 +109,7 @@ def code_hash(archive: pulumi.Archive | None = None) -> str:
 # Logging configuration: pure, tested in tests/unit/test_compute.py.
 
 LOG_FORMAT = "JSON"
-# Lambda's platform (system) log levels are only DEBUG, INFO and WARN (specs/http-api.md
+# Lambda's platform (system) log levels are only DEBUG, INFO and WARN (docs/http-api.md
 # rule 20); the application's level maps onto the closest one, never more verbose.
 _SYSTEM_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARN", "ERROR": "WARN"}
 
@@ -124,7 +124,7 @@ def system_log_level(application_log_level: str) -> str:
     """The platform log level that goes with the application's level.
 
     With the JSON format both levels must be set, or the provider shows a diff on every
-    preview (terraform-provider-aws #35301, specs/http-api.md rule 20).
+    preview (terraform-provider-aws #35301, docs/http-api.md rule 20).
     """
     try:
         return _SYSTEM_LOG_LEVELS[application_log_level]
@@ -147,7 +147,7 @@ class FunctionLogGroup(pulumi.ComponentResource):
     """The function's log group, created by the stack (with retention) before the function.
 
     Left to Lambda, the group is created on first write, untagged, kept forever: the seed's
-    bug (specs/http-api.md rule 20).
+    bug (docs/http-api.md rule 20).
     """
 
     log_group: aws.cloudwatch.LogGroup

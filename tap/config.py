@@ -17,13 +17,13 @@ from typing import Any, overload
 NAMESPACE = "tap"
 
 # An HTTP API stops waiting for its integration after 30 s (integration timeout 50-30,000 ms,
-# default and maximum 30 s: shared/specs/http-api.md rule 11), so a Lambda timeout of 30 s or
+# default and maximum 30 s: docs/http-api.md rule 11), so a Lambda timeout of 30 s or
 # more can never be used: the client already got a 503.
 HTTP_API_INTEGRATION_TIMEOUT_S = 30
 MAX_TIMEOUT_S = HTTP_API_INTEGRATION_TIMEOUT_S - 1
 
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
-# The account-level HTTP API quotas: 10,000 rps steady, 5,000 burst (http-api.md rule 13).
+# The account-level HTTP API quotas: 10,000 rps steady, 5,000 burst (docs/http-api.md rule 13).
 MAX_BURST_LIMIT = 5000
 MAX_RATE_LIMIT = 10000.0
 MAX_CORS_MAX_AGE_S = 86400
@@ -579,7 +579,7 @@ def _parse_cors(r: _Reader, value: str | None) -> CorsConfig:
         credentials = False
     if credentials and "*" in origins:
         # Browsers refuse credentialed responses with "*", and API Gateway rejects the
-        # combination (http-api.md rule 18).
+        # combination (docs/http-api.md rule 18).
         r.problem(
             "cors.allowCredentials",
             True,

@@ -2,7 +2,7 @@
 
 The documents are built by pure functions (tested directly in tests/unit/test_iam.py) and
 handed to the resources as JSON strings: pulumi-aws 7 takes ``assume_role_policy`` and
-``policy`` as strings, and a dict fails (specs/pulumi-and-moto.md).
+``policy`` as strings, and a dict fails (docs/tools.md).
 
 What the role may do, and nothing more:
 
@@ -30,7 +30,7 @@ POLICY_VERSION = "2012-10-17"
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # X-Ray's write actions support no resource-level scoping: AWS documents Resource "*" for
-# them (specs/http-api.md rule 23; AWS managed policy AWSXRayDaemonWriteAccess).
+# them (docs/http-api.md rule 23; AWS managed policy AWSXRayDaemonWriteAccess).
 XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 TRACING_ACTIVE = "Active"
 

@@ -6,7 +6,7 @@ in tests/unit/test_monitoring.py); the component only turns them into resources.
 
 HTTP API metrics are ``Count``/``4xx``/``5xx``/``Latency``/``IntegrationLatency`` in
 ``AWS/ApiGateway`` with the dimension ``ApiId``; ``5XXError`` is the REST API's name and an
-alarm on it would never fire (specs/http-api.md rule 24).
+alarm on it would never fire (docs/http-api.md rule 24).
 """
 
 from __future__ import annotations

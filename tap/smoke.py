@@ -6,17 +6,17 @@ API does not answer as it should:
 
 - ``health``: ``GET /health`` from an allowed origin answers 200 JSON with
   ``status: healthy`` and the expected environment, with the configured CORS headers
-  (http-api.md rule 17).
+  (docs/http-api.md rule 17).
 - ``preflight``: an ``OPTIONS /health`` preflight from an allowed origin gets the configured
-  CORS answer from API Gateway itself (http-api.md rules 16, 18).
+  CORS answer from API Gateway itself (docs/http-api.md rules 16, 18).
 - ``not_found``: an unknown path answers API Gateway's own 404 ``{"message":"Not Found"}``
-  (http-api.md rule 12), proving routes are generated from the route table and unknown paths
+  (docs/http-api.md rule 12), proving routes are generated from the route table and unknown paths
   never run code.
 
 A fresh API can take a while to answer (DNS, stage propagation), so the whole round is
 retried with exponential backoff and jitter until the deadline.
 
-Constraints that shape this module (shared/specs/pulumi-and-moto.md, "Dynamic providers"):
+Constraints that shape this module (docs/tools.md, "Dynamic providers"):
 
 - The provider object is serialized with dill when the resource is constructed and stored in
   state; the deploy-time host un-dills it. Its class lives here and is pickled by reference
@@ -83,7 +83,7 @@ MAX_BODY_BYTES = 64 * 1024
 # How much of an unexpected body a failure report quotes.
 MAX_BODY_EXCERPT = 200
 
-# Preflight answer statuses accepted. http-api.md rule 16: API Gateway answers preflight
+# Preflight answer statuses accepted. docs/http-api.md rule 16: API Gateway answers preflight
 # itself; 204 is what serverless-offline, ministack and Powertools answer, but it is
 # unverified against AWS, and 200 is the other status browsers accept for a successful
 # preflight (Fetch standard: any "ok status", 200-299). Accepting both keeps a real
@@ -321,7 +321,7 @@ class ExpectedCors:
         )
 
     def allowed_origin_answer(self, origin: str) -> str | None:
-        """The Access-Control-Allow-Origin the API sends ``origin`` (http-api.md rule 18)."""
+        """The Access-Control-Allow-Origin the API sends ``origin`` (docs/http-api.md rule 18)."""
         if "*" in self.allow_origins:
             return "*"
         return origin if origin in self.allow_origins else None
@@ -560,7 +560,7 @@ def _judge_health(spec: SmokeSpec, response: Response) -> list[Mismatch]:
                 f"environment {data.get('environment')!r}",
             )
         )
-    # http-api.md rule 17: a response to a request from an allowed origin carries the
+    # docs/http-api.md rule 17: a response to a request from an allowed origin carries the
     # configured CORS headers, added by API Gateway (the function sets none).
     allow_origin = spec.cors.allowed_origin_answer(spec.origin)
     received = response.headers.get("access-control-allow-origin")
@@ -586,7 +586,7 @@ def _judge_preflight(
     allow_origin = spec.cors.allowed_origin_answer(spec.origin)
     received_origin = response.headers.get("access-control-allow-origin")
     if allow_origin is None:
-        # No origin is allowed: whatever the status (http-api.md rule 19, unverified), the
+        # No origin is allowed: whatever the status (docs/http-api.md rule 19, unverified), the
         # answer must grant nothing.
         if received_origin is not None:
             return [Mismatch("no access-control-allow-origin", repr(received_origin))]
@@ -664,7 +664,7 @@ def _exact_list(
 
 
 def _judge_not_found(response: Response) -> list[Mismatch]:
-    # http-api.md rule 12: API Gateway's own answer when no route matches.
+    # docs/http-api.md rule 12: API Gateway's own answer when no route matches.
     data = _json_object(response)
     if response.status != 404 or data != {"message": "Not Found"}:
         return [

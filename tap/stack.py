@@ -124,7 +124,7 @@ def default_tags(config: StackConfig, stack_name: str, project: str = PROJECT) -
 
 
 def function_environment(config: StackConfig) -> dict[str, str]:
-    """The function's environment contract (DESIGN.md): what the handler reads."""
+    """The function's environment contract (docs/design.md): what the handler reads."""
     return {
         "ENVIRONMENT": config.environment,
         function_metrics.NAMESPACE_ENV: function_metrics.DEFAULT_NAMESPACE,
@@ -133,7 +133,7 @@ def function_environment(config: StackConfig) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------
-# The outputs contract (DESIGN.md): name -> description. __main__.py exports exactly these,
+# The outputs contract (docs/design.md): name -> description. __main__.py exports exactly these,
 # in this order; the README's outputs table is rendered from it (render_outputs_table).
 
 OUTPUTS: dict[str, str] = {

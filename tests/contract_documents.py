@@ -1,4 +1,4 @@
-"""Documents the contract (DESIGN.md) defines, written out as literals: tests compare what
+"""Documents the contract (docs/design.md) defines, written out as literals: tests compare what
 the stack deploys with these, never with the tap/ functions that build them (a test whose
 expected value comes from the code under test passes whatever that code does)."""
 

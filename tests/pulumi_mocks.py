@@ -440,7 +440,7 @@ def _dashboard(name: str, p: dict, region: str, account: str) -> tuple[str, dict
 
 
 def _smoke_check(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    # No provider method runs under mocks (specs/pulumi-and-moto.md): report what a check
+    # No provider method runs under mocks (docs/tools.md): report what a check
     # that passed on its first round would, so the program's wiring of the outputs shows.
     return f"smoke-{_short_id(name, 8)}", {
         "passed_at": "2026-01-01T00:00:00Z",

@@ -28,7 +28,11 @@ _BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
     """The body parsed as JSON (None when there is none). Checked in this order, each
     failure naming what was wrong and what is allowed: size (413), content type (415),
-    base64, UTF-8, JSON (400)."""
+    base64, UTF-8, JSON (400).
+
+    A body with no ``Content-Type`` header at all is read as JSON, as chalice and FastAPI
+    do (``requests.post(url, data=...)`` sends none, and so do several captured events);
+    only a declared type other than JSON is refused with 415."""
     body = request.body
     if body is None:
         return None
@@ -36,7 +40,19 @@ def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
     # bytes; a text character is at least one byte); the exact size is checked below.
     if len(body) > (4 * ((max_bytes + 2) // 3) if request.is_base64 else max_bytes):
         raise PayloadTooLarge(f"request body is over the limit of {max_bytes} bytes")
-    _check_content_type(request.headers.get("content-type"))
+    if _check_content_type(request.headers.get("content-type")):
+        return _decode(request, body, max_bytes)
+    try:
+        return _decode(request, body, max_bytes)
+    except BadRequest as error:
+        raise BadRequest(
+            f"{error.message} (a body without content-type is read as JSON; "
+            f"send JSON, content-type {JSON_MEDIA_TYPE})"
+        ) from None
+
+
+def _decode(request: Request, body: str, max_bytes: int) -> object:
+    """base64 (when the event says so), then UTF-8, then JSON; 400 or 413 naming the step."""
     if request.is_base64:
         data = body.rstrip("=")
         if len(body) % 4 or len(body) - len(data) > 2 or data.strip(_BASE64_ALPHABET):
@@ -68,11 +84,11 @@ def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
     raise BadRequest("request body is " + message)
 
 
-def _check_content_type(value: str | None) -> None:
+def _check_content_type(value: str | None) -> bool:
+    """Whether the request declared a content type; refuses a declared type that is not
+    JSON in UTF-8 (415)."""
     if value is None:
-        raise UnsupportedMediaType(
-            f"request has a body but no content-type; send {JSON_MEDIA_TYPE}"
-        )
+        return False
     media_type, _, parameters = value.partition(";")
     media_type = media_type.strip().lower()
     charset = parameters.lower().partition("charset=")[2].split(";")[0].strip(' "')
@@ -85,6 +101,7 @@ def _check_content_type(value: str | None) -> None:
         )
     if charset not in ("", "utf-8", "utf8"):
         raise UnsupportedMediaType(f"charset {charset[:40]!r} is not supported; JSON must be UTF-8")
+    return True
 
 
 def _not_a_constant(name: str) -> object:

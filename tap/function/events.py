@@ -1,4 +1,4 @@
-"""Reading an API Gateway HTTP API event, payload format 2.0 (http-api.md rules 1–7), and
+"""Reading an API Gateway HTTP API event, payload format 2.0 (docs/http-api.md rules 1–7), and
 the errors a request can be answered with. Reading a body is in body.py, imported on
 the first request that has one.
 
@@ -13,7 +13,7 @@ import os
 
 # The largest request body the function reads, in bytes after base64 decoding. The echo
 # route returns the body in its response, and a synchronous Lambda response is capped at
-# 6 MB (http-api.md rule 14); JSON re-escaping can triple a body (a 4-byte UTF-8 character
+# 6 MB (docs/http-api.md rule 14); JSON re-escaping can triple a body (a 4-byte UTF-8 character
 # becomes a 12-character surrogate-pair escape), so 1 MiB keeps every answer under the cap.
 MAX_BODY_BYTES = 1024 * 1024
 _KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
@@ -65,7 +65,7 @@ class PayloadTooLarge(HttpError):
 
 
 class UnsupportedMediaType(HttpError):
-    """415: a body whose content type is missing or not JSON in UTF-8."""
+    """415: a body whose declared content type is not JSON in UTF-8."""
 
     status = 415
 

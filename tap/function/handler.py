@@ -1,11 +1,11 @@
-"""The Lambda entry point, ``app.handler.handler``: DESIGN.md's HTTP contract on API
+"""The Lambda entry point, ``app.handler.handler``: docs/design.md's HTTP contract on API
 Gateway HTTP API payload format 2.0.
 
 Logging. Each request writes one line to stdout: a CloudWatch Embedded Metric Format
 document that is also the request's log record (method, path, route, status, latency,
 request id, and a 4xx's reason). It bypasses ``logging`` on purpose: with the JSON log
 format Lambda wraps every ``logging`` record in its own object, and CloudWatch extracts
-metrics only from a line that is itself the EMF document (http-api.md rules 21–22);
+metrics only from a line that is itself the EMF document (docs/http-api.md rules 21–22);
 metrics must also survive a raised log level. Lambda's wrapper alone is ~145 bytes, so a
 ``logging`` record plus an EMF line cannot fit the 400-byte budget; one line does. A 5xx
 is also logged through ``logging`` at ERROR, with its traceback and a redacted summary.
@@ -41,7 +41,7 @@ from .routes import ROUTE_KEYS, match
 
 SERVICE_NAME = "TAP Serverless API"
 UNKNOWN = "unknown"  # an environment variable the stack sets is missing: a local run
-# Paths may be ~10 KB (http-api.md rule 15); the log keeps their start, and the start of a
+# Paths may be ~10 KB (docs/http-api.md rule 15); the log keeps their start, and the start of a
 # 4xx's reason (a 404's lists every route: the client needs that, the log does not).
 MAX_LOGGED_CHARS = 200
 # The only header values an error's log record holds: an allowlist, because a denylist of

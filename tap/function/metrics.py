@@ -33,7 +33,7 @@ def emf_record(
     timestamp_ms: int,
     properties: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """One EMF document (http-api.md rule 22): ``_aws`` metadata, ``properties`` (plain log
+    """One EMF document (docs/http-api.md rule 22): ``_aws`` metadata, ``properties`` (plain log
     fields, searchable in Logs Insights), the dimension values, then the metric values, so
     a property can never shadow a dimension or a metric. Only names declared in
     ``METRICS`` and ``DIMENSIONS`` are accepted: the dashboard knows every metric."""
@@ -53,5 +53,5 @@ def emf_record(
     return record
 
 
-# Compact separators: the line is billed per byte (http-api.md, prices).
+# Compact separators: the line is billed per byte (docs/http-api.md, prices).
 emf_line = json.JSONEncoder(separators=(",", ":")).encode

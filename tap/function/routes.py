@@ -37,7 +37,7 @@ class Route(_RouteFields):
         return f"{self.method} {self.path}"
 
 
-# POST, PUT and DELETE are accepted on any path (DESIGN.md's HTTP contract). A greedy
+# POST, PUT and DELETE are accepted on any path (docs/design.md's HTTP contract). A greedy
 # {proxy+} does not match "/" itself, so the root is listed too.
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", "health"),
@@ -84,7 +84,7 @@ def match(method: str, path: str) -> tuple[Route | None, tuple[str, ...]]:
     but ``/``). Paths compare exactly: no trailing-slash or case folding. Allowed methods
     are given only for a path the table names literally (a 405); a path that only greedy
     routes of other methods match is unknown (a 404), as it is to API Gateway, which has
-    no 405 (http-api.md rule 12).
+    no 405 (docs/http-api.md rule 12).
     """
     by_method = _LITERAL.get(path, {})
     route = by_method.get(method)

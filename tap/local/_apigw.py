@@ -1,7 +1,7 @@
 """What API Gateway does around a Lambda integration, as pure functions.
 
 Route matching, the payload format 2.0 event, result translation, CORS and access-log
-rendering: each cites the rule of ``/work/shared/specs/http-api.md`` it implements. No I/O
+rendering: each cites the rule of ``docs/http-api.md`` it implements. No I/O
 here, so each is tested directly; ``tap.local.emulator`` wires them to a server.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # HTTP API route methods (developer guide, "Working with routes for HTTP APIs").
 ROUTE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
 DEFAULT_ROUTE = "$default"
-# http-api.md rule 6: these content types arrive as text, everything else base64.
+# docs/http-api.md rule 6: these content types arrive as text, everything else base64.
 _TEXT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 _VARIABLE = re.compile(r"^\{([A-Za-z0-9_.-]+)(\+?)\}$")
 
@@ -34,7 +34,7 @@ class RouteError(ValueError):
 
 
 class MalformedResultError(ValueError):
-    """A function result API Gateway cannot turn into a response (http-api.md rule 10)."""
+    """A function result API Gateway cannot turn into a response (docs/http-api.md rule 10)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def _match_segments(template: Sequence[str], path: Sequence[str]) -> dict[str, s
     return parameters if len(template) == len(path) else None
 
 
-# --- request -> event (http-api.md rules 1–7) ---------------------------------------------
+# --- request -> event (docs/http-api.md rules 1–7) ---------------------------------------------
 
 
 def request_time(epoch_s: float) -> str:
@@ -256,7 +256,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-# --- function result -> HTTP response (http-api.md rules 8–10) -----------------------------
+# --- function result -> HTTP response (docs/http-api.md rules 8–10) -----------------------------
 
 # Framing headers are the server's to set; a function's values would corrupt the response.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -346,7 +346,7 @@ def _valid_header(name: object, value: str) -> bool:
     )
 
 
-# --- CORS (http-api.md rules 16–19) ------------------------------------------------------
+# --- CORS (docs/http-api.md rules 16–19) ------------------------------------------------------
 
 
 def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:

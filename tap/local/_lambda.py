@@ -36,7 +36,7 @@ _HEADER_SIZE = 4
 
 # Lambda gives a function's initialization (imports, module-level code) 10 s on demand.
 INIT_TIMEOUT_S = 10.0
-# Lambda's synchronous invocation payload limit, each way (http-api.md rule 14).
+# Lambda's synchronous invocation payload limit, each way (docs/http-api.md rule 14).
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # How long to wait, once the worker has answered, for the rest of its log lines.
 _LOG_DRAIN_TIMEOUT_S = 5.0

@@ -35,7 +35,7 @@ _HEADER = struct.Struct(">I")
 _current_request_id: str | None = None
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is
-# added to the JSON line, as Lambda's JSON formatter does (http-api.md rule 21).
+# added to the JSON line, as Lambda's JSON formatter does (docs/http-api.md rule 21).
 _RECORD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
@@ -62,7 +62,7 @@ class LambdaContext:
 
 
 class JsonFormatter(logging.Formatter):
-    """Lambda's JSON log format for the Python runtime (http-api.md rule 21)."""
+    """Lambda's JSON log format for the Python runtime (docs/http-api.md rule 21)."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 moto stores an integration URI, a route target, an alarm's dimensions and actions, a stage's
 access-log destination and a permission's source ARN as plain strings
-(specs/pulumi-and-moto.md, "moto: Not validated"); AWS would refuse them, or accept them and
+(docs/tools.md, "moto: Not validated"); AWS would refuse them, or accept them and
 leave the stack broken (an alarm on a function that does not exist never fires). After the
 deploy, each one is checked against what moto holds, and every broken one is listed.
 """

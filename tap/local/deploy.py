@@ -226,7 +226,7 @@ def deploy(
 
 def _stage_url(base: str, stage: str) -> str:
     # The $default stage is served at the root (AWS's invoke URL ends with "/"); a named
-    # stage under /<name> (http-api.md rule 2).
+    # stage under /<name> (docs/http-api.md rule 2).
     return f"{base}/" if stage == "$default" else f"{base}/{stage}"
 
 

@@ -1,7 +1,7 @@
 """An API Gateway HTTP API emulator for local mode.
 
 Serves one deployed HTTP API on 127.0.0.1 with payload format 2.0 semantics
-(``/work/shared/specs/http-api.md`` rules 1–19, cited where each applies) and runs its
+(``docs/http-api.md`` rules 1–19, cited where each applies) and runs its
 Lambda function the way Lambda does: in a separate worker process per function, one
 invocation at a time (one instance), with a context object, the function's environment
 and no credentials.
@@ -20,7 +20,7 @@ or, when everything is known up front, ``with Emulator(api, functions) as emulat
 (loads, then starts on entering). ``load()`` may be called again to replace what is
 served (in-flight requests to the old functions get 500).
 
-Answers, and where each comes from (rules of http-api.md; *unverified* = this emulator's
+Answers, and where each comes from (rules of docs/http-api.md; *unverified* = this emulator's
 decision where no capture from AWS settles it):
 - no route: 404 ``Not Found`` (rule 12); not loaded yet: 503 ``Service Unavailable``;
 - function raised, returned something unserializable or malformed, crashed, failed to
@@ -88,7 +88,7 @@ from ._apigw import (
 )
 from ._lambda import LambdaFunction
 
-# http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
+# docs/http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
 MIN_INTEGRATION_TIMEOUT_MS = 50
 MAX_INTEGRATION_TIMEOUT_MS = 30_000
 SUPPORTED_PAYLOAD_FORMAT = "2.0"
@@ -105,7 +105,7 @@ class EmulatorConfigError(ValueError):
 
 @dataclass(frozen=True)
 class CorsSpec:
-    """The API's ``cors_configuration`` (http-api.md rules 16–19)."""
+    """The API's ``cors_configuration`` (docs/http-api.md rules 16–19)."""
 
     allow_origins: tuple[str, ...]
     allow_methods: tuple[str, ...]
@@ -150,9 +150,9 @@ class ApiSpec:
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
 
 
-# http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
+# docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
-# http-api.md rule 15: request line plus headers, 10,240 bytes. What API Gateway answers
+# docs/http-api.md rule 15: request line plus headers, 10,240 bytes. What API Gateway answers
 # past it is unverified; this emulator answers 431 Request Header Fields Too Large.
 MAX_REQUEST_HEAD_BYTES = 10_240
 # Longest single line read from the socket (request line, header line, chunk size line):
@@ -214,7 +214,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     if not MIN_INTEGRATION_TIMEOUT_MS <= timeout <= MAX_INTEGRATION_TIMEOUT_MS:
         problems.append(
             f"integration_timeout_ms is {timeout}, but must be "
-            f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (http-api.md rule 11)"
+            f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (docs/http-api.md rule 11)"
         )
     if not api.stage or "/" in api.stage:
         problems.append(f"stage is {api.stage!r}: expected '$default' or a stage name")
@@ -393,7 +393,7 @@ class Emulator:
         )
         origin = header_value(request.headers, "origin")
         if api.cors is not None and is_preflight(request.method, request.headers):
-            # http-api.md rule 16: never reaches the function.
+            # docs/http-api.md rule 16: never reaches the function.
             return preflight_response(api.cors, origin), context
         response = self._route_and_invoke(loaded, request, context, started)
         if api.cors is not None:
@@ -410,7 +410,7 @@ class Emulator:
         api = loaded.api
         path = request.raw_path
         if api.stage != "$default":
-            # http-api.md rule 2: a named stage is the first path segment.
+            # docs/http-api.md rule 2: a named stage is the first path segment.
             prefix = f"/{api.stage}"
             if path != prefix and not path.startswith(prefix + "/"):
                 context["error.message"] = "Not Found"
@@ -552,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
         head_bytes = len(self.raw_requestline) + sum(
             len(name) + len(value) + 4 for name, value in self.headers.items()
         )
-        if head_bytes > MAX_REQUEST_HEAD_BYTES:  # http-api.md rule 15
+        if head_bytes > MAX_REQUEST_HEAD_BYTES:  # docs/http-api.md rule 15
             raise _RequestError(431)
         method = self.command or ""
         if not method.isalpha() or not method.isupper():
@@ -613,7 +613,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
             raise _RequestError(400)
         length = int(lengths[0])
-        if length > MAX_REQUEST_BODY_BYTES:  # http-api.md rule 14; not read
+        if length > MAX_REQUEST_BODY_BYTES:  # docs/http-api.md rule 14; not read
             raise _RequestError(413)
         self._continue()
         body = self.rfile.read(length)

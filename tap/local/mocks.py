@@ -6,7 +6,7 @@ moto server (so ``aws --endpoint-url`` shows it), and its outputs are what moto 
 (ARNs, ids) plus the attributes the AWS provider computes from them (invoke ARNs, execution
 ARNs, the stage URL), so the program's wiring follows real values.
 
-What arrives (specs/pulumi-and-moto.md, "The mock runtime"): inputs with camelCase keys at
+What arrives (docs/tools.md, "The mock runtime"): inputs with camelCase keys at
 every depth, every number a float, ``None`` inputs dropped, secrets wrapped in a
 ``{SECRET_SIG: ..., "value": ...}`` object, no autonaming, and calls from several worker
 threads at once.

@@ -3,7 +3,7 @@
 The routes, integrations, CORS configuration, stage, and the function's zip, handler and
 environment all come from moto, so the emulator serves what the deploy actually created,
 not what the program meant to create. The one exception is Lambda's ``logging_config``,
-which moto drops (specs/pulumi-and-moto.md): it comes from what the program declared.
+which moto drops (docs/tools.md): it comes from what the program declared.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .mocks import Deployed
 
 FUNCTION_TYPE = "aws:lambda/function:Function"
 API_TYPE = "aws:apigatewayv2/api:Api"
-# Lambda's default log group when logging_config names none (http-api.md rule 20).
+# Lambda's default log group when logging_config names none (docs/http-api.md rule 20).
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 _INVOKE_ARN_MARKER = ":lambda:path/2015-03-31/functions/"
 
@@ -144,7 +144,7 @@ def _cors(value: Mapping[str, Any] | None) -> CorsSpec | None:
 
 def moto_code_reader(account_id: str, region: str) -> Callable[[str], bytes]:
     """Read a function's zip from moto's in-process backend: the only place moto keeps it
-    (``GetFunction``'s ``Code.Location`` answers 404, specs/pulumi-and-moto.md)."""
+    (``GetFunction``'s ``Code.Location`` answers 404, docs/tools.md)."""
     from moto.backends import get_backend
 
     def code_of(name: str) -> bytes:

@@ -327,7 +327,7 @@ def effective_tags(resource: Resource) -> dict[str, Any]:
 # IAM documents.
 
 # X-Ray's write actions support no resource-level permissions (Service Authorization
-# Reference, AWS X-Ray: no resource types for these actions; http-api.md rule 23), so a
+# Reference, AWS X-Ray: no resource types for these actions; docs/http-api.md rule 23), so a
 # function that sends traces needs them on "*". These are the only actions allowed there.
 XRAY_ACTIONS_WITHOUT_RESOURCE_SCOPE: Final = frozenset(
     {
@@ -481,7 +481,7 @@ def check_trust_policy(resource: Resource, context: Context) -> Iterator[str]:
 
 
 # Deprecation dates of the Python runtimes (AWS Lambda developer guide, "Lambda runtimes";
-# python3.10-3.14 as recorded in shared/specs/http-api.md "Runtimes"). None: no date
+# python3.10-3.14 as recorded in docs/http-api.md "Runtimes"). None: no date
 # announced yet. A runtime not listed here fails: the pack cannot show it is supported.
 RUNTIME_DEPRECATION: Final[Mapping[str, date | None]] = {
     "python2.7": date(2021, 7, 15),
@@ -527,7 +527,7 @@ def check_timeout(resource: Resource, context: Context) -> Iterator[str]:
         yield (
             f"timeout is {timeout:g} s, but must be below {HTTP_API_INTEGRATION_TIMEOUT_S} s: "
             f"an HTTP API stops waiting after {HTTP_API_INTEGRATION_TIMEOUT_S} s and the "
-            "client already got a 503 (http-api.md rule 11)"
+            "client already got a 503 (docs/http-api.md rule 11)"
         )
 
 
@@ -542,7 +542,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
     if log_format != "JSON":
         yield (
             f"loggingConfig.logFormat is {log_format!r}, but must be 'JSON' so each log "
-            "record is a queryable object (http-api.md rule 21)"
+            "record is a queryable object (docs/http-api.md rule 21)"
         )
     config = prop(resource.props, "loggingConfig")
     explicit = config.get("logGroup") if isinstance(config, Mapping) else None
@@ -560,7 +560,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
     if target not in _managed_log_group_names(context):
         yield (
             f"writes its logs to {target!r}, a log group this stack does not manage (so "
-            "it has no retention and no tags: http-api.md rule 20); set "
+            "it has no retention and no tags: docs/http-api.md rule 20); set "
             "loggingConfig.logGroup to the stack's log group"
         )
 
@@ -582,7 +582,7 @@ def check_cors_credentials(resource: Resource, context: Context) -> Iterator[str
     if "*" in origins:
         yield (
             "corsConfiguration allows credentials with allowOrigins '*': any site could "
-            "make credentialed requests; list the origins (http-api.md rule 18)"
+            "make credentialed requests; list the origins (docs/http-api.md rule 18)"
         )
 
 
@@ -602,7 +602,7 @@ def check_stage_throttling(resource: Resource, context: Context) -> Iterator[str
             yield (
                 f"{where} has throttlingBurstLimit={burst!r} and throttlingRateLimit={rate!r}: "
                 "set both above 0 (one left unset is 0, and every request gets 429: "
-                "http-api.md rule 13)"
+                "docs/http-api.md rule 13)"
             )
 
 

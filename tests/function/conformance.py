@@ -1,8 +1,8 @@
-"""Load the real HTTP API events in ``shared/conformance/events/`` and build test events.
+"""Load the real HTTP API events in ``tests/events/`` and build test events.
 
-``shared/`` sits beside the repository checkout (CI clones main with it alongside, as in
-development). A missing folder is an error, not a skip: the conformance tests are the
-function's evidence against real AWS events.
+The events are copied unchanged from where they were published or captured;
+``tests/events/MANIFEST.json`` names each one's origin (repository, path, commit) and the
+status the function's contract gives it, with the reason.
 """
 
 from __future__ import annotations
@@ -12,33 +12,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-EVENTS_DIR = SHARED / "conformance" / "events"
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
 
-def _require_events_dir() -> Path:
-    if not (EVENTS_DIR / "MANIFEST.json").is_file():
-        raise FileNotFoundError(
-            f"conformance events not found at {EVENTS_DIR}: the shared/ folder must sit "
-            "beside the repository checkout (shared/conformance/events/MANIFEST.json)"
-        )
-    return EVENTS_DIR
-
-
-def manifest() -> list[dict[str, str]]:
-    entries: list[dict[str, str]] = json.loads(
-        (_require_events_dir() / "MANIFEST.json").read_text()
-    )
+def manifest() -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = json.loads((EVENTS_DIR / "MANIFEST.json").read_text())
     return entries
 
 
 def event_files() -> list[str]:
-    return sorted(p.name for p in _require_events_dir().glob("*.json") if p.name != "MANIFEST.json")
+    return sorted(p.name for p in EVENTS_DIR.glob("*.json") if p.name != "MANIFEST.json")
 
 
 def load_event(name: str) -> Any:
     """A fresh copy of one event (tests may mutate it)."""
-    return json.loads((_require_events_dir() / name).read_text())
+    return json.loads((EVENTS_DIR / name).read_text())
 
 
 def http_event(

@@ -36,7 +36,7 @@ def make_app(lines: list[str], **overrides: Any) -> App:
 
 
 def check_response(response: object) -> tuple[int, dict[str, str], Any]:
-    """Assert a valid HTTP API 2.0 result (http-api.md rule 8) as the contract wants it:
+    """Assert a valid HTTP API 2.0 result (docs/http-api.md rule 8) as the contract wants it:
     int status, string headers with content-type JSON and x-request-id, no CORS headers
     (API Gateway owns CORS, rule 17), a string body that is a JSON object. Returns
     (status, headers, parsed body)."""

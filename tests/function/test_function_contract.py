@@ -1,4 +1,4 @@
-"""The function's HTTP contract (DESIGN.md), case by case, with exact statuses and messages."""
+"""The function's HTTP contract (docs/design.md), case by case, with exact statuses and messages."""
 
 from __future__ import annotations
 
@@ -188,7 +188,6 @@ def test_json_content_types_are_read(app: App, content_type: str) -> None:
 @pytest.mark.parametrize(
     ("headers", "error"),
     [
-        ({}, "request has a body but no content-type; send application/json"),
         (
             {"content-type": "text/plain"},
             "content-type 'text/plain' is not supported; send application/json",
@@ -204,10 +203,64 @@ def test_json_content_types_are_read(app: App, content_type: str) -> None:
         ),
     ],
 )
-def test_a_body_not_declared_json_is_415(app: App, headers: dict[str, str], error: str) -> None:
+def test_a_body_declared_other_than_json_is_415(
+    app: App, headers: dict[str, str], error: str
+) -> None:
     assert call(app, http_event("PUT", "/x", headers=headers, body='{"a": 1}'))[::2] == (
         415,
         {"error": error},
+    )
+
+
+@pytest.mark.parametrize("is_base64", [False, True])
+def test_a_body_without_content_type_is_read_as_json(app: App, is_base64: bool) -> None:
+    # GIVEN a JSON body and no Content-Type header at all (requests.post(url, data=...));
+    # API Gateway base64-encodes such a body (docs/http-api.md rule 6), captures have both
+    body = '{"a": [1, "✓"]}'
+    if is_base64:
+        body = base64.b64encode(body.encode()).decode()
+    event = http_event("PUT", "/x", body=body, is_base64=is_base64)
+    # THEN it is echoed as if declared application/json
+    status, _, parsed = call(app, event)
+    assert (status, parsed["data"]) == (200, {"a": [1, "✓"]})
+
+
+@pytest.mark.parametrize(
+    ("body", "is_base64", "error"),
+    [
+        (
+            "say=Hi&to=Mom",
+            False,
+            "request body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+        ),
+        (
+            base64.b64encode(b"say=Hi&to=Mom").decode(),
+            True,
+            "request body is not valid JSON: Expecting value: line 1 column 1 (char 0)",
+        ),
+        (
+            "eyJhIjogMX0",
+            True,
+            "request body is not valid base64 (isBase64Encoded is true): expected A-Z a-z "
+            "0-9 + / with = padding to a multiple of 4 characters",
+        ),
+        (
+            base64.b64encode(b"\xff").decode(),
+            True,
+            "request body is not valid UTF-8: invalid start byte at byte 0",
+        ),
+    ],
+)
+def test_a_body_without_content_type_that_is_not_json_is_told_to_send_json(
+    app: App, body: str, is_base64: bool, error: str
+) -> None:
+    event = http_event("POST", "/x", body=body, is_base64=is_base64)
+    assert call(app, event)[::2] == (
+        400,
+        {
+            "error": error + " (a body without content-type is read as JSON; "
+            "send JSON, content-type application/json)"
+        },
     )
 
 

@@ -85,7 +85,7 @@ def test_emf_line_parses_with_namespace_dimensions_names_units_and_values() -> N
     check_response(app(http_event("GET", "/health"), None))
     check_response(app(http_event("GET", "/nowhere"), None))
     cold, client_error = (json.loads(line) for line in lines)
-    # THEN each line is one EMF document (http-api.md rule 22) ...
+    # THEN each line is one EMF document (docs/http-api.md rule 22) ...
     assert cold["_aws"] == {
         "Timestamp": round(NOW * 1000),
         "CloudWatchMetrics": [

@@ -3,7 +3,7 @@ running a small test function, responses and log lines out.
 
 The test function is written here into a zip, so these tests do not depend on the
 project's handler; one test at the end runs the real code archive too. Rules cited are
-those of /work/shared/specs/http-api.md.
+those of docs/http-api.md.
 """
 
 from __future__ import annotations

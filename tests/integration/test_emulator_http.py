@@ -134,7 +134,7 @@ def test_unsupported_http_version_is_505(emulator: Emulator) -> None:
 
 
 def test_head_at_the_limit_passes_and_one_byte_more_is_431(emulator: Emulator) -> None:
-    # http-api.md rule 15: request line plus headers, 10,240 bytes
+    # docs/http-api.md rule 15: request line plus headers, 10,240 bytes
     def request(size: int) -> bytes:
         line = b"GET /health HTTP/1.1\r\n"
         fixed = len(line) + len(b"Host: x\r\n") + len(b"X-Pad: \r\n")

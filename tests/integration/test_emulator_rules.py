@@ -1,5 +1,5 @@
 """The emulator's API Gateway rules as pure functions (tap/local/_apigw.py), checked
-directly and against real HTTP API events from /work/shared/conformance/events/."""
+directly and against real HTTP API events from tests/events/."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tap.local._apigw import (
     translate_result,
 )
 
-CONFORMANCE = Path("/work/shared/conformance/events")
+CONFORMANCE = Path(__file__).resolve().parents[1] / "events"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_json_post_is_echoed(stack: StackUnderTest) -> None:
 
 def test_unknown_path_is_api_gateways_404(stack: StackUnderTest) -> None:
     # No route matches GET /nope: API Gateway answers without calling the function
-    # (http-api.md rule 12), so there is no x-request-id from the function.
+    # (docs/http-api.md rule 12), so there is no x-request-id from the function.
     response = stack.request("GET", "/nope")
     assert response.status == 404
     assert response.json() == {"message": "Not Found"}
@@ -79,7 +79,7 @@ def test_preflight_from_an_allowed_origin_gets_the_configured_cors(
         },
     )
     cors = stack.config.cors
-    assert response.status == 204  # http-api.md rule 16
+    assert response.status == 204  # docs/http-api.md rule 16
     expected_origin = "*" if "*" in cors.allow_origins else origin
     assert response.headers["access-control-allow-origin"] == expected_origin
     methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
@@ -140,9 +140,10 @@ def test_a_binary_body_is_refused_by_its_content_type(stack: StackUnderTest) -> 
 
 
 def test_a_binary_media_type_body_arrives_base64_as_the_bytes_sent(stack: StackUnderTest) -> None:
-    # application/problem+json is not one of the text types, so it travels base64 (rule 6):
-    # the function decodes the very bytes sent, and names the offset of the one that is not
-    # UTF-8 (a body passed as text would have been read, or refused, as characters).
+    # application/problem+json is not one of the text types, so it travels base64
+    # (docs/http-api.md rule 6): the function decodes the very bytes sent, and names the
+    # offset of the one that is not UTF-8 (a body passed as text would have been read, or
+    # refused, as characters).
     response = stack.request(
         "POST",
         "/items/1",
@@ -153,6 +154,17 @@ def test_a_binary_media_type_body_arrives_base64_as_the_bytes_sent(stack: StackU
     assert response.json() == {
         "error": "request body is not valid UTF-8: invalid start byte at byte 7"
     }
+
+
+def test_a_body_without_content_type_is_read_as_json(stack: StackUnderTest) -> None:
+    # No Content-Type header at all, as requests.post(url, data=...) sends: API Gateway
+    # base64-encodes such a body (docs/http-api.md rule 6) and the function reads it as JSON.
+    response = stack.request("POST", "/notes", body=b'{"note": "caf\xc3\xa9"}')
+    assert response.status == 200
+    assert response.json()["data"] == {"note": "café"}
+    refused = stack.request("POST", "/notes", body=b"note=cafe")
+    assert refused.status == 400
+    assert "a body without content-type is read as JSON" in refused.json()["error"]
 
 
 def test_json_under_a_binary_media_type_is_decoded_from_base64(stack: StackUnderTest) -> None:

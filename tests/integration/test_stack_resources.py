@@ -1,7 +1,7 @@
 """The deployed stack, read through the AWS APIs (moto locally, AWS with TAP_TARGET=aws).
 
 Each test reads the outputs, asks the service what exists, and compares it with the config
-and DESIGN.md's decisions: what a user would check by hand after ``pulumi up``.
+and docs/design.md's decisions: what a user would check by hand after ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_function_environment_is_the_contract(stack: StackUnderTest) -> None:
 
 
 def test_function_logs_json_to_the_managed_log_group(stack: StackUnderTest) -> None:
-    # The seed's bug: Lambda wrote to an unmanaged group with no retention (DESIGN.md).
+    # The seed's bug: Lambda wrote to an unmanaged group with no retention (docs/design.md).
     name = stack.outputs["lambda_function_name"]
     logging_config = stack.logging_config(name)
     # Locally, moto drops LoggingConfig and the answer is what the deploy sent: it is held
@@ -209,7 +209,7 @@ def test_stage_throttles_with_both_limits_and_writes_json_access_logs(
     )
     assert stage["AutoDeploy"] is True
     settings = stage["DefaultRouteSettings"]
-    # Both set: one alone leaves the other 0 and every request gets 429 (http-api.md 13).
+    # Both set: one alone leaves the other 0 and every request gets 429 (docs/http-api.md 13).
     assert settings["ThrottlingBurstLimit"] == stack.config.throttling_burst_limit
     assert settings["ThrottlingRateLimit"] == stack.config.throttling_rate_limit
     access = stage["AccessLogSettings"]

@@ -470,7 +470,7 @@ def test_text_log_format_fires_lambda_003() -> None:
 
     assert only_fired(stack, "TAP-LAMBDA-003") == [
         "loggingConfig.logFormat is 'Text', but must be 'JSON' so each log record is a "
-        "queryable object (http-api.md rule 21)"
+        "queryable object (docs/http-api.md rule 21)"
     ]
 
 
@@ -483,7 +483,7 @@ def test_a_log_group_the_stack_does_not_manage_fires_lambda_003() -> None:
 
 
 def test_the_default_group_counts_when_the_stack_manages_it() -> None:
-    # No logGroup: Lambda writes to /aws/lambda/<name> (http-api.md rule 20); the hand
+    # No logGroup: Lambda writes to /aws/lambda/<name> (docs/http-api.md rule 20); the hand
     # stack manages exactly that group.
     stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], DELETE)
     renamed = mutate(stack, r.LAMBDA_FUNCTION, ["name"], "other")
@@ -499,7 +499,7 @@ def test_no_logging_config_fires_lambda_003() -> None:
 
     assert messages[0] == (
         "loggingConfig.logFormat is None, but must be 'JSON' so each log record is a "
-        "queryable object (http-api.md rule 21)"
+        "queryable object (docs/http-api.md rule 21)"
     )
 
 

@@ -3,7 +3,7 @@
 ``ScriptedServer`` is a ``ThreadingHTTPServer`` on port 0, in a thread, answering every
 request through a function the test supplies and recording what it received.
 ``deployed_api`` is such a function answering as the deployed stack does
-(shared/specs/http-api.md rules 12, 16-18 and DESIGN.md's HTTP contract); tests wrap it to
+(docs/http-api.md rules 12, 16-18 and docs/design.md's HTTP contract); tests wrap it to
 break one answer at a time. ``silent_listener`` accepts connections and never answers.
 """
 

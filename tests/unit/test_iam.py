@@ -36,7 +36,7 @@ def test_with_active_tracing_the_policy_allows_log_writes_on_the_group_and_xray_
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert logs["Resource"] == GROUP_ARN + ":*"
     assert traces["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    # X-Ray offers no resource scoping (specs/http-api.md rule 23)
+    # X-Ray offers no resource scoping (docs/http-api.md rule 23)
     assert traces["Resource"] == "*"
 
 

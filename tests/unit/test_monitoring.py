@@ -64,7 +64,7 @@ def test_api_alarms_use_the_http_api_metric_names() -> None:
     specs = _specs()
 
     five_xx = specs["api-5xx"]
-    # "5XXError" is the REST API's name: an alarm on it never fires (http-api.md rule 24)
+    # "5XXError" is the REST API's name: an alarm on it never fires (docs/http-api.md rule 24)
     assert (five_xx.namespace, five_xx.metric_name, five_xx.statistic) == (
         "AWS/ApiGateway",
         "5xx",

@@ -1,6 +1,6 @@
 """The smoke check as TapStack wires it, under Pulumi's mock runtime.
 
-Under mocks no provider method runs (specs/pulumi-and-moto.md), so these tests take what
+Under mocks no provider method runs (docs/tools.md), so these tests take what
 the engine would store (the registered inputs, ``__provider`` included), un-dill the
 provider the way the deploy-time host does, and run its ``check`` and ``create`` against a
 real server on 127.0.0.1.

@@ -72,7 +72,7 @@ COMPONENT_TYPES = {
     "tap:api:HttpApi",
     "tap:monitoring:Monitoring",
 }
-# DESIGN.md's outputs contract: the seed's eleven plus four.
+# docs/design.md's outputs contract: the seed's eleven plus four.
 CONTRACT_OUTPUTS = {
     "api_gateway_url",
     "lambda_function_name",
