@@ -148,7 +148,7 @@ def _metric_values(line: str) -> dict[str, object]:
         (http_event("POST", "/x", headers=JSON, body="{"), 400),
         (http_event("GET", "/nowhere"), 404),
         (http_event("PATCH", "/health"), 405),
-        (http_event("POST", "/x", body="{}"), 415),
+        (http_event("POST", "/x", headers={"content-type": "text/plain"}, body="{}"), 415),
     ],
 )
 def test_every_4xx_counts_as_one_client_error_and_no_server_error(
