@@ -136,6 +136,8 @@ def summarise(
 WHY_LEFT_OUT = {
     "tests/function/test_function_packaging.py": "runs the deployed archive in `python -I -S`: "
     "the mutated copy's trampolines import mutmut, which an isolated interpreter cannot",
+    "tests/unit/test_repository.py": "checks the files git tracks, and mutants/ is not a "
+    "checkout; it calls none of the targets",
     "tests/integration/": "deploys into moto and runs the function in worker subprocesses: "
     "minutes per mutant, and mutmut cannot map calls made in another process to the tests",
 }
