@@ -3,14 +3,16 @@ fails when one of tap/function's checks is weakened, flipped or dropped."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from typing import Any
 
 import pytest
 
-from tap.function import handler, metrics
+from tap.function import events, handler, metrics, routes
 from tap.function.handler import ACTIONS, App
+from tap.function.routes import Route
 from tests.function.conformance import http_event
 from tests.function.support import NOW, check_response, make_app
 
@@ -360,3 +362,145 @@ def test_the_500_record_copes_with_headers_that_are_not_an_object(
     assert detail["headers"] == {}
     assert detail["queryNames"] == []
     assert detail["bodyChars"] == 0
+
+
+# --- limits and truncations named in messages (body.py) --------------------------------------
+
+
+def test_a_base64_body_longer_than_the_encoded_limit_is_413_before_decoding(
+    lines: list[str],
+) -> None:
+    # 9 bytes encode to exactly 12 base64 characters: 13 is over before anything is decoded
+    # (even characters that would not decode), 12 is read and then measured exactly
+    app = make_app(lines, max_body_bytes=9)
+    over = http_event("POST", "/x", headers=JSON, body="A" * 13, is_base64=True)
+    assert call(app, over)[::2] == (413, {"error": "request body is over the limit of 9 bytes"})
+    at_limit = base64.b64encode(b"[1,2,3,4]").decode()
+    assert len(at_limit) == 12
+    event = http_event("POST", "/x", headers=JSON, body=at_limit, is_base64=True)
+    assert call(app, event)[::2][1]["data"] == [1, 2, 3, 4]
+    ten = base64.b64encode(b"[1,2,3,45]").decode()
+    assert len(ten) == 16
+    event = http_event("POST", "/x", headers=JSON, body=ten, is_base64=True)
+    assert call(app, event)[::2] == (413, {"error": "request body is over the limit of 9 bytes"})
+
+
+def test_base64_padding_is_told_apart_from_the_alphabet(app: App) -> None:
+    # "AXXX" is valid base64 (3 bytes, no padding); they are not UTF-8 text
+    event = http_event("POST", "/x", headers=JSON, body="AXXX", is_base64=True)
+    assert call(app, event)[::2] == (
+        400,
+        {"error": "request body is not valid UTF-8: unexpected end of data at byte 2"},
+    )
+
+
+def test_messages_quote_at_most_100_characters_of_a_content_type_and_40_of_a_charset(
+    app: App,
+) -> None:
+    long_type = "text/" + "x" * 120
+    event = http_event("POST", "/x", headers={"content-type": long_type}, body="[1]")
+    assert call(app, event)[::2] == (
+        415,
+        {"error": f"content-type {long_type[:100]!r} is not supported; send application/json"},
+    )
+    long_charset = "application/json; charset=" + "y" * 60
+    event = http_event("POST", "/x", headers={"content-type": long_charset}, body="[1]")
+    assert call(app, event)[::2] == (
+        415,
+        {"error": f"charset {'y' * 40!r} is not supported; JSON must be UTF-8"},
+    )
+
+
+def test_the_first_charset_parameter_is_the_one_read(app: App) -> None:
+    first_utf8 = "application/json; charset=utf-8; charset=latin-1"
+    event = http_event("POST", "/x", headers={"content-type": first_utf8}, body="[1]")
+    assert call(app, event)[0] == 200
+    first_latin = "application/json; charset=latin-1; charset=utf-8"
+    event = http_event("POST", "/x", headers={"content-type": first_latin}, body="[1]")
+    assert call(app, event)[::2] == (
+        415,
+        {"error": "charset 'latin-1' is not supported; JSON must be UTF-8"},
+    )
+
+
+def test_an_overflowing_number_is_quoted_to_40_characters(app: App) -> None:
+    number = "-" + "9" * 60 + "e999"
+    event = http_event("POST", "/x", headers=JSON, body=f"[{number}]")
+    assert call(app, event)[::2] == (
+        400,
+        {"error": f"request body is not valid JSON: number {number[:40]} is out of range"},
+    )
+
+
+def test_an_http_error_reads_as_its_message() -> None:
+    error = events.BadRequest("request body is not valid JSON")
+    assert (str(error), error.message, error.status, error.headers) == (
+        "request body is not valid JSON",
+        "request body is not valid JSON",
+        400,
+        {},
+    )
+
+
+def test_the_module_handler_passes_lambdas_context_on(capsys: pytest.CaptureFixture[str]) -> None:
+    class Context:
+        aws_request_id = "c793869b-ee49-115b-a5b6-4fd21e8dedac"
+
+    event = http_event("GET", "/health")
+    del event["requestContext"]["requestId"]
+    response = handler.handler(event, Context())
+    assert response["headers"]["x-request-id"] == Context.aws_request_id
+    capsys.readouterr()
+
+
+# --- the route table (routes.py) -------------------------------------------------------------
+
+
+def test_the_route_table_compiles_to_literal_paths_and_greedy_prefixes() -> None:
+    literal, greedy = routes.compile_routes(routes.ROUTES)
+    by_key = {route.key: route for route in routes.ROUTES}
+
+    assert literal == {
+        "/": {m: by_key[f"{m} /"] for m in ("GET", "POST", "PUT", "DELETE")},
+        "/health": {"GET": by_key["GET /health"]},
+        "/info": {"GET": by_key["GET /info"]},
+    }
+    assert greedy == {"/": {m: by_key[f"{m} /{{proxy+}}"] for m in ("POST", "PUT", "DELETE")}}
+
+
+@pytest.mark.parametrize("path", ["health", "/items/{id}", "/{proxy+}/x", "{proxy+}"])
+def test_a_route_path_that_is_not_literal_or_greedy_is_refused(path: str) -> None:
+    with pytest.raises(ValueError, match=r"a path must be literal or end in /\{proxy\+\}"):
+        routes.compile_routes((Route("GET", path, "health"),))
+
+
+@pytest.fixture
+def nested_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The router on a table with a nested greedy route: GET /api/{proxy+} and GET /x."""
+    table = (Route("GET", "/api/{proxy+}", "info"), Route("GET", "/x", "health"))
+    literal, greedy = routes.compile_routes(table)
+    assert greedy == {"/api/": {"GET": table[0]}}
+    monkeypatch.setattr(routes, "_LITERAL", literal)
+    monkeypatch.setattr(routes, "_GREEDY", greedy)
+    monkeypatch.setattr(routes, "_GREEDY_PREFIXES", sorted(greedy, key=len, reverse=True))
+
+
+@pytest.mark.usefixtures("nested_routes")
+@pytest.mark.parametrize(
+    ("method", "path", "key", "allowed"),
+    [
+        ("GET", "/api/a", "GET /api/{proxy+}", ()),
+        ("GET", "/api/a/b", "GET /api/{proxy+}", ()),
+        ("GET", "/api/", None, ()),  # {proxy+} needs at least one character
+        ("GET", "/api", None, ()),
+        ("GET", "/other/longer/path", None, ()),  # longer than the prefix, but not under it
+        ("GET", "/x", "GET /x", ()),
+        ("POST", "/x", None, ("GET",)),
+        ("POST", "/api/a", None, ()),  # only greedy routes of other methods: a 404
+    ],
+)
+def test_a_greedy_route_matches_one_or_more_characters_under_its_prefix(
+    method: str, path: str, key: str | None, allowed: tuple[str, ...]
+) -> None:
+    route, methods = routes.match(method, path)
+    assert (route.key if route else None, methods) == (key, allowed)
