@@ -504,3 +504,64 @@ def test_a_greedy_route_matches_one_or_more_characters_under_its_prefix(
 ) -> None:
     route, methods = routes.match(method, path)
     assert (route.key if route else None, methods) == (key, allowed)
+
+
+# --- what the 400s and the logs say (events.py, handler.py) ----------------------------------
+
+
+def test_a_rest_api_event_is_told_to_use_payload_format_2_0(app: App) -> None:
+    event = {"version": "1.0", "httpMethod": "GET", "path": "/health", "resource": "/health"}
+    assert call(app, event)[::2] == (
+        400,
+        {
+            "error": "not an API Gateway HTTP API payload format 2.0 request: version is "
+            "'1.0', not '2.0' (REST API or format 1.0: use payload format 2.0)"
+        },
+    )
+
+
+@pytest.mark.parametrize(("value", "kind"), [("GET /", "a string"), ([], "an array"), (5, "int")])
+def test_a_request_context_http_of_another_type_is_named(
+    app: App, value: object, kind: str
+) -> None:
+    event = http_event()
+    event["requestContext"]["http"] = value
+    assert call(app, event)[::2] == (
+        400,
+        {
+            "error": "not an API Gateway HTTP API payload format 2.0 request: "
+            f"requestContext.http is {kind}, not an object"
+        },
+    )
+
+
+def test_handler_latency_is_in_milliseconds_to_two_decimals(lines: list[str]) -> None:
+    ticks = iter([10.0, 10.00123456])  # the start and the record's reading, in seconds
+    app = make_app(lines, timer=lambda: next(ticks))
+    app(http_event(), None)
+    assert json.loads(lines[0])["HandlerLatency"] == 1.23
+
+
+def test_the_500_is_logged_as_unhandled_error_with_its_traceback(
+    lines: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        assert call(_failing_app(lines), http_event())[0] == 500
+    [record] = caplog.records
+    assert (record.getMessage(), record.levelname) == ("unhandled error", "ERROR")
+    assert record.exc_info is not None
+
+
+def test_a_lost_metrics_line_is_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken_emit(line: str) -> None:
+        raise OSError("stdout closed")
+
+    app = make_app([], emit=broken_emit)
+    with caplog.at_level(logging.WARNING, logger=handler.__name__):
+        assert call(app, http_event())[0] == 200
+    [record] = caplog.records
+    assert record.getMessage() == "could not write the request's metrics line"
+    assert record.exc_info is not None
+    assert record.exc_info[0] is OSError
