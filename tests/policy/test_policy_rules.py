@@ -822,3 +822,84 @@ def test_the_exemptions_table_lists_each_deliberate_exception_with_its_reason() 
 def test_provider_props_helper_matches_the_engine_shape() -> None:
     # Guards the fixture itself: defaultTags is JSON text, as the engine passes it.
     assert isinstance(provider_props()["defaultTags"], str)
+
+
+# ---------------------------------------------------------------------------------------
+# What the mutation run found no test pinning down.
+
+
+def test_an_undecidable_value_names_itself_in_its_message() -> None:
+    error = r.Undecidable("loggingConfig.logGroup")
+
+    assert (str(error), error.what) == (
+        "loggingConfig.logGroup is not known until the resource is created",
+        "loggingConfig.logGroup",
+    )
+
+
+def test_a_wildcard_partition_is_a_wildcard_resource() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream"],
+        "Resource": "arn:*:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*",
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], policy)
+
+    assert [v.rule_id for v in new_violations(stack)] == ["TAP-IAM-002"]
+
+
+def test_a_resource_that_is_not_a_string_is_no_wildcard() -> None:
+    # IAM only takes strings; anything else is not this rule's to judge
+    assert [r._is_wildcard_resource(x) for x in (None, 5, ["*"], {"*": "*"})] == [False] * 4
+    assert r._is_wildcard_resource("*") is True
+
+
+def test_a_log_group_unknown_and_from_nowhere_is_undecided_not_a_crash() -> None:
+    # computed during preview, with no dependency recorded for loggingConfig at all
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], UNKNOWN_STRING)
+    function = one(stack, r.LAMBDA_FUNCTION)
+    assert "loggingConfig" not in function.dependencies
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (
+        r.Undecided("TAP-LAMBDA-003", function.urn, "loggingConfig.logGroup"),
+    )
+
+
+def test_an_unknown_function_name_without_a_log_group_is_undecided_on_the_name() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], DELETE)
+    stack = mutate(stack, r.LAMBDA_FUNCTION, ["name"], UNKNOWN_STRING)
+    function = one(stack, r.LAMBDA_FUNCTION)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-LAMBDA-003", function.urn, "name"),)
+
+
+def test_logs_to_an_unmanaged_group_fire_lambda_003_saying_why() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], "/elsewhere")
+
+    assert only_fired(stack, "TAP-LAMBDA-003") == [
+        "writes its logs to '/elsewhere', a log group this stack does not manage (so it has "
+        "no retention and no tags: docs/http-api.md rule 20); set loggingConfig.logGroup to "
+        "the stack's log group"
+    ]
+
+
+def test_a_table_cell_escapes_pipes_and_flattens_newlines() -> None:
+    rule = r.Rule(
+        "TAP-X-001",
+        "a | b\nc",
+        "advisory",
+        ("x | y",),
+        (r.LAMBDA_FUNCTION,),
+        lambda resource, context: iter(()),
+    )
+
+    assert r.render_rule_table([rule]).splitlines()[2] == (
+        "| TAP-X-001 | a \\| b c | advisory | x \\| y |"
+    )
