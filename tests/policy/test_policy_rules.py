@@ -903,3 +903,34 @@ def test_a_table_cell_escapes_pipes_and_flattens_newlines() -> None:
     assert r.render_rule_table([rule]).splitlines()[2] == (
         "| TAP-X-001 | a \\| b c | advisory | x \\| y |"
     )
+
+
+@pytest.mark.parametrize("source", [DELETE, "", 5, [f"{EXECUTION_ARN}/*/*"]])
+def test_a_missing_or_malformed_source_arn_lets_any_api_invoke(source: object) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["sourceArn"], source)
+
+    assert only_fired(stack, "TAP-API-004") == [
+        "lets any API Gateway API in any account invoke the function: set sourceArn to this "
+        "stack's API (<executionArn>/*/*)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "fires"),
+    [
+        ({}, True),
+        ({"sourceArn": "arn:aws:events:us-east-1:123456789012:rule/nightly"}, False),
+        ({"sourceAccount": "123456789012"}, False),
+        ({"sourceArn": "", "sourceAccount": ""}, True),
+    ],
+)
+def test_another_service_principal_is_scoped_by_source_arn_or_account(
+    scope: dict[str, str], fires: bool
+) -> None:
+    events = r.Resource(
+        r.LAMBDA_PERMISSION, "events", {"principal": "events.amazonaws.com", **scope}
+    )
+
+    fired = [v.rule_id for v in new_violations([*hand_stack(), events])]
+
+    assert fired == (["TAP-API-004"] if fires else [])
