@@ -934,3 +934,25 @@ def test_another_service_principal_is_scoped_by_source_arn_or_account(
     fired = [v.rule_id for v in new_violations([*hand_stack(), events])]
 
     assert fired == (["TAP-API-004"] if fires else [])
+
+
+def test_a_source_arn_outside_this_stack_says_to_scope_it() -> None:
+    source = "arn:aws:execute-api:us-east-1:123456789012:otherapi1/*/*"
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["sourceArn"], source)
+
+    assert only_fired(stack, "TAP-API-004") == [
+        f"sourceArn {source!r} is not under the execution ARN of an API in this stack: scope "
+        "the permission to this stack's API"
+    ]
+
+
+def test_an_api_execution_arn_unknown_during_preview_is_undecided_on_it() -> None:
+    stack = mutate(hand_stack(), r.HTTP_API, ["executionArn"], UNKNOWN_STRING)
+    permission = one(stack, r.LAMBDA_PERMISSION)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (
+        r.Undecided("TAP-API-004", permission.urn, "the API's executionArn"),
+    )
