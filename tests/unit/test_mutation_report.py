@@ -9,6 +9,8 @@ import pytest
 
 from tests.mutation import report
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def _meta(mutants: Path, source: str, codes: dict[str, int | None]) -> None:
     path = mutants / (source + ".meta")
@@ -84,3 +86,16 @@ def test_the_report_lists_the_tests_left_out_with_their_reason() -> None:
     text = report.render({}, [], left_out, 93.0, diffs=False, markdown=True)
     assert "`tests/integration/`: deploys into moto" in text
     assert "`python -I -S`" in text
+
+
+def test_the_mutation_env_exists_outside_the_default_runs() -> None:
+    import configparser
+
+    tox = configparser.ConfigParser()
+    tox.read(REPO / "tox.ini")
+
+    assert "testenv:mutation" in tox
+    assert "mutation" not in tox["tox"]["env_list"].replace(",", " ").split()
+    assert "mutation" not in (REPO / ".ci" / "run").read_text()
+    assert "tests/mutation/report.py --fail-under 93" in tox["testenv:mutation"]["commands"]
+    assert "tox -e mutation" in (REPO / "README.md").read_text()
