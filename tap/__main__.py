@@ -11,12 +11,16 @@ from collections.abc import Sequence
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
 # The packages only local mode needs (setup.cfg's `local` extra and what it pulls in).
-_LOCAL_EXTRA_MODULES = frozenset({"moto", "boto3", "botocore", "werkzeug", "flask", "yaml"})
+_LOCAL_EXTRA_MODULES = frozenset(
+    {"moto", "boto3", "botocore", "werkzeug", "flask", "yaml", "jwt", "cryptography"}
+)
 USAGE = """usage: tap <command> [options]
 
 commands:
   local    deploy the stack into moto on 127.0.0.1 and serve its HTTP API
            (no AWS account, no Docker); `tap local --help` for its options
+  token    print a bearer token for the running local stack's Cognito pool
+           (tap:auth type cognito); `tap token --help` for its options
 """
 
 
@@ -26,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_USAGE
     command, rest = args[0], args[1:]
-    if command != "local":
+    if command not in ("local", "token"):
         sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
         return EXIT_USAGE
     try:
@@ -41,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
+        if command == "token":
+            from tap.local import token
+
+            return token.run(rest)
         return cli.run(rest)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -100,6 +100,27 @@ def cors_configuration(cors: CorsConfig) -> aws.apigatewayv2.ApiCorsConfiguratio
     )
 
 
+AUTHORIZER_TYPE = "JWT"
+# The operation name of a route left open on purpose while the API has an authorizer: the
+# policy pack (TAP-AUTH-001) tells a deliberate public route from a forgotten one by it.
+PUBLIC_OPERATION = "public"
+# Where API Gateway reads the token: "Authorization: Bearer <jwt>" (docs/http-api.md rule 60).
+IDENTITY_SOURCE = "$request.header.Authorization"
+
+
+@dataclass(frozen=True)
+class JwtAuthorizerArgs:
+    """A JWT authorizer and the routes it guards."""
+
+    name: str
+    issuer: pulumi.Input[str]
+    audiences: pulumi.Input[Sequence[pulumi.Input[str]]]
+    public_routes: Sequence[str]
+    """Route keys left open; every other route requires a valid token."""
+    scopes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Route key -> scopes, one of which the token must carry."""
+
+
 @dataclass(frozen=True)
 class HttpApiArgs:
     api_name: str
@@ -121,6 +142,10 @@ class HttpApiArgs:
     """The routes, from the function's route table: other paths get API Gateway's 404."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Own tags of the API, the stage and the log group (the provider adds the defaults)."""
+    authorizer: JwtAuthorizerArgs | None = None
+    """None: every route is open (no tap:auth)."""
+    disable_execute_api_endpoint: bool = False
+    """True once a custom domain serves the API (docs/http-api.md rule 65)."""
 
 
 class HttpApi(pulumi.ComponentResource):
@@ -132,6 +157,7 @@ class HttpApi(pulumi.ComponentResource):
     routes: dict[str, aws.apigatewayv2.Route]
     stage: aws.apigatewayv2.Stage
     permission: aws.lambda_.Permission
+    authorizer: aws.apigatewayv2.Authorizer | None
     id: pulumi.Output[str]
     url: pulumi.Output[str]
 
@@ -147,6 +173,7 @@ class HttpApi(pulumi.ComponentResource):
             protocol_type="HTTP",
             description="tap: HTTP API in front of the tap function",
             cors_configuration=cors_configuration(args.cors),
+            disable_execute_api_endpoint=args.disable_execute_api_endpoint,
             tags=tags,
             opts=child,
         )
@@ -167,17 +194,37 @@ class HttpApi(pulumi.ComponentResource):
             timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
             opts=child,
         )
+        self.authorizer = None
+        auth = args.authorizer
+        if auth is not None:
+            self.authorizer = aws.apigatewayv2.Authorizer(
+                f"{name}-authorizer",
+                api_id=self.api.id,
+                name=auth.name,
+                authorizer_type=AUTHORIZER_TYPE,
+                identity_sources=[IDENTITY_SOURCE],
+                jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                    issuer=auth.issuer, audiences=auth.audiences
+                ),
+                opts=child,
+            )
         target = self.integration.id.apply(integration_target)
-        self.routes = {
-            key: aws.apigatewayv2.Route(
+        self.routes = {}
+        for key, suffix in route_resource_suffixes(args.route_keys).items():
+            guarded = auth is not None and key not in auth.public_routes
+            scopes = list(auth.scopes.get(key, ())) if auth is not None and guarded else []
+            self.routes[key] = aws.apigatewayv2.Route(
                 f"{name}-route-{suffix}",
                 api_id=self.api.id,
                 route_key=key,
                 target=target,
+                # NONE is the provider's default: an open route states nothing extra.
+                authorization_type=AUTHORIZER_TYPE if guarded else None,
+                authorizer_id=self.authorizer.id if guarded and self.authorizer else None,
+                authorization_scopes=scopes or None,
+                operation_name=PUBLIC_OPERATION if auth is not None and not guarded else None,
                 opts=child,
             )
-            for key, suffix in route_resource_suffixes(args.route_keys).items()
-        }
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-stage",
             api_id=self.api.id,

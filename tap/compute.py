@@ -120,6 +120,23 @@ def function_log_group_name(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
+# The function's own level travels in this variable; the handler applies it to its root
+# logger (tap/function/handler.py).
+LOG_LEVEL_ENV = "LOG_LEVEL"
+
+
+def lambda_application_log_level(log_level: str) -> str:
+    """Lambda's application log level for ``tap:logLevel``: INFO, or DEBUG for DEBUG.
+
+    Never WARN or ERROR: Lambda drops every line below its application level and counts a
+    line without a ``level`` as INFO, so the request's EMF line would be dropped, and the
+    metrics with it (docs/http-api.md rule 30). ``tap:logLevel`` itself governs the
+    function's ``logging`` (``LOG_LEVEL_ENV``), which is the same filter for its records.
+    """
+    system_log_level(log_level)  # refuses an unknown level, naming the allowed ones
+    return "DEBUG" if log_level == "DEBUG" else "INFO"
+
+
 def system_log_level(application_log_level: str) -> str:
     """The platform log level that goes with the application's level.
 
@@ -184,7 +201,9 @@ class FunctionArgs:
     timeout: int
     """Seconds; below the HTTP API's 30 s integration timeout (validated by tap.config)."""
     log_level: str
-    """Application log level: DEBUG, INFO, WARN or ERROR."""
+    """``tap:logLevel`` (DEBUG, INFO, WARN or ERROR): the function's ``logging`` level, set
+    through ``environment[LOG_LEVEL_ENV]``; Lambda's own filter stays at INFO or DEBUG
+    (``lambda_application_log_level``)."""
     tracing: str
     """X-Ray mode: Active or PassThrough."""
     environment: Mapping[str, str]
@@ -223,12 +242,14 @@ class Function(pulumi.ComponentResource):
             architectures=[args.architecture],
             memory_size=args.memory_size,
             timeout=args.timeout,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={**args.environment, LOG_LEVEL_ENV: args.log_level}
+            ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode=args.tracing),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format=LOG_FORMAT,
                 log_group=args.log_group_name,
-                application_log_level=args.log_level,
+                application_log_level=lambda_application_log_level(args.log_level),
                 system_log_level=system_log_level(args.log_level),
             ),
             # None leaves the property unset: the function uses the account's unreserved pool.

@@ -20,6 +20,8 @@ alarm topic            ``<p>-alarms``
 alarms                 ``<p>-function-errors``, ``<p>-function-duration``,
                        ``<p>-function-throttles``, ``<p>-api-5xx``, ``<p>-api-latency-p99``
 dashboard              ``<p>``
+user pool, app client  ``<p>-users``, ``<p>-client`` (``tap:auth`` type cognito)
+JWT authorizer         ``<p>-jwt`` (``tap:auth``)
 =====================  =======================================
 """
 
@@ -35,8 +37,10 @@ import pulumi_aws as aws
 
 import tap
 from tap import api as api_layer
+from tap import auth as auth_layer
 from tap import compute, iam, monitoring, smoke
-from tap.config import StackConfig
+from tap import domain as domain_layer
+from tap.config import PRODUCTION, StackConfig
 from tap.function import metrics as function_metrics
 from tap.function.routes import ROUTE_KEYS
 
@@ -108,6 +112,18 @@ class ResourceNames:
     def dashboard(self) -> str:
         return self.prefix
 
+    @property
+    def user_pool(self) -> str:
+        return f"{self.prefix}-users"
+
+    @property
+    def user_pool_client(self) -> str:
+        return f"{self.prefix}-client"
+
+    @property
+    def authorizer(self) -> str:
+        return f"{self.prefix}-jwt"
+
 
 def resource_names(stack_name: str, project: str = PROJECT) -> ResourceNames:
     return ResourceNames(name_prefix(stack_name, project))
@@ -138,7 +154,7 @@ def function_environment(config: StackConfig) -> dict[str, str]:
 
 OUTPUTS: dict[str, str] = {
     "api_gateway_url": "Invoke URL of the `$default` stage (`https://<id>.execute-api."
-    "<region>.amazonaws.com/`)",
+    "<region>.amazonaws.com/`); it stops answering when `tap:domain` disables it",
     "lambda_function_name": "Name of the Lambda function",
     "lambda_function_arn": "ARN of the Lambda function",
     "api_gateway_id": "Id of the HTTP API",
@@ -153,7 +169,13 @@ OUTPUTS: dict[str, str] = {
     "alarm_topic_arn": "ARN of the SNS topic the alarms notify",
     "dashboard_name": "Name of the CloudWatch dashboard",
     "smoke_check": "Result of the post-deploy smoke check (`passed_at`, `attempts`, "
-    "`latency_ms`, `checks`); absent when `tap:smokeCheck` is false",
+    "`latency_ms`, `checks` each with its `kind`, and `warnings`: the unverified checks that "
+    "did not pass, which never fail the deploy); absent when `tap:smokeCheck` is false",
+    "user_pool_id": "Id of the Cognito user pool; only with `tap:auth` type `cognito`",
+    "user_pool_client_id": "Id of the pool's app client (the tokens' audience); only with "
+    "`tap:auth` type `cognito`",
+    "issuer": "Issuer the JWT authorizer trusts; only with `tap:auth`",
+    "custom_domain_url": "`https://<tap:domain name>/`; only with `tap:domain`",
 }
 
 
@@ -243,6 +265,39 @@ class TapStack(pulumi.ComponentResource):
             opts=layer,
         )
         self.function = self.compute.function
+
+        # ---- Authentication (tap:auth) ----------------------------------------------------
+        self.user_pool: auth_layer.UserPool | None = None
+        authorizer: api_layer.JwtAuthorizerArgs | None = None
+        self.issuer: pulumi.Input[str] | None = None
+        if config.auth is not None:
+            audiences: pulumi.Input[list[pulumi.Input[str]]]
+            if config.auth.type == "cognito":
+                self.user_pool = auth_layer.UserPool(
+                    f"{name}-auth",
+                    auth_layer.UserPoolArgs(
+                        pool_name=names.user_pool,
+                        client_name=names.user_pool_client,
+                        region=config.region,
+                        production=config.environment == PRODUCTION,
+                        tags={"Component": "auth"},
+                    ),
+                    opts=layer,
+                )
+                self.issuer = self.user_pool.issuer
+                audiences = [self.user_pool.client.id]
+            else:
+                assert config.auth.issuer is not None  # config: required for type jwt
+                self.issuer = config.auth.issuer
+                audiences = list(config.auth.audience)
+            authorizer = api_layer.JwtAuthorizerArgs(
+                name=names.authorizer,
+                issuer=self.issuer,
+                audiences=audiences,
+                public_routes=config.auth.public_routes,
+                scopes=dict(config.auth.scopes),
+            )
+        domain = config.domain
         self.api = api_layer.HttpApi(
             f"{name}-http",
             api_layer.HttpApiArgs(
@@ -256,10 +311,27 @@ class TapStack(pulumi.ComponentResource):
                 log_retention_days=config.log_retention_days,
                 route_keys=ROUTE_KEYS,
                 tags={"Component": "api"},
+                authorizer=authorizer,
+                disable_execute_api_endpoint=domain is not None and domain.disable_default_endpoint,
             ),
             opts=layer,
         )
         self.stage = self.api.stage
+        # ---- Custom domain (tap:domain) ---------------------------------------------------
+        self.custom_domain: domain_layer.CustomDomain | None = None
+        if domain is not None:
+            self.custom_domain = domain_layer.CustomDomain(
+                f"{name}-domain",
+                domain_layer.CustomDomainArgs(
+                    domain_name=domain.name,
+                    api_id=self.api.id,
+                    stage=self.stage.name,
+                    zone_id=domain.zone_id,
+                    certificate_arn=domain.certificate_arn,
+                    tags={"Component": "domain"},
+                ),
+                opts=layer,
+            )
         self.routes = list(self.api.routes.values())
         self.permission = self.api.permission
         self.monitoring = monitoring.Monitoring(
@@ -290,19 +362,31 @@ class TapStack(pulumi.ComponentResource):
         # output at all (OUTPUTS documents it as absent).
         self.smoke: smoke.SmokeCheck | None = None
         self.smoke_check: pulumi.Input[Any] | None = None
+        smoke_url: pulumi.Input[str] = self.stage.invoke_url
+        smoke_after: list[pulumi.Resource] = []
+        if self.api.authorizer is not None:
+            smoke_after.append(self.api.authorizer)
+        if self.custom_domain is not None:
+            smoke_after += [self.custom_domain.mapping, *self.custom_domain.records]
+            if domain is not None and domain.disable_default_endpoint:
+                smoke_url = self.custom_domain.url
         if config.smoke_check:
             self.smoke = smoke.SmokeCheck(
                 f"{name}-smoke-check",
                 smoke.SmokeCheckArgs(
-                    url=self.stage.invoke_url,
+                    # With the execute-api endpoint disabled only the custom domain
+                    # answers (docs/http-api.md rule 65).
+                    url=smoke_url,
                     expected_environment=config.environment,
                     origin=smoke.preflight_origin(config.cors),
                     expected_cors=smoke.expected_cors(config.cors),
                     trigger=smoke.stack_trigger(config, self.code_hash, ROUTE_KEYS),
                     deadline_seconds=config.smoke_check_timeout_seconds,
+                    protected_request=smoke.protected_request(config, ROUTE_KEYS),
                 ),
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[self.stage, *self.routes, self.permission]
+                    parent=self,
+                    depends_on=[self.stage, *self.routes, self.permission, *smoke_after],
                 ),
             )
             self.smoke_check = pulumi.Output.all(
@@ -310,6 +394,7 @@ class TapStack(pulumi.ComponentResource):
                 attempts=self.smoke.attempts,
                 latency_ms=self.smoke.latency_ms,
                 checks=self.smoke.checks,
+                warnings=self.smoke.warnings,
             )
         # ---- end of smoke check --------------------------------------------------------
 
@@ -328,6 +413,10 @@ class TapStack(pulumi.ComponentResource):
         self.api_access_log_group: pulumi.Output[str] = self.api.access_log_group.name
         self.alarm_topic_arn: pulumi.Output[str] = self.monitoring.topic.arn
         self.dashboard_name: pulumi.Output[str] = self.monitoring.dashboard.dashboard_name
+        # None when not configured: the engine drops the output (OUTPUTS says "only with").
+        self.user_pool_id = self.user_pool.pool.id if self.user_pool else None
+        self.user_pool_client_id = self.user_pool.client.id if self.user_pool else None
+        self.custom_domain_url = self.custom_domain.url if self.custom_domain else None
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:

@@ -448,7 +448,76 @@ def _smoke_check(name: str, p: dict, region: str, account: str) -> tuple[str, di
         "attempts": 1,
         "latency_ms": 0,
         "checks": {},
+        "warnings": [],
     }
+
+
+def _user_pool(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    pool_id = f"{region}_{_short_id('pool/' + name, 9)}"
+    return pool_id, {
+        "name": name,
+        "arn": f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}",
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+    }
+
+
+def _user_pool_client(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    # An app client id: 26 lowercase alphanumerics; no secret (generate_secret false).
+    return _short_id(f"client/{p.get('userPoolId')}/{name}", 26), {}
+
+
+def _authorizer(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    return _short_id(f"authorizer/{p.get('apiId')}/{name}", 6), {}
+
+
+def _certificate(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    cert_id = f"{_short_id('cert/' + name, 8)}-0000-4000-8000-000000000000"
+    arn = f"arn:aws:acm:{region}:{account}:certificate/{cert_id}"
+    domain = p.get("domainName", "example.com")
+    token = _short_id(f"validation/{domain}", 32)
+    return arn, {
+        "arn": arn,
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _certificate_validation(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    return "2026-01-01 00:00:00 +0000 UTC", {}
+
+
+def _record(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    fqdn = str(p.get("name", name)).rstrip(".")
+    return f"{p.get('zoneId')}_{fqdn}_{p.get('type')}", {"fqdn": fqdn}
+
+
+def _domain_name(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    domain = p.get("domainName", name)
+    config = dict(p.get("domainNameConfiguration") or {})
+    config.update(
+        {
+            "targetDomainName": f"d-{_short_id('domain/' + domain)}.execute-api.{region}"
+            ".amazonaws.com",
+            "hostedZoneId": "Z1UJRXOUMOOFQ8",
+        }
+    )
+    return domain, {
+        "domainName": domain,
+        "arn": f"arn:aws:apigateway:{region}::/domainnames/{domain}",
+        "apiMappingSelectionExpression": "$request.basepath",
+        "domainNameConfiguration": config,
+    }
+
+
+def _api_mapping(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
+    return _short_id(f"mapping/{p.get('domainName')}/{p.get('apiId')}", 6), {}
 
 
 def _provider(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
@@ -470,6 +539,14 @@ _SHAPES: dict[str, _Shape] = {
     "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:apigatewayv2/authorizer:Authorizer": _authorizer,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:route53/record:Record": _record,
+    "aws:apigatewayv2/domainName:DomainName": _domain_name,
+    "aws:apigatewayv2/apiMapping:ApiMapping": _api_mapping,
     PROVIDER_TYPE: _provider,
     SMOKE_CHECK_TYPE: _smoke_check,
 }

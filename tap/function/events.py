@@ -11,11 +11,16 @@ The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpAp
 
 import os
 
-# The largest request body the function reads, in bytes after base64 decoding. The echo
-# route returns the body in its response, and a synchronous Lambda response is capped at
-# 6 MB (docs/http-api.md rule 14); JSON re-escaping can triple a body (a 4-byte UTF-8 character
-# becomes a 12-character surrogate-pair escape), so 1 MiB keeps every answer under the cap.
+# The largest request body the function reads, in bytes after base64 decoding.
 MAX_BODY_BYTES = 1024 * 1024
+# The largest response the function returns, counted as Lambda counts it: the result object
+# serialised as JSON, where the body string's every " and \ is escaped once more
+# (docs/http-api.md rules 14, 46). The echo route repeats the body, and re-encoding can grow
+# it: 1e15 becomes 1000000000000000.0 (4.5x), a 2-byte UTF-8 character a 6-character escape
+# (3x, 3.5x once escaped in the result). Past Lambda's 6 MB the invocation fails and the
+# client gets a bare 500 (rule 10); this bound, below 6 MB by a margin for the result's
+# other fields, turns that into a 413 that says why.
+MAX_RESPONSE_BYTES = 6_000_000
 _KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
 
 
@@ -59,7 +64,7 @@ class MethodNotAllowed(HttpError):
 
 
 class PayloadTooLarge(HttpError):
-    """413: the body is over ``events.MAX_BODY_BYTES``."""
+    """413: the body is over ``MAX_BODY_BYTES``, or its echo over ``MAX_RESPONSE_BYTES``."""
 
     status = 413
 
@@ -73,16 +78,37 @@ class UnsupportedMediaType(HttpError):
 class Request:
     """The parts of a 2.0 event the handler uses."""
 
-    __slots__ = ("body", "headers", "is_base64", "method", "path")
+    __slots__ = ("body", "headers", "is_base64", "method", "path", "sub")
 
     def __init__(
-        self, method: str, path: str, headers: dict[str, str], body: str | None, b64: bool
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: str | None,
+        b64: bool,
+        sub: str | None = None,
     ) -> None:
         self.method = method
         self.path = path  # rawPath without a named stage's prefix
         self.headers = headers  # names lowercased
         self.body = body  # None when there is none
         self.is_base64 = b64
+        self.sub = sub  # the JWT's subject when a JWT authorizer let the request in
+
+
+def jwt_subject(context: dict[str, object]) -> str | None:
+    """``requestContext.authorizer.jwt.claims.sub`` (docs/http-api.md rule 62), or None.
+
+    API Gateway puts the claims there only after its JWT authorizer validated the token
+    (rule 60), so the function trusts them without checking the token again. Anything
+    else at that path (a Lambda or IAM authorizer's context, a non-string) is no subject.
+    """
+    authorizer = context.get("authorizer")
+    jwt = authorizer.get("jwt") if isinstance(authorizer, dict) else None
+    claims = jwt.get("claims") if isinstance(jwt, dict) else None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub else None
 
 
 def _not_v2(reason: str) -> NotAnHttpApiEvent:
@@ -130,7 +156,8 @@ def parse_event(event: object) -> Request:
     # Rule 6: no body means no "body" key, sam local sends "", and isBase64Encoded can be
     # true with no body: all of these are "no body".
     path = strip_stage(raw_path, context.get("stage"))
-    return Request(method, path, lowered, body or None, b64 is True)  # type: ignore[arg-type]
+    sub = jwt_subject(context)
+    return Request(method, path, lowered, body or None, b64 is True, sub)  # type: ignore[arg-type]
 
 
 def strip_stage(raw_path: str, stage: object) -> str:

@@ -5,8 +5,12 @@ Logging. Each request writes one line to stdout: a CloudWatch Embedded Metric Fo
 document that is also the request's log record (method, path, route, status, latency,
 request id, and a 4xx's reason). It bypasses ``logging`` on purpose: with the JSON log
 format Lambda wraps every ``logging`` record in its own object, and CloudWatch extracts
-metrics only from a line that is itself the EMF document (docs/http-api.md rules 21–22);
-metrics must also survive a raised log level. Lambda's wrapper alone is ~145 bytes, so a
+metrics only from a line that is itself the EMF document (docs/http-api.md rules 21–22).
+The line has no ``level``, so Lambda counts it as INFO and would drop it under a WARN or
+ERROR application log level (docs/http-api.md rule 30): the stack keeps Lambda's level at
+INFO (DEBUG for DEBUG) and passes ``tap:logLevel`` as ``LOG_LEVEL``, which this module
+applies to the root logger, so the line survives every ``tap:logLevel`` while the
+function's own ``logging`` obeys it. Lambda's wrapper alone is ~145 bytes, so a
 ``logging`` record plus an EMF line cannot fit the 400-byte budget; one line does. A 5xx
 is also logged through ``logging`` at ERROR, with its traceback and a redacted summary.
 Credential header values, cookies, query values and bodies are never logged.
@@ -29,10 +33,12 @@ from collections.abc import Callable, Mapping
 from . import metrics
 from .events import (
     MAX_BODY_BYTES,
+    MAX_RESPONSE_BYTES,
     BadRequest,
     HttpError,
     MethodNotAllowed,
     NotFound,
+    PayloadTooLarge,
     Request,
     parse_event,
     request_id,
@@ -51,6 +57,23 @@ SAFE_HEADERS = frozenset({"content-type", "content-length", "user-agent", "accep
 REDACTED = "[redacted]"
 
 logger = logging.getLogger(__name__)
+
+# tap:logLevel, set by the stack (tap/compute.py LOG_LEVEL_ENV); see the module docstring.
+LOG_LEVEL_ENV = "LOG_LEVEL"
+_LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+
+
+def apply_log_level(env: Mapping[str, str], root: logging.Logger | None = None) -> None:
+    """Set the root logger to ``env[LOG_LEVEL_ENV]``. Unset or unknown: the level the
+    runtime set stays (a cold start must not fail over a log level)."""
+    level = _LOG_LEVELS.get(str(env.get(LOG_LEVEL_ENV, "")).upper())
+    if level is not None:
+        (root if root is not None else logging.getLogger()).setLevel(level)
 
 
 def health(request: Request, app: "App", timestamp: str) -> dict[str, object]:
@@ -75,21 +98,27 @@ def info(request: Request, app: "App", timestamp: str) -> dict[str, object]:
 def echo(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     from .body import read_json_body  # first body only: GETs never compile it (cold start)
 
-    return {
+    response: dict[str, object] = {
         "message": f"{request.method} request processed successfully",
         "path": request.path,
         "data": read_json_body(request, app.max_body_bytes),
         "timestamp": timestamp,
     }
+    if request.sub is not None:  # the caller, when a JWT authorizer let it in
+        response["sub"] = request.sub
+    return response
 
 
 def delete(request: Request, app: "App", timestamp: str) -> dict[str, object]:
     # A DELETE's body is not read: the contract's answer does not depend on it.
-    return {
+    response: dict[str, object] = {
         "message": "DELETE request processed successfully",
         "path": request.path,
         "timestamp": timestamp,
     }
+    if request.sub is not None:
+        response["sub"] = request.sub
+    return response
 
 
 # What a route's ``action`` names: (request, app, ISO timestamp) -> the JSON response.
@@ -109,8 +138,24 @@ def write_stdout(line: str) -> None:
     stream.flush()  # Lambda's stdout is unbuffered; elsewhere, a killed worker keeps it
 
 
-# json.dumps builds a new encoder per call when given options; this one is built once.
-_to_json = json.JSONEncoder(separators=(",", ":")).encode
+# json.dumps builds a new encoder per call when given options; this one is built once. It
+# refuses non-finite floats: a body number that overflowed to infinity (1e999) has no JSON
+# form (docs/http-api.md rule 48), and checking here costs nothing per number.
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _result_size(body: str, limit: int) -> int:
+    """At most how many bytes Lambda counts for this result (docs/http-api.md rule 46): the
+    body once more for each character JSON escapes in it (the body is ASCII: " and \\;
+    control characters are already escaped), plus the envelope, headers included. A body
+    too short to cross the limit even if every character were escaped is not scanned."""
+    if 2 * len(body) + _ENVELOPE_BYTES <= limit:
+        return 2 * len(body) + _ENVELOPE_BYTES
+    return len(body) + body.count('"') + body.count("\\") + _ENVELOPE_BYTES
+
+
+# The rest of the result: status, header names and values, the keys. Generous (real: ~150).
+_ENVELOPE_BYTES = 1024
 
 
 def _response(status: int, payload: object, rid: str, **headers: str) -> dict[str, object]:
@@ -133,12 +178,14 @@ class App:
         emit: Callable[[str], None] = write_stdout,
         actions: Mapping[str, Action] = ACTIONS,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.environment = env.get("ENVIRONMENT") or UNKNOWN
         self.region = env.get("AWS_REGION") or UNKNOWN  # Lambda sets it
         self.version = env.get("APP_VERSION") or UNKNOWN
         self.namespace = env.get(metrics.NAMESPACE_ENV) or metrics.DEFAULT_NAMESPACE
         self.max_body_bytes = max_body_bytes
+        self.max_response_bytes = max_response_bytes
         self.clock, self.timer, self.emit, self.actions = clock, timer, emit, actions
         self.cold = True  # the first invocation in this process is the cold start
 
@@ -167,6 +214,20 @@ class App:
                 response = _response(200, payload, rid)
             except RecursionError:  # echoed JSON that parsed but is too deep to write back
                 raise BadRequest("request body is not valid JSON: nested too deeply") from None
+            except ValueError:  # a float that overflowed: nothing else here is non-finite
+                raise BadRequest(
+                    "request body has a number out of range (beyond +-1.8e308, a double's "
+                    "range): send finite numbers"
+                ) from None
+            # str(): the body is a str already (no copy); it tells mypy so.
+            size = _result_size(str(response["body"]), self.max_response_bytes)
+            if size > self.max_response_bytes:
+                raise PayloadTooLarge(
+                    f"the response would be {size} bytes, over the limit of "
+                    f"{self.max_response_bytes} bytes (a Lambda response is at most 6 MB); "
+                    "numbers such as 1e15 are written out in full and non-ASCII characters "
+                    "as \\u escapes: send a smaller body"
+                )
         except HttpError as error:
             fields["error"] = error.message[:MAX_LOGGED_CHARS]
             response = _response(error.status, {"error": error.message}, rid, **error.headers)
@@ -222,6 +283,7 @@ def _summary(event: object) -> dict[str, object]:
     }
 
 
+apply_log_level(os.environ)
 _app = App()
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from tap.text import quote
+
 if TYPE_CHECKING:
     from .emulator import CorsSpec
 
@@ -63,16 +65,18 @@ def parse_route(key: str, target: str) -> Route:
     method, _, path = key.partition(" ")
     if method not in ROUTE_METHODS or not path.startswith("/"):
         raise RouteError(
-            f"route key {key!r} must be '$default' or 'METHOD /path' with METHOD one of "
+            f"route key {quote(key)} must be '$default' or 'METHOD /path' with METHOD one of "
             f"{', '.join(sorted(ROUTE_METHODS))}"
         )
     segments = tuple(path[1:].split("/")) if path != "/" else ()
     for index, segment in enumerate(segments):
         variable = _VARIABLE.match(segment)
         if variable is None and ("{" in segment or "}" in segment):
-            raise RouteError(f"route key {key!r}: a path variable is a whole segment, {{name}}")
+            raise RouteError(
+                f"route key {quote(key)}: a path variable is a whole segment, {{name}}"
+            )
         if variable is not None and variable.group(2) and index != len(segments) - 1:
-            raise RouteError(f"route key {key!r}: a greedy {segment} must be the last segment")
+            raise RouteError(f"route key {quote(key)}: a greedy {segment} must be the last segment")
     return Route(key, method, segments, target)
 
 
@@ -290,7 +294,7 @@ def translate_result(payload: str) -> HttpResponse:
         return HttpResponse(200, [("content-type", "application/json")], body.encode())
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise MalformedResultError(f"statusCode must be an integer 100–599, got {status!r}")
+        raise MalformedResultError(f"statusCode must be an integer 100–599, got {quote(status)}")
     headers: list[tuple[str, str]] = []
     raw_headers = result.get("headers")
     raw_headers = {} if raw_headers is None else raw_headers
@@ -298,10 +302,12 @@ def translate_result(payload: str) -> HttpResponse:
         raise MalformedResultError("headers must be an object of name -> value")
     for name, value in raw_headers.items():
         if isinstance(value, (dict, list)) or value is None:
-            raise MalformedResultError(f"header {name!r} must be a string, got {value!r}")
+            raise MalformedResultError(f"header {quote(name)} must be a string, got {quote(value)}")
         text = _header_text(value)
         if not _valid_header(name, text):
-            raise MalformedResultError(f"header {name!r} has an invalid name or value")
+            raise MalformedResultError(
+                f"header {quote(name)} has an invalid name or value {quote(text)}"
+            )
         if name.lower() not in _FRAMING_HEADERS:
             headers.append((name, text))
     cookies = result.get("cookies")

@@ -44,6 +44,40 @@ _LOG_DRAIN_TIMEOUT_S = 5.0
 _RESERVED_PREFIXES = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
 
 
+# Lambda's application log levels, least severe first (docs/http-api.md rule 30).
+_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# Python's names for two of them: how the runtime's own JSON records spell them.
+_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def line_level(line: str) -> str:
+    """The level Lambda gives one line of a function's output in the JSON log format: a
+    JSON object's ``level`` (any case), else INFO: a plain-text line, a JSON line without
+    ``level`` (an EMF line) or with an unknown one (docs/http-api.md rule 30)."""
+    if line.startswith("{"):
+        try:
+            level = json.loads(line).get("level")
+        except (ValueError, AttributeError):
+            return "INFO"
+        if isinstance(level, str):
+            level = _LEVEL_ALIASES.get(level.upper(), level.upper())
+            if level in _LEVELS:
+                return level
+    return "INFO"
+
+
+def passes_log_level(line: str, log_format: str, application_log_level: str) -> bool:
+    """Whether Lambda sends this function output line to CloudWatch Logs: with the JSON
+    format, only lines at or above the application log level; with Text, every line (level
+    filtering needs JSON). The one place the emulator filters the function's output."""
+    if log_format != "JSON":
+        return True
+    minimum = _LEVEL_ALIASES.get(application_log_level.upper(), application_log_level.upper())
+    if minimum not in _LEVELS:
+        return True
+    return _LEVELS.index(line_level(line)) >= _LEVELS.index(minimum)
+
+
 @dataclass(frozen=True)
 class Invocation:
     """How one invocation ended. ``status`` is one of:
@@ -70,6 +104,7 @@ class _Process:
         self.frames: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.log_marker = threading.Event()
         self._on_log = on_log
+        self._log_format, self._log_level = spec.log_format, spec.application_log_level
         self.popen = subprocess.Popen(  # noqa: S603 - our interpreter and our script
             [
                 sys.executable,
@@ -124,7 +159,7 @@ class _Process:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 if line == self.nonce:
                     self.log_marker.set()
-                else:
+                elif passes_log_level(line, self._log_format, self._log_level):
                     self._on_log(line)
         except (OSError, ValueError):
             pass

@@ -9,11 +9,13 @@ deploy, each one is checked against what moto holds, and every broken one is lis
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..text import quote
 from .mocks import Deployed, lambda_invoke_arn
 
 ROUTE_TARGET_PREFIX = "integrations/"
@@ -50,6 +52,18 @@ class Snapshot:
     logging_configs: Mapping[str, Mapping[str, Any]]
     region: str
     account_id: str
+    # tap:auth / tap:domain (empty without them)
+    authorizers: Mapping[str, Mapping[str, Any]] = dataclasses.field(
+        default_factory=dict
+    )  # id -> item
+    user_pool_clients: Mapping[str, frozenset[str]] = dataclasses.field(
+        default_factory=dict
+    )  # pool id
+    domains: Mapping[str, Mapping[str, Any]] = dataclasses.field(
+        default_factory=dict
+    )  # name -> domain
+    api_mappings: Mapping[str, list[Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
+    certificates: frozenset[str] = frozenset()  # ACM certificate ARNs
 
 
 def read_snapshot(
@@ -82,6 +96,19 @@ def read_snapshot(
         for d in deployed
         if d.type == "aws:lambda/function:Function" and "loggingConfig" in d.inputs
     }
+    deployed = list(deployed)
+    auth = _read_auth(client, apigw, routes)
+    domain_names = [d.id for d in deployed if d.type == "aws:apigatewayv2/domainName:DomainName"]
+    domains = {name: apigw.get_domain_name(DomainName=name) for name in domain_names}
+    api_mappings = {name: apigw.get_api_mappings(DomainName=name)["Items"] for name in domains}
+    certificates = (
+        frozenset(
+            c["CertificateArn"]
+            for c in _pages(client("acm"), "list_certificates", "CertificateSummaryList")
+        )
+        if domains
+        else frozenset()
+    )
     return Snapshot(
         functions,
         policies,
@@ -95,7 +122,38 @@ def read_snapshot(
         logging_configs,
         region,
         account_id,
+        authorizers=auth[0],
+        user_pool_clients=auth[1],
+        domains=domains,
+        api_mappings=api_mappings,
+        certificates=certificates,
     )
+
+
+def _read_auth(
+    client: Callable[[str], Any], apigw: Any, routes: Mapping[str, list[Mapping[str, Any]]]
+) -> tuple[dict[str, Mapping[str, Any]], dict[str, frozenset[str]]]:
+    """The routes' authorizers (moto has no GetAuthorizers: one read per id) and, when there
+    are any, every user pool's app client ids."""
+    authorizers: dict[str, Mapping[str, Any]] = {}
+    for api_id, items in routes.items():
+        for route in items:
+            authorizer_id = route.get("AuthorizerId")
+            if authorizer_id and authorizer_id not in authorizers:
+                try:
+                    authorizers[authorizer_id] = apigw.get_authorizer(
+                        ApiId=api_id, AuthorizerId=authorizer_id
+                    )
+                except apigw.exceptions.NotFoundException:
+                    continue
+    if not authorizers:
+        return authorizers, {}
+    cognito = client("cognito-idp")
+    clients: dict[str, frozenset[str]] = {}
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        listed = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)
+        clients[pool["Id"]] = frozenset(c["ClientId"] for c in listed["UserPoolClients"])
+    return authorizers, clients
 
 
 def _pages(client: Any, operation: str, key: str) -> Iterable[Mapping[str, Any]]:
@@ -122,7 +180,7 @@ def broken_references(snap: Snapshot) -> list[str]:
             uri = integration.get("IntegrationUri", "")
             if integration.get("IntegrationType") == "AWS_PROXY" and uri not in function_by_uri:
                 problems.append(
-                    f"{label}: integration {integration['IntegrationId']} has URI {uri!r}, "
+                    f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
                     "which is not the invoke ARN of any deployed function (expected "
                     "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/"
                     "<function ARN>/invocations)"
@@ -132,22 +190,23 @@ def broken_references(snap: Snapshot) -> list[str]:
             key = route["RouteKey"]
             if not target:
                 problems.append(
-                    f"{label}: route {key!r} has no target, so it can never reach the function"
+                    f"{label}: route {quote(key)} has no target, so it can never reach the function"
                 )
             elif not (
                 target.startswith(ROUTE_TARGET_PREFIX)
                 and target[len(ROUTE_TARGET_PREFIX) :] in integration_ids
             ):
+                allowed = (ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))
                 problems.append(
-                    f"{label}: route {key!r} targets {target!r}, but the API's integrations "
-                    f"are {_list(ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))}"
+                    f"{label}: route {quote(key)} targets {quote(target)}, but the API's "
+                    f"integrations are {_list(allowed)}"
                 )
         for stage in snap.stages.get(api_id, []):
             destination = (stage.get("AccessLogSettings") or {}).get("DestinationArn")
             if destination and destination.removesuffix(":*") not in snap.log_groups.values():
                 problems.append(
-                    f"{label}: stage {stage['StageName']!r} sends access logs to "
-                    f"{destination!r}, which is not the ARN of an existing log group "
+                    f"{label}: stage {quote(stage['StageName'])} sends access logs to "
+                    f"{quote(destination)}, which is not the ARN of an existing log group "
                     f"(log groups: {_list(sorted(snap.log_groups))})"
                 )
 
@@ -165,8 +224,8 @@ def broken_references(snap: Snapshot) -> list[str]:
             prefix = source.split("/", 1)[0]
             if prefix not in execution_arns:
                 problems.append(
-                    f"function {name}: permission {statement.get('Sid')!r} allows source "
-                    f"{source!r}, which is not under the execution ARN of any deployed API "
+                    f"function {name}: permission {quote(statement.get('Sid'))} allows source "
+                    f"{quote(source)}, which is not under the execution ARN of any deployed API "
                     f"({_list(sorted(execution_arns))}), so API Gateway cannot invoke it"
                 )
 
@@ -174,38 +233,87 @@ def broken_references(snap: Snapshot) -> list[str]:
         group = logging_config.get("logGroup")
         if group and group not in snap.log_groups:
             problems.append(
-                f"function {name}: logging_config.log_group is {group!r}, which does not "
+                f"function {name}: logging_config.log_group is {quote(group)}, which does not "
                 f"exist (log groups: {_list(sorted(snap.log_groups))})"
             )
 
     stage_names = {(api_id, s["StageName"]) for api_id, ss in snap.stages.items() for s in ss}
+    problems += _auth_and_domain_problems(snap, stage_names)
     for alarm in snap.alarms:
         label = f"alarm {alarm['AlarmName']}"
         dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
         if "FunctionName" in dimensions and dimensions["FunctionName"] not in snap.functions:
             problems.append(
-                f"{label}: dimension FunctionName={dimensions['FunctionName']!r} "
+                f"{label}: dimension FunctionName={quote(dimensions['FunctionName'])} "
                 f"names no deployed function ({_list(sorted(snap.functions))})"
             )
         if "ApiId" in dimensions:
             api_id = dimensions["ApiId"]
             if api_id not in snap.apis:
                 problems.append(
-                    f"{label}: dimension ApiId={api_id!r} names no deployed API "
+                    f"{label}: dimension ApiId={quote(api_id)} names no deployed API "
                     f"({_list(sorted(snap.apis))})"
                 )
             elif "Stage" in dimensions and (api_id, dimensions["Stage"]) not in stage_names:
                 problems.append(
-                    f"{label}: dimension Stage={dimensions['Stage']!r} is not a "
+                    f"{label}: dimension Stage={quote(dimensions['Stage'])} is not a "
                     f"stage of API {api_id}"
                 )
         for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
             for action in alarm.get(field, []):
                 if action not in snap.topics:
                     problems.append(
-                        f"{label}: {field} has {action!r}, which is not an "
+                        f"{label}: {field} has {quote(action)}, which is not an "
                         f"existing SNS topic ({_list(sorted(snap.topics))})"
                     )
+    return problems
+
+
+def _auth_and_domain_problems(snap: Snapshot, stage_names: set[tuple[str, str]]) -> list[str]:
+    problems: list[str] = []
+    cognito_prefix = f"https://cognito-idp.{snap.region}.amazonaws.com/"
+    for api_id, routes in snap.routes.items():
+        for route in sorted(routes, key=lambda r: str(r["RouteKey"])):
+            if route.get("AuthorizationType") != "JWT":
+                continue
+            authorizer_id = route.get("AuthorizerId")
+            if authorizer_id not in snap.authorizers:
+                problems.append(
+                    f"API {api_id}: route {quote(route['RouteKey'])} names authorizer "
+                    f"{quote(authorizer_id)}, which the API does not have"
+                )
+    for authorizer_id, authorizer in sorted(snap.authorizers.items()):
+        jwt_config = authorizer.get("JwtConfiguration") or {}
+        issuer = str(jwt_config.get("Issuer", ""))
+        if not issuer.startswith(cognito_prefix):
+            continue  # an external issuer: nothing here to point at
+        pool_id = issuer[len(cognito_prefix) :]
+        label = f"authorizer {authorizer.get('Name', authorizer_id)}"
+        if pool_id not in snap.user_pool_clients:
+            problems.append(f"{label}: issuer {issuer} names no deployed user pool")
+            continue
+        audiences = set(jwt_config.get("Audience", []))
+        if not audiences & snap.user_pool_clients[pool_id]:
+            problems.append(
+                f"{label}: audiences {_list(sorted(audiences))} name no app client of pool "
+                f"{pool_id} ({_list(sorted(snap.user_pool_clients[pool_id]))}), so every "
+                "token would be refused"
+            )
+    for name, domain in sorted(snap.domains.items()):
+        for configuration in domain.get("DomainNameConfigurations", []):
+            arn = configuration.get("CertificateArn")
+            if arn and arn not in snap.certificates:
+                problems.append(
+                    f"domain {name}: certificate {arn} does not exist in ACM "
+                    f"({_list(sorted(snap.certificates))})"
+                )
+        for mapping in snap.api_mappings.get(name, []):
+            if (mapping.get("ApiId"), mapping.get("Stage")) not in stage_names:
+                problems.append(
+                    f"domain {name}: mapping {mapping.get('ApiMappingId')} points at stage "
+                    f"{quote(mapping.get('Stage'))} of API {quote(mapping.get('ApiId'))}, "
+                    "which does not exist"
+                )
     return problems
 
 

@@ -7,21 +7,25 @@ failed; 2 the command cannot run as given (bad config, bad stack file, a port in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from tap import config as tap_config
 from tap import smoke
+from tap.text import quote
 
+from . import token
 from .checks import BrokenReferencesError
-from .deploy import DEFAULT_STACK, LocalDeployment, PortInUseError, deploy
+from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
 from .mocks import DeployError
 from .readback import ReadbackError
@@ -73,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="a config value over the stack file's, as `pulumi config set` takes it "
-        "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG); repeatable",
+        "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG), a path as with --path "
+        "(-c 'cors.allowOrigins[0]=https://app.example.com'); repeatable",
     )
     parser.add_argument(
         "--check",
@@ -86,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
+    )
+    parser.add_argument(
+        "--jwks",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the JWKS document of tap:auth's external issuer (type jwt): local mode cannot "
+        "fetch it, and without it refuses to start rather than serve the routes unchecked",
     )
     parser.add_argument(
         "--program-dir",
@@ -125,7 +138,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise StackFileError(f"--config {item!r} must be KEY=VALUE (e.g. timeout=20)")
+            raise StackFileError(f"--config {quote(item)} must be KEY=VALUE (e.g. timeout=20)")
         overrides[key] = value
     return overrides
 
@@ -193,9 +206,52 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop()
 
 
+# Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
+# that an HTTP client reading HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (urllib, as the program's
+# smoke check uses) never sends loopback traffic to a proxy; the boto3 clients of moto
+# disable proxies themselves (tap/local/motoserver.py).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@contextlib.contextmanager
+def _loopback_bypasses_proxies() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    listed = [h.strip() for v in saved.values() if v for h in v.split(",") if h.strip()]
+    value = ",".join(dict.fromkeys([*listed, *LOOPBACK_HOSTS]))
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = value
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt for the whole run, even when the process
+    started with SIGINT ignored, as a shell's background job (``&``) or some CI runners
+    start it: Python then leaves it ignored, and ``kill -INT`` would do nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    with _interruptible(), _loopback_bypasses_proxies():
+        return _run(argv, out, err)
+
+
+def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     args = build_parser().parse_args(argv)
@@ -220,8 +276,9 @@ def run(
             moto_port=args.moto_port,
             on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
             on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            jwks_file=args.jwks,
         )
-    except tap_config.ConfigError as error:
+    except (tap_config.ConfigError, LocalAuthError) as error:
         return fail(EXIT_USAGE, str(error))
     except (StackFileError, PortInUseError) as error:
         return fail(EXIT_USAGE, str(error))
@@ -272,12 +329,48 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
+def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path | None:
+    """Where `tap token` finds this stack's pool (only with a Cognito pool)."""
+    outputs = deployment.outputs
+    if deployment.program_dir is None or "user_pool_id" not in outputs:
+        return None
+    path = token.write_state(
+        deployment.program_dir,
+        deployment.stack,
+        {
+            "moto_url": deployment.endpoint_url,
+            "region": deployment.region,
+            "account_id": deployment.account_id,
+            "user_pool_id": outputs["user_pool_id"],
+            "user_pool_client_id": outputs["user_pool_client_id"],
+        },
+    )
+    printer.line(
+        f'Auth: curl -H "Authorization: Bearer $(python -m tap token --stack '
+        f'{deployment.stack})" ...  (routes other than publicRoutes need it)'
+    )
+    return path
+
+
 def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    state = _write_token_state(deployment, printer)
+    domain = deployment.outputs.get("custom_domain_url")
+    if isinstance(domain, str):
+        host = domain.removeprefix("https://").rstrip("/")
+        printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
+    try:
+        return _wait_until_stopped(printer)
+    finally:
+        if state is not None:
+            state.unlink(missing_ok=True)
+
+
+def _wait_until_stopped(printer: _Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()

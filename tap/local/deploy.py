@@ -11,6 +11,9 @@ outputs point at it.
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +21,14 @@ from typing import Any
 
 from tap import config as tap_config
 
+from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
-from .readback import build_specs, moto_code_reader
-from .stackfile import find_program, load_config
+from .readback import ReadbackError, build_specs, moto_code_reader
+from .stackfile import apply_override, find_program, load_config
 
 DEFAULT_STACK = "local"
 # Bound on the program run. The smoke check inside it retries for up to
@@ -55,6 +59,55 @@ class PortInUseError(OSError):
         )
 
 
+class LocalAuthError(ValueError):
+    """tap:auth cannot be validated locally as configured; the message names the setting."""
+
+
+DOMAIN_NAME_TYPE = "aws:apigatewayv2/domainName:DomainName"
+_JWKS_TIMEOUT_S = 5.0
+
+
+def load_jwks_file(config: tap_config.StackConfig, jwks_file: Path | None) -> Mapping[str, Any]:
+    """The keys of an external issuer (tap:auth type jwt), from ``--jwks FILE``.
+
+    Local mode cannot fetch an external issuer's keys, and never skips validation: without
+    the file it refuses to start (LocalAuthError), naming the setting.
+    """
+    auth = config.auth
+    if auth is None or auth.type != "jwt":
+        return {}
+    if jwks_file is None:
+        raise LocalAuthError(
+            f"tap:auth is type jwt with issuer {auth.issuer}: local mode cannot fetch that "
+            "issuer's keys, and never serves the protected routes unchecked. Pass --jwks FILE "
+            "(the issuer's JWKS document, from <issuer>/.well-known/jwks.json)"
+        )
+    try:
+        return jwt_auth.parse_jwks(jwks_file.read_bytes())
+    except OSError as error:
+        raise LocalAuthError(f"--jwks {jwks_file}: {error.strerror or error}") from None
+    except jwt_auth.JwksError as error:
+        raise LocalAuthError(f"--jwks {jwks_file}: {error}") from None
+
+
+def cognito_jwks(moto_url: str, region: str, issuer: str) -> Mapping[str, Any] | None:
+    """The JWKS a user pool in moto serves, when ``issuer`` is such a pool; else None."""
+    prefix = f"https://cognito-idp.{region}.amazonaws.com/"
+    if not issuer.startswith(prefix):
+        return None
+    pool_id = issuer[len(prefix) :]
+    request = urllib.request.Request(  # noqa: S310 (the local moto server's http URL)
+        f"{moto_url}/{urllib.parse.quote(pool_id)}/.well-known/jwks.json",
+        # moto routes by host: the pool's own JWKS URL, as a client would call it.
+        headers={"Host": f"cognito-idp.{region}.amazonaws.com"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=_JWKS_TIMEOUT_S) as response:  # noqa: S310
+            return jwt_auth.parse_jwks(response.read())
+    except (urllib.error.URLError, jwt_auth.JwksError):
+        return None
+
+
 def _start(start: Callable[[], str], what: str, port: int, option: str) -> None:
     try:
         start()
@@ -80,6 +133,7 @@ class LocalDeployment:
     emulator: Emulator
     started_at: float
     deployed_at: float
+    program_dir: Path | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -123,7 +177,7 @@ def resolve_config(
     """(project, config map, validated StackConfig). Raises StackFileError or ConfigError."""
     project, config = load_config(program_dir, stack)
     for key, value in (overrides or {}).items():
-        config[key if ":" in key else f"{project}:{key}"] = value
+        apply_override(config, project, key, value)
     prefix = tap_config.NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     return project, config, tap_config.parse(raw)
@@ -139,6 +193,7 @@ def deploy(
     account_id: str = DEFAULT_ACCOUNT_ID,
     on_function_log: FunctionLogSink | None = None,
     on_access_log: AccessLogSink | None = None,
+    jwks_file: Path | None = None,
 ) -> LocalDeployment:
     """Deploy the program locally and start serving it.
 
@@ -146,6 +201,7 @@ def deploy(
     :param port: the emulator's port (0: any free port); ``moto_port`` likewise.
     :param account_id: moto keeps one set of resources per account; a distinct id keeps
         deploys in one process apart.
+    :param jwks_file: the keys of an external JWT issuer (tap:auth type jwt): required then.
     Raises StackFileError, ConfigError (before anything starts), OSError (a port in use),
     DeployError, BrokenReferencesError or the program's own exception; nothing is left
     running when it raises.
@@ -154,6 +210,7 @@ def deploy(
     directory = find_program(program_dir)
     project, config_map, stack_config = resolve_config(directory, stack, config)
     region = stack_config.region
+    external_keys = load_jwks_file(stack_config, jwks_file)  # LocalAuthError before starting
 
     emulator = Emulator(port=port, on_function_log=on_function_log, on_access_log=on_access_log)
     moto = MotoServer(port=moto_port, account_id=account_id)
@@ -173,6 +230,15 @@ def deploy(
 
         code_of = moto_code_reader(account_id, region)
 
+        def jwks_for(issuer: str) -> Mapping[str, Any]:
+            # A pool this deploy created in moto serves its own keys (docs/http-api.md
+            # rule 60: the authorizer fetches them from the issuer); an external issuer's
+            # come from --jwks.
+            keys = cognito_jwks(moto.url, region, issuer) or external_keys
+            if not keys:
+                raise ReadbackError(f"no keys for the JWT issuer {issuer}: pass --jwks FILE")
+            return keys
+
         def load_emulator(strict: bool) -> None:
             api, functions = build_specs(
                 client,
@@ -181,8 +247,21 @@ def deploy(
                 region=region,
                 account_id=account_id,
                 strict=strict,
+                jwks_for=jwks_for,
             )
             emulator.load(api, functions)
+
+        def rewrite_dynamic_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+            # A custom domain (tap:domain) does not resolve to this machine: the smoke check
+            # calls the emulator, which serves that domain's requests too.
+            url = inputs.get("url")
+            host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
+            domains = {str(d.id) for d in mocks.resources if d.type == DOMAIN_NAME_TYPE}
+            if host is not None and host in domains:
+                return {**inputs, "url": f"{emulator.url}/"}
+            return inputs
+
+        mocks.rewrite_dynamic_inputs = rewrite_dynamic_inputs
 
         def before_dynamic() -> None:
             # The smoke check calls the API as soon as its create runs: serve what is
@@ -221,6 +300,7 @@ def deploy(
         emulator=emulator,
         started_at=started,
         deployed_at=time.monotonic(),
+        program_dir=directory,
     )
 
 

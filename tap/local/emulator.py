@@ -38,16 +38,26 @@ decision where no capture from AWS settles it):
   100-continue`` client is refused before it sends;
 - request line plus headers over 10,240 bytes: 431 ``Request Header Fields Too Large``
   (rule 15; the status is *unverified*); a request line over that: 414;
-- malformed request line, bad or conflicting Content-Length, both Content-Length and
-  Transfer-Encoding, malformed chunks: 400 ``Bad Request``; a transfer coding other than
-  ``chunked``: 501 ``Not Implemented``; chunked bodies are decoded;
+- a head that two parsers could read two ways (rules 40–42, tap/local/_http1.py): a header
+  line without a colon, with whitespace before it, folded, or with a bare CR or control
+  characters; a method that is not a token; control or raw non-ASCII bytes in the target;
+  HTTP/1.1 without Host, or two Hosts; Content-Length other than 1–18 ASCII digits, or
+  conflicting; Content-Length with Transfer-Encoding; Transfer-Encoding on HTTP/1.0;
+  malformed chunks: 400 ``Bad Request``; a transfer coding other than ``chunked``: 501
+  ``Not Implemented``; chunked bodies are decoded;
+- a client stalling mid-request past ``KEEP_ALIVE_TIMEOUT_S``: 408; a bug in the emulator
+  itself: 500 (and the traceback on the console);
+- more than ``max_connections`` open connections: 503 ``Service Unavailable`` to the new
+  one, without reading it (rule 43; the listen backlog is the system's somaxconn, at
+  least 128, so bursts queue instead of being dropped);
 - CORS (rules 16–19): a preflight is answered 204 without the function; a disallowed
   origin's preflight gets 204 with no Access-Control-* headers (*unverified*, rule 19).
   Other responses, gateway errors included, lose the function's CORS headers and gain the
   configured ones when the Origin is allowed.
 Every refusal is JSON ``{"message": ...}`` and closes the connection; otherwise
 connections are kept alive (HTTP/1.1). Access-log lines render the stage's format with
-``-`` for variables without a value; they are emitted before the response is written.
+``-`` for variables without a value; they are emitted before the response is written, one
+per answer, refusals included (rule 44).
 """
 
 from __future__ import annotations
@@ -56,20 +66,24 @@ import base64
 import contextlib
 import io
 import json
+import queue
 import secrets
+import selectors
 import socket
 import sys
 import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from ..text import quote
+from . import jwt_auth
 from ._apigw import (
     HttpResponse,
     MalformedResultError,
@@ -85,6 +99,20 @@ from ._apigw import (
     render_access_log,
     request_time,
     translate_result,
+)
+from ._http1 import (
+    MAX_HEADER_FIELDS,
+    HeadError,
+    RequestLine,
+    check_host,
+    connection_options,
+    content_length,
+    parse_chunk_size,
+    parse_field_line,
+    parse_request_line,
+    strip_line_end,
+    transfer_codings,
+    values_of,
 )
 from ._lambda import LambdaFunction
 
@@ -148,6 +176,8 @@ class ApiSpec:
     cors: CorsSpec | None
     access_log_format: str | None  # the stage's access_log_settings.format, or None
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
+    # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
+    route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 
 
 # docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
@@ -165,6 +195,16 @@ KEEP_ALIVE_TIMEOUT_S = 60.0
 # this long so it can read the answer instead of a connection reset.
 _DRAIN_TIMEOUT_S = 1.0
 _MAX_BLANK_LINES = 4  # RFC 9112 §2.2: ignore at least one empty line before a request
+# docs/http-api.md rule 43: open connections served at once (one thread each); past it a
+# new connection gets 503 and is closed. Idle keep-alive connections count.
+MAX_CONNECTIONS = 256
+_MIN_BACKLOG = 128
+_MAX_OVERFLOW_PENDING = 1024  # refused connections being drained at once; more: closed
+_BUSY_BODY = b'{"message":"Service Unavailable"}'
+_BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
 
 _REASONS = {
     400: "Bad Request",
@@ -206,8 +246,8 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     problems: list[str] = []
     if api.payload_format_version != SUPPORTED_PAYLOAD_FORMAT:
         problems.append(
-            f"payload_format_version is {api.payload_format_version!r}, but the emulator "
-            f"serves only {SUPPORTED_PAYLOAD_FORMAT!r} (set payload_format_version='2.0' on "
+            f"payload_format_version is {quote(api.payload_format_version)}, but the emulator "
+            f"serves only {quote(SUPPORTED_PAYLOAD_FORMAT)} (set payload_format_version='2.0' on "
             "the integration; pulumi-aws defaults to '1.0')"
         )
     timeout = api.integration_timeout_ms
@@ -217,7 +257,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             f"{MIN_INTEGRATION_TIMEOUT_MS}–{MAX_INTEGRATION_TIMEOUT_MS} (docs/http-api.md rule 11)"
         )
     if not api.stage or "/" in api.stage:
-        problems.append(f"stage is {api.stage!r}: expected '$default' or a stage name")
+        problems.append(f"stage is {quote(api.stage)}: expected '$default' or a stage name")
     routes = RouteTable({})
     try:
         routes = RouteTable(api.routes)
@@ -226,7 +266,7 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     for key, target in api.routes.items():
         if target not in functions:
             problems.append(
-                f"route {key!r} targets function {target!r}, which is not among the "
+                f"route {quote(key)} targets function {quote(target)}, which is not among the "
                 f"functions given ({', '.join(sorted(functions)) or 'none'})"
             )
     if api.cors is not None:
@@ -237,14 +277,16 @@ def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
             problems.append(f"cors: max_age is {cors.max_age}, but must be -1–86400")
     for name, spec in functions.items():
         if spec.timeout_s <= 0:
-            problems.append(f"function {name!r}: timeout_s is {spec.timeout_s}, must be > 0")
+            problems.append(f"function {quote(name)}: timeout_s is {spec.timeout_s}, must be > 0")
         if "." not in spec.handler:
-            problems.append(f"function {name!r}: handler {spec.handler!r} must be module.function")
+            problems.append(
+                f"function {quote(name)}: handler {quote(spec.handler)} must be module.function"
+            )
         try:
             with zipfile.ZipFile(io.BytesIO(spec.zip_bytes)) as archive:
                 archive.namelist()
         except zipfile.BadZipFile:
-            problems.append(f"function {name!r}: zip_bytes is not a zip archive")
+            problems.append(f"function {quote(name)}: zip_bytes is not a zip archive")
     if problems:
         raise EmulatorConfigError("cannot serve this API:\n- " + "\n- ".join(problems))
     return routes
@@ -267,7 +309,11 @@ class Emulator:
         port: int = 0,
         on_function_log: FunctionLogSink | None = None,
         on_access_log: AccessLogSink | None = None,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
+        if max_connections < 1:
+            raise EmulatorConfigError(f"max_connections is {max_connections}, must be >= 1")
+        self._max_connections = max_connections
         self._host = host
         self._requested_port = port
         self._on_function_log = on_function_log
@@ -301,7 +347,9 @@ class Emulator:
         """Bind and serve in a background thread; return the base URL. Idempotent."""
         with self._lock:
             if self._server is None:
-                server = _Server((self._host, self._requested_port), _Handler)
+                server = _Server(
+                    (self._host, self._requested_port), _Handler, self._max_connections
+                )
                 server.emulator = self
                 self._server = server
                 self._thread = threading.Thread(
@@ -421,9 +469,21 @@ class Emulator:
             context["error.message"] = "Not Found"  # rule 12
             return json_response(404, "Not Found")
         context["routeKey"] = match.route_key
+        route_auth = api.route_auth.get(match.route_key)
+        decision = None
+        if route_auth is not None:
+            # docs/http-api.md rules 60-61: the authorizer answers before the integration.
+            identity = header_value(request.headers, "authorization")
+            decision = jwt_auth.authorize(identity, route_auth, time.time())
+            if not decision.allowed:
+                denial = decision.response()
+                context["error.message"] = json.loads(denial.body)["message"]
+                return denial
         event = build_event(
             request, match, api_id=api.api_id, account_id=api.account_id, stage=api.stage
         )
+        if decision is not None:
+            event["requestContext"]["authorizer"] = decision.event_authorizer()  # rule 62
         function = loaded.functions[match.target]
         deadline = started + api.integration_timeout_ms / 1000
         invoke_started = time.monotonic()
@@ -461,6 +521,40 @@ class Emulator:
                 self._on_function_log(function.spec.name, f"[emulator] {message}")
             return json_response(500, "Internal Server Error")
 
+    def _log_refusal(
+        self,
+        status: int,
+        length: int,
+        *,
+        source_ip: str,
+        method: str | None = None,
+        path: str | None = None,
+        protocol: str | None = None,
+    ) -> None:
+        """The access-log line of a request the server answered itself (malformed, too
+        large, over capacity): what was read of it, ``-`` for the rest (rule 44)."""
+        loaded = self._loaded
+        now = time.time()
+        reason = _REASONS.get(status, "Unknown")
+        context: dict[str, object] = {
+            "requestId": new_request_id(),
+            "httpMethod": method,
+            "path": path,
+            "protocol": protocol,
+            "identity.sourceIp": source_ip,
+            "requestTime": request_time(now),
+            "requestTimeEpoch": int(now * 1000),
+            "status": status,
+            "responseLength": length,
+            "error.message": reason,
+        }
+        context["extendedRequestId"] = context["requestId"]
+        if loaded is not None:
+            context.update(
+                apiId=loaded.api.api_id, stage=loaded.api.stage, accountId=loaded.api.account_id
+            )
+        self._access_log(context)
+
     def _access_log(self, context: dict[str, object]) -> None:
         loaded = self._loaded
         if self._on_access_log is None or loaded is None or not loaded.api.access_log_format:
@@ -470,16 +564,130 @@ class Emulator:
             self._on_access_log(render_access_log(loaded.api.access_log_format, context))
 
 
+def listen_backlog() -> int:
+    """How many connections may wait to be accepted (docs/http-api.md rule 43).
+
+    socketserver's default of 5 overflows under a burst of new connections: the kernel
+    drops the extra SYNs and each client stalls a second or more before retrying. The
+    system's own cap (somaxconn, which the kernel applies anyway) or 128, whichever is more.
+    """
+    try:
+        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
+            return max(_MIN_BACKLOG, int(file.read().strip()))
+    except (OSError, ValueError):  # not Linux
+        return _MIN_BACKLOG
+
+
+class _Overflow:
+    """Answers connections past the cap with 503 and closes them, all on one thread.
+
+    The request is not read: the answer goes out at once, then whatever the client sends
+    is read and dropped for a moment before closing, so its kernel does not turn unread
+    bytes into a reset that would discard the 503 (docs/http-api.md rule 43).
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="tap-emulator-busy", daemon=True)
+        self._thread.start()
+
+    def refuse(self, connection: socket.socket) -> None:
+        self._queue.put(connection)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        until: dict[socket.socket, float] = {}
+        running = True
+        while running or until:
+            try:
+                connection = self._queue.get(timeout=0.05 if until else None)
+            except queue.Empty:
+                connection = None
+            else:
+                if connection is None:
+                    running = False
+                elif len(until) >= _MAX_OVERFLOW_PENDING:
+                    _close(connection)
+                else:
+                    try:
+                        connection.settimeout(_DRAIN_TIMEOUT_S)
+                        connection.sendall(_BUSY_RESPONSE)
+                        connection.shutdown(socket.SHUT_WR)
+                        connection.setblocking(False)
+                        selector.register(connection, selectors.EVENT_READ)
+                        until[connection] = time.monotonic() + _DRAIN_TIMEOUT_S
+                    except OSError:
+                        _close(connection)
+            for key, _ in selector.select(timeout=0) if until else []:
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    done = not sock.recv(65_536)
+                except BlockingIOError:
+                    done = False
+                except OSError:
+                    done = True
+                if done:
+                    selector.unregister(sock)
+                    del until[sock]
+                    _close(sock)
+            now = time.monotonic()
+            for sock in [c for c, t in until.items() if t <= now or not running]:
+                selector.unregister(sock)
+                del until[sock]
+                _close(sock)
+        selector.close()
+
+
+def _close(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.close()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     emulator: Emulator
 
-    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[_Handler], max_connections: int
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.request_queue_size = listen_backlog()  # read by server_activate's listen()
+        # One thread per open connection, at most max_connections of them (rule 43).
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._overflow: _Overflow | None = None
         super().__init__(address, handler)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self._slots.acquire(blocking=False):
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self._slots.release()
+                raise
+            return
+        self.emulator._log_refusal(503, len(_BUSY_BODY), source_ip=str(client_address[0]))
+        if self._overflow is None:
+            self._overflow = _Overflow()
+        self._overflow.refuse(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self._overflow is not None:
+            self._overflow.close()
 
     def track(self, connection: socket.socket, add: bool) -> None:
         with self._connections_lock:
@@ -520,44 +728,74 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: requests are reported through the access log sink."""
 
-    def handle_expect_100(self) -> bool:
-        # Sent only once the body is known to be acceptable (see _read_body), so a client
-        # that asked first gets its 413 without sending 10 MB.
-        return True
-
     def handle_one_request(self) -> None:
+        self._started = False
+        self._line: RequestLine | None = None
         try:
             self._handle_one_request()
+        except HeadError as error:
+            self._refuse(error.status)
         except _RequestError as error:
             self._refuse(error.status)
         except TimeoutError:
+            # Idle between requests: close quietly. Stalled mid-request: say so first.
+            if self._started:
+                self._refuse(408)
             self.close_connection = True
+        except (ConnectionError, BrokenPipeError):
+            self.close_connection = True
+        except Exception:
+            # A bug in the emulator: the client still gets an answer, and the traceback
+            # goes to the console through socketserver's handle_error.
+            self._refuse(500)
+            raise
 
-    def _handle_one_request(self) -> None:
+    def _read_line(self, too_long: int) -> bytes:
+        line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+        if len(line) > _MAX_LINE_BYTES:
+            raise _RequestError(too_long)
+        return line
+
+    def _read_head(self) -> tuple[RequestLine, list[tuple[str, str]]]:
+        """Read and check the request line and header fields (tap/local/_http1.py)."""
         for _ in range(_MAX_BLANK_LINES):
             self.raw_requestline = self.rfile.readline(_MAX_LINE_BYTES + 1)
             if self.raw_requestline not in (b"\r\n", b"\n"):
                 break
         if not self.raw_requestline:
-            self.close_connection = True  # the client closed an idle connection
-            return
+            raise ConnectionAbortedError("the client closed an idle connection")
+        self._started = True
         if len(self.raw_requestline) > _MAX_LINE_BYTES:
             raise _RequestError(414)
-        words = self.raw_requestline.split()
-        if len(words) != 3 or not words[2].startswith(b"HTTP/"):
-            # Covers HTTP/0.9's "GET /" too: this server speaks HTTP/1.x only.
-            raise _RequestError(400)
-        if not self.parse_request():  # sends its own answer through send_error
+        line = parse_request_line(strip_line_end(self.raw_requestline))
+        self._line = line
+        self.command, self.path, self.request_version = line.method, line.target, line.version
+        headers: list[tuple[str, str]] = []
+        head_bytes = len(self.raw_requestline)
+        while True:
+            raw = self._read_line(431)
+            if raw in (b"\r\n", b"\n"):
+                break
+            head_bytes += len(raw)
+            if head_bytes > MAX_REQUEST_HEAD_BYTES or len(headers) >= MAX_HEADER_FIELDS:
+                raise _RequestError(431)  # docs/http-api.md rule 15 (as sent, line ends included)
+            headers.append(parse_field_line(strip_line_end(raw)))
+        check_host(line, headers)
+        return line, headers
+
+    def _handle_one_request(self) -> None:
+        try:
+            line, headers = self._read_head()
+        except ConnectionAbortedError:
+            self.close_connection = True
             return
-        head_bytes = len(self.raw_requestline) + sum(
-            len(name) + len(value) + 4 for name, value in self.headers.items()
+        options = connection_options(headers)
+        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with keep-alive.
+        self.close_connection = "close" in options or (
+            line.minor == 0 and "keep-alive" not in options
         )
-        if head_bytes > MAX_REQUEST_HEAD_BYTES:  # docs/http-api.md rule 15
-            raise _RequestError(431)
-        method = self.command or ""
-        if not method.isalpha() or not method.isupper():
-            raise _RequestError(400)
-        target = self.path
+        method = line.method
+        target = line.target
         if target.startswith(("http://", "https://")):
             # Absolute form (RFC 9112 §3.2.2): keep the path and query.
             after_scheme = target.split("://", 1)[1]
@@ -566,14 +804,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise _RequestError(400)
         raw_path, _, raw_query = target.partition("?")
         raw_path = raw_path.split("#", 1)[0]
-        body = self._read_body()
+        body = self._read_body(line, headers)
         host = self.client_address[0]
         request = RequestInfo(
             method=method,
             raw_path=raw_path,
             raw_query=raw_query,
-            protocol=self.request_version,
-            headers=list(self.headers.items()),
+            protocol=line.version,
+            headers=headers,
             body=body,
             source_ip=str(host),
             request_id=new_request_id(),
@@ -596,33 +834,26 @@ class _Handler(BaseHTTPRequestHandler):
         emulator._access_log(context)
         self._write(response, head_only=method == "HEAD")
 
-    def _read_body(self) -> bytes:
-        transfer_encodings = self.headers.get_all("Transfer-Encoding") or []
-        lengths = self.headers.get_all("Content-Length") or []
-        if transfer_encodings:
-            if lengths:
-                # Both framings at once is how requests are smuggled (RFC 9112 §6.3).
-                raise _RequestError(400)
-            codings = [c.strip().lower() for c in ",".join(transfer_encodings).split(",")]
+    def _read_body(self, line: RequestLine, headers: list[tuple[str, str]]) -> bytes:
+        codings = transfer_codings(line, headers)  # 400 with Content-Length or on 1.0
+        if codings:
             if codings != ["chunked"]:
                 raise _RequestError(501)
-            self._continue()
+            self._continue(headers)
             return self._read_chunked()
-        if not lengths:
+        length = content_length(headers)  # docs/http-api.md rule 42
+        if not length:
             return b""
-        if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
-            raise _RequestError(400)
-        length = int(lengths[0])
         if length > MAX_REQUEST_BODY_BYTES:  # docs/http-api.md rule 14; not read
             raise _RequestError(413)
-        self._continue()
+        self._continue(headers)
         body = self.rfile.read(length)
         if len(body) < length:
             raise ConnectionAbortedError("the client closed the connection mid-body")
         return body
 
-    def _continue(self) -> None:
-        if self.headers.get("Expect", "").lower() == "100-continue":
+    def _continue(self, headers: list[tuple[str, str]]) -> None:
+        if [v.lower() for v in values_of(headers, "expect")] == ["100-continue"]:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _read_chunked(self) -> bytes:
@@ -630,13 +861,7 @@ class _Handler(BaseHTTPRequestHandler):
         chunks: list[bytes] = []
         total = 0
         while True:
-            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
-            if not line.endswith(b"\n"):
-                raise _RequestError(400)
-            size_text = line.split(b";", 1)[0].strip()
-            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
-                raise _RequestError(400)
-            size = int(size_text, 16)
+            size = parse_chunk_size(strip_line_end(self._read_line(400)))
             if size == 0:
                 break
             total += size
@@ -648,13 +873,12 @@ class _Handler(BaseHTTPRequestHandler):
             chunks.append(chunk)
             if self.rfile.readline(3) not in (b"\r\n", b"\n"):
                 raise _RequestError(400)
-        for _ in range(100):  # trailer fields, ignored, then the empty line
-            line = self.rfile.readline(_MAX_LINE_BYTES + 1)
+        for _ in range(MAX_HEADER_FIELDS):  # trailer fields, checked, ignored
+            line = self._read_line(431)
             if line in (b"\r\n", b"\n"):
                 return b"".join(chunks)
-            if not line.endswith(b"\n"):
-                break
-        raise _RequestError(400)
+            parse_field_line(strip_line_end(line))
+        raise _RequestError(431)
 
     def _write(self, response: HttpResponse, *, head_only: bool = False) -> None:
         lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
@@ -665,20 +889,29 @@ class _Handler(BaseHTTPRequestHandler):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self.wfile.write(head if head_only else head + response.body)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Answers parse_request's refusals (bad version, header line too long...)."""
-        if code == 414 or (code == 400 and message and "line too long" in message.lower()):
-            code = 431  # an over-long header line: too much head
-        self._refuse(code if code in _REASONS else 400)
-
     def _refuse(self, status: int) -> None:
-        """Answer a request the server cannot accept as JSON, then close the connection."""
+        """Answer a request the server cannot accept as JSON, then close the connection.
+
+        Logged like any other answer (docs/http-api.md rule 44), with what was read of
+        the request line before it was refused.
+        """
         self.close_connection = True
         body = json.dumps({"message": _REASONS[status]}, separators=(",", ":")).encode()
+        line = self._line
+        self.server.emulator._log_refusal(
+            status,
+            len(body),
+            source_ip=str(self.client_address[0]),
+            method=line.method if line else None,
+            path=line.target.split("?", 1)[0] if line else None,
+            protocol=line.version if line else None,
+        )
         try:
             self._write(HttpResponse(status, [("content-type", "application/json")], body))
-            if status == 413:
-                self._drain()
+            # Whatever the client still sends (a body, pipelined requests) is read and
+            # dropped first: closing with unread bytes resets the connection, which can
+            # discard the answer before the client reads it.
+            self._drain()
         except OSError:
             pass
 

@@ -28,6 +28,7 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
 from tap import compute
 
+from ..text import quote
 from .motoserver import MotoServer
 
 # The key that marks a wrapped secret in mock inputs (pulumi/runtime/rpc.py _special_sig_key
@@ -77,7 +78,7 @@ def as_int(value: Any) -> int:
     """A mock number (always a float) as the whole number AWS APIs expect."""
     number = float(value)
     if not number.is_integer():
-        raise DeployError(f"expected a whole number, got {value!r}")
+        raise DeployError(f"expected a whole number, got {quote(value)}")
     return int(number)
 
 
@@ -132,8 +133,14 @@ class MotoMocks(Mocks):
         self.before_dynamic = before_dynamic
         self.dynamic_config = dict(dynamic_config or {})
         self.project = project
+        # Local mode's stand-ins for what only exists on AWS (a custom domain's URL): applied
+        # to a dynamic resource's inputs before its provider runs.
+        self.rewrite_dynamic_inputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None
         self.resources: list[Deployed] = []
         self.errors: list[str] = []
+        # tap:domain.zoneId names a real Route 53 zone; local mode stands one in for it in
+        # moto (which picks its own ids): configured zone id -> moto's zone id.
+        self.zones: dict[str, str] = {}
         self._providers: dict[str, _Provider] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -162,7 +169,7 @@ class MotoMocks(Mocks):
         try:
             return self._create(args)
         except Exception as error:
-            message = f"{args.typ} {args.name!r}: {_describe(error)}"
+            message = f"{args.typ} {quote(args.name)}: {_describe(error)}"
             self._record_error(message)
             raise DeployError(message) from error
         finally:
@@ -244,7 +251,7 @@ class MotoMocks(Mocks):
         with self._lock:
             provider = self._providers.get(id_)
         if provider is None:
-            raise DeployError(f"unknown provider reference {reference!r}")
+            raise DeployError(f"unknown provider reference {quote(reference)}")
         return provider
 
     def _dynamic(
@@ -274,6 +281,8 @@ class MotoMocks(Mocks):
                 )
             )
         )
+        if self.rewrite_dynamic_inputs is not None:
+            inputs = self.rewrite_dynamic_inputs(inputs)
         checked = provider.check({}, inputs)
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
@@ -293,7 +302,7 @@ def _str_map(value: Any) -> dict[str, str]:
     if not value:
         return {}
     if not isinstance(value, dict):
-        raise DeployError(f"expected a map of strings, got {value!r}")
+        raise DeployError(f"expected a map of strings, got {quote(value)}")
     return {str(k): str(v) for k, v in value.items()}
 
 
@@ -523,6 +532,8 @@ def _route(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[s
         ("target", "Target"),
         ("authorizationType", "AuthorizationType"),
         ("operationName", "OperationName"),
+        ("authorizerId", "AuthorizerId"),
+        ("authorizationScopes", "AuthorizationScopes"),
     ):
         if key in inputs:
             kwargs[boto_key] = inputs[key]
@@ -677,6 +688,258 @@ def _dashboard(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, di
     return name, {"dashboardName": name, "dashboardArn": arn}
 
 
+# ---- tap:auth -------------------------------------------------------------------------
+
+
+def _user_pool(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = _name(inputs, logical)
+    kwargs: dict[str, Any] = {"PoolName": name, "UserPoolTags": ctx.tags_all}
+    policy = inputs.get("passwordPolicy")
+    if policy:
+        password: dict[str, Any] = {}
+        for key, boto_key in (
+            ("minimumLength", "MinimumLength"),
+            ("temporaryPasswordValidityDays", "TemporaryPasswordValidityDays"),
+            ("passwordHistorySize", "PasswordHistorySize"),
+        ):
+            if key in policy:
+                password[boto_key] = as_int(policy[key])
+        for key, boto_key in (
+            ("requireLowercase", "RequireLowercase"),
+            ("requireUppercase", "RequireUppercase"),
+            ("requireNumbers", "RequireNumbers"),
+            ("requireSymbols", "RequireSymbols"),
+        ):
+            if key in policy:
+                password[boto_key] = bool(policy[key])
+        kwargs["Policies"] = {"PasswordPolicy": password}
+    if "adminCreateUserConfig" in inputs:
+        admin = inputs["adminCreateUserConfig"]
+        kwargs["AdminCreateUserConfig"] = {
+            "AllowAdminCreateUserOnly": bool(admin.get("allowAdminCreateUserOnly", False))
+        }
+    if "usernameConfiguration" in inputs:
+        kwargs["UsernameConfiguration"] = {
+            "CaseSensitive": bool(inputs["usernameConfiguration"].get("caseSensitive", True))
+        }
+    if "mfaConfiguration" in inputs:
+        kwargs["MfaConfiguration"] = inputs["mfaConfiguration"]
+    if "userPoolTier" in inputs:
+        kwargs["UserPoolTier"] = inputs["userPoolTier"]
+    if "userPoolAddOns" in inputs:
+        mode = inputs["userPoolAddOns"]["advancedSecurityMode"]
+        kwargs["UserPoolAddOns"] = {"AdvancedSecurityMode": mode}
+    cognito = ctx.client("cognito-idp")
+    pool = cognito.create_user_pool(**kwargs)["UserPool"]
+    pool_id = pool["Id"]
+    token_mfa = inputs.get("softwareTokenMfaConfiguration")
+    if token_mfa:
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": bool(token_mfa.get("enabled"))},
+            MfaConfiguration=inputs.get("mfaConfiguration", "OFF"),
+        )
+    return pool_id, {
+        "name": name,
+        "arn": pool["Arn"],
+        "endpoint": f"cognito-idp.{ctx.region}.amazonaws.com/{pool_id}",
+    }
+
+
+def _user_pool_client(
+    ctx: _Ctx, logical: str, inputs: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "UserPoolId": inputs["userPoolId"],
+        "ClientName": _name(inputs, logical),
+        "GenerateSecret": bool(inputs.get("generateSecret", False)),
+    }
+    for key, boto_key in (
+        ("explicitAuthFlows", "ExplicitAuthFlows"),
+        ("preventUserExistenceErrors", "PreventUserExistenceErrors"),
+        ("enableTokenRevocation", "EnableTokenRevocation"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = inputs[key]
+    for key, boto_key in (
+        ("accessTokenValidity", "AccessTokenValidity"),
+        ("idTokenValidity", "IdTokenValidity"),
+        ("refreshTokenValidity", "RefreshTokenValidity"),
+    ):
+        if key in inputs:
+            kwargs[boto_key] = as_int(inputs[key])
+    if "tokenValidityUnits" in inputs:
+        units = inputs["tokenValidityUnits"]
+        kwargs["TokenValidityUnits"] = {
+            boto_key: units[key]
+            for key, boto_key in (
+                ("accessToken", "AccessToken"),
+                ("idToken", "IdToken"),
+                ("refreshToken", "RefreshToken"),
+            )
+            if key in units
+        }
+    client = ctx.client("cognito-idp").create_user_pool_client(**kwargs)["UserPoolClient"]
+    return client["ClientId"], {"clientSecret": client.get("ClientSecret", "")}
+
+
+def _authorizer(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "ApiId": inputs["apiId"],
+        "AuthorizerType": inputs["authorizerType"],
+        "Name": _name(inputs, logical),
+        "IdentitySource": list(inputs.get("identitySources", [])),
+    }
+    if "jwtConfiguration" in inputs:
+        jwt_config = inputs["jwtConfiguration"]
+        kwargs["JwtConfiguration"] = {
+            "Issuer": jwt_config.get("issuer", ""),
+            "Audience": list(jwt_config.get("audiences", [])),
+        }
+    authorizer = ctx.client("apigatewayv2").create_authorizer(**kwargs)
+    return authorizer["AuthorizerId"], {}
+
+
+# ---- tap:domain -----------------------------------------------------------------------
+
+# API Gateway's regional hosted zone id in us-east-1, the alias target's zone: moto reports
+# none, so local mode fills in this stand-in (it is never resolved locally).
+_APIGW_REGIONAL_ZONE = "Z1UJRXOUMOOFQ8"
+
+
+def _certificate(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    acm = ctx.client("acm")
+    kwargs: dict[str, Any] = {
+        "DomainName": inputs["domainName"],
+        "ValidationMethod": inputs.get("validationMethod", "DNS"),
+    }
+    if ctx.tags_all:
+        kwargs["Tags"] = _tag_list(ctx.tags_all)
+    arn = acm.request_certificate(**kwargs)["CertificateArn"]
+    described = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    options = [
+        {
+            "domainName": o["DomainName"],
+            "resourceRecordName": o["ResourceRecord"]["Name"],
+            "resourceRecordType": o["ResourceRecord"]["Type"],
+            "resourceRecordValue": o["ResourceRecord"]["Value"],
+        }
+        for o in described.get("DomainValidationOptions", [])
+        if "ResourceRecord" in o
+    ]
+    return arn, {"arn": arn, "status": described["Status"], "domainValidationOptions": options}
+
+
+def _moto_zone(ctx: _Ctx, configured: str, record_name: str) -> str:
+    """moto's stand-in for the configured hosted zone, created on first use."""
+    with ctx.mocks._lock:
+        zone = ctx.mocks.zones.get(configured)
+    if zone is not None:
+        return zone
+    apex = ".".join(record_name.rstrip(".").split(".")[-2:])
+    created = ctx.client("route53").create_hosted_zone(
+        Name=apex, CallerReference=f"tap-local-{configured}"
+    )["HostedZone"]["Id"]
+    with ctx.mocks._lock:
+        return ctx.mocks.zones.setdefault(configured, created.rsplit("/", 1)[-1])
+
+
+def _record(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name, type_ = str(inputs["name"]), str(inputs["type"])
+    record: dict[str, Any] = {"Name": name, "Type": type_}
+    if "aliases" in inputs:
+        [alias] = inputs["aliases"]
+        record["AliasTarget"] = {
+            "HostedZoneId": alias["zoneId"],
+            "DNSName": alias["name"],
+            "EvaluateTargetHealth": bool(alias.get("evaluateTargetHealth", False)),
+        }
+    else:
+        record["TTL"] = as_int(inputs.get("ttl", 300))
+        record["ResourceRecords"] = [{"Value": str(v)} for v in inputs.get("records", [])]
+    zone = _moto_zone(ctx, str(inputs["zoneId"]), name)
+    action = "UPSERT" if inputs.get("allowOverwrite") else "CREATE"
+    ctx.client("route53").change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={"Changes": [{"Action": action, "ResourceRecordSet": record}]},
+    )
+    fqdn = name.rstrip(".")
+    return f"{inputs['zoneId']}_{fqdn}_{type_}", {"fqdn": fqdn}
+
+
+def _record_names(ctx: _Ctx) -> set[str]:
+    route53 = ctx.client("route53")
+    with ctx.mocks._lock:
+        zones = list(ctx.mocks.zones.values())
+    names: set[str] = set()
+    for zone in zones:
+        for record in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]:
+            names.add(record["Name"].rstrip(".").lower())
+    return names
+
+
+def _certificate_validation(
+    ctx: _Ctx, logical: str, inputs: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """ACM issues a DNS-validated certificate once its CNAME is in the zone (docs/http-api.md
+    rule 64); moto never issues, so local mode checks what ACM would wait for."""
+    arn = str(inputs["certificateArn"])
+    described = ctx.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    expected = {
+        o["ResourceRecord"]["Name"].rstrip(".").lower()
+        for o in described.get("DomainValidationOptions", [])
+        if "ResourceRecord" in o
+    }
+    given = {str(f).rstrip(".").lower() for f in inputs.get("validationRecordFqdns", [])}
+    missing = sorted(expected - (given & _record_names(ctx)))
+    if missing:
+        raise DeployError(
+            f"certificate {arn}: its validation record(s) {', '.join(missing)} are not in the "
+            "zone, so ACM would never issue it"
+        )
+    return arn, {"certificateArn": arn}
+
+
+def _domain_name(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    domain = str(inputs["domainName"])
+    config = inputs["domainNameConfiguration"]
+    boto_config: dict[str, Any] = {"CertificateArn": config["certificateArn"]}
+    for key, boto_key in (
+        ("endpointType", "EndpointType"),
+        ("securityPolicy", "SecurityPolicy"),
+        ("ipAddressType", "IpAddressType"),
+    ):
+        if key in config:
+            boto_config[boto_key] = config[key]
+    created = ctx.client("apigatewayv2").create_domain_name(
+        DomainName=domain, DomainNameConfigurations=[boto_config], Tags=ctx.tags_all
+    )
+    target = f"d-{secrets.token_hex(5)}.execute-api.{ctx.region}.amazonaws.com"
+    return domain, {
+        "arn": created.get(
+            "DomainNameArn", f"arn:aws:apigateway:{ctx.region}::/domainnames/{domain}"
+        ),
+        "apiMappingSelectionExpression": created.get("ApiMappingSelectionExpression", ""),
+        "domainNameConfiguration": {
+            **config,
+            "targetDomainName": target,
+            "hostedZoneId": _APIGW_REGIONAL_ZONE,
+        },
+    }
+
+
+def _api_mapping(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    kwargs: dict[str, Any] = {
+        "ApiId": inputs["apiId"],
+        "DomainName": inputs["domainName"],
+        "Stage": inputs["stage"],
+    }
+    if inputs.get("apiMappingKey"):
+        kwargs["ApiMappingKey"] = inputs["apiMappingKey"]
+    mapping = ctx.client("apigatewayv2").create_api_mapping(**kwargs)
+    return mapping["ApiMappingId"], {}
+
+
 HANDLERS: dict[str, Handler] = {
     "aws:iam/role:Role": _role,
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
@@ -691,6 +954,14 @@ HANDLERS: dict[str, Handler] = {
     "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:apigatewayv2/authorizer:Authorizer": _authorizer,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:route53/record:Record": _record,
+    "aws:apigatewayv2/domainName:DomainName": _domain_name,
+    "aws:apigatewayv2/apiMapping:ApiMapping": _api_mapping,
 }
 
 # The inputs each handler applies. Any other input would be silently lost, so the deploy
@@ -760,7 +1031,15 @@ _APPLIED: dict[str, frozenset[str]] = {
         }
     ),
     "aws:apigatewayv2/route:Route": frozenset(
-        {"apiId", "routeKey", "target", "authorizationType", "operationName"}
+        {
+            "apiId",
+            "routeKey",
+            "target",
+            "authorizationType",
+            "operationName",
+            "authorizerId",
+            "authorizationScopes",
+        }
     ),
     "aws:apigatewayv2/stage:Stage": frozenset(
         {
@@ -817,6 +1096,49 @@ _APPLIED: dict[str, frozenset[str]] = {
         }
     ),
     "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName", "dashboardBody"}),
+    "aws:cognito/userPool:UserPool": frozenset(
+        {
+            "name",
+            "passwordPolicy",
+            "adminCreateUserConfig",
+            "usernameConfiguration",
+            "mfaConfiguration",
+            "softwareTokenMfaConfiguration",
+            "userPoolTier",
+            "userPoolAddOns",
+            "tags",
+        }
+    ),
+    "aws:cognito/userPoolClient:UserPoolClient": frozenset(
+        {
+            "name",
+            "userPoolId",
+            "generateSecret",
+            "explicitAuthFlows",
+            "preventUserExistenceErrors",
+            "enableTokenRevocation",
+            "accessTokenValidity",
+            "idTokenValidity",
+            "refreshTokenValidity",
+            "tokenValidityUnits",
+        }
+    ),
+    "aws:apigatewayv2/authorizer:Authorizer": frozenset(
+        {"apiId", "authorizerType", "name", "identitySources", "jwtConfiguration"}
+    ),
+    "aws:acm/certificate:Certificate": frozenset({"domainName", "validationMethod", "tags"}),
+    "aws:acm/certificateValidation:CertificateValidation": frozenset(
+        {"certificateArn", "validationRecordFqdns"}
+    ),
+    "aws:route53/record:Record": frozenset(
+        {"zoneId", "name", "type", "records", "ttl", "aliases", "allowOverwrite"}
+    ),
+    "aws:apigatewayv2/domainName:DomainName": frozenset(
+        {"domainName", "domainNameConfiguration", "tags"}
+    ),
+    "aws:apigatewayv2/apiMapping:ApiMapping": frozenset(
+        {"apiId", "domainName", "stage", "apiMappingKey"}
+    ),
 }
 _NOT_EMULATED = frozenset({"skipDestroy", "forceDetachPolicies", "region"})
 

@@ -110,7 +110,11 @@ def make_client(service: str, region: str, endpoint_url: str, account_id: str) -
         service,
         endpoint_url=endpoint_url,
         # Local calls either answer in milliseconds or the server is gone: fail fast.
-        config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        # proxies={}: the server is on 127.0.0.1, and botocore would otherwise send the
+        # calls to HTTP_PROXY/HTTPS_PROXY (it bypasses only what NO_PROXY lists).
+        config=BotoConfig(
+            retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, proxies={}
+        ),
     )
     if account_id != DEFAULT_ACCOUNT_ID:
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..text import quote
+from . import jwt_auth
 from .emulator import ApiSpec, CorsSpec, FunctionSpec
 from .mocks import Deployed
 
@@ -47,12 +49,14 @@ def build_specs(
     region: str,
     account_id: str,
     strict: bool = True,
+    jwks_for: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> tuple[ApiSpec, dict[str, FunctionSpec]]:
     """The ApiSpec and FunctionSpecs of the one HTTP API the program deployed.
 
     ``code_of(name)``: the function's zip as moto stores it. ``strict=False`` (mid-deploy,
     before the smoke check runs) skips routes whose integration is not there yet instead of
-    failing.
+    failing. ``jwks_for(issuer)``: the keys of a JWT authorizer's issuer (kid -> key); an
+    API with a JWT authorizer and no way to get its keys is refused, never served open.
     """
     deployed = list(deployed)
     apis = [d for d in deployed if d.type == API_TYPE]
@@ -73,17 +77,61 @@ def build_specs(
     stage = next((s for s in stages if s["StageName"] == "$default"), stages[0])
     integrations = {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=api_id)["Items"]}
 
+    authorizers: dict[str, jwt_auth.JwtAuthorizer | None] = {}
+
+    def authorizer_of(authorizer_id: str) -> jwt_auth.JwtAuthorizer | None:
+        # moto has no GetAuthorizers: each route's authorizer is read by its id.
+        if authorizer_id not in authorizers:
+            try:
+                item = apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
+            except apigw.exceptions.NotFoundException:
+                authorizers[authorizer_id] = None
+                return None
+            if item.get("AuthorizerType") != "JWT":
+                raise ReadbackError(
+                    f"authorizer {quote(item.get('Name'))} is a {item.get('AuthorizerType')} "
+                    "authorizer; local mode validates JWT authorizers only"
+                )
+            jwt_config = item.get("JwtConfiguration") or {}
+            issuer = str(jwt_config.get("Issuer", ""))
+            if jwks_for is None:
+                raise ReadbackError(f"authorizer {quote(item.get('Name'))}: no keys for {issuer}")
+            authorizers[authorizer_id] = jwt_auth.JwtAuthorizer(
+                issuer=issuer,
+                audiences=tuple(jwt_config.get("Audience", [])),
+                keys=jwks_for(issuer),
+            )
+        return authorizers[authorizer_id]
+
+    route_auth: dict[str, jwt_auth.RouteAuth] = {}
     routes: dict[str, str] = {}
     used: list[Mapping[str, Any]] = []
     for route in apigw.get_routes(ApiId=api_id)["Items"]:
+        if route.get("AuthorizationType", "NONE") not in ("NONE", "JWT"):
+            raise ReadbackError(
+                f"route {quote(route['RouteKey'])} uses {route['AuthorizationType']} "
+                "authorization; local mode validates JWT authorizers only"
+            )
+        if route.get("AuthorizationType") == "JWT":
+            authorizer = authorizer_of(str(route.get("AuthorizerId", "")))
+            if authorizer is None:
+                if strict:
+                    raise ReadbackError(
+                        f"route {quote(route['RouteKey'])} names authorizer "
+                        f"{quote(route.get('AuthorizerId'))}, which the API does not have"
+                    )
+                continue  # mid-deploy: never serve a guarded route without its guard
+            route_auth[route["RouteKey"]] = jwt_auth.RouteAuth(
+                authorizer, tuple(route.get("AuthorizationScopes") or ())
+            )
         target = route.get("Target") or ""
         integration = integrations.get(target.removeprefix("integrations/"))
         arn = function_arn_from_uri(integration.get("IntegrationUri", "")) if integration else None
         if integration is None or arn is None:
             if strict:
                 raise ReadbackError(
-                    f"route {route['RouteKey']!r} does not lead to a Lambda function "
-                    f"(target {target!r})"
+                    f"route {quote(route['RouteKey'])} does not lead to a Lambda function "
+                    f"(target {quote(target)})"
                 )
             continue
         routes[route["RouteKey"]] = function_name_from_arn(arn)
@@ -126,6 +174,7 @@ def build_specs(
         access_log_format=(stage.get("AccessLogSettings") or {}).get("Format"),
         # One integration timeout per API in the spec: the tightest applies.
         integration_timeout_ms=min(timeouts),
+        route_auth=route_auth,
     ), functions
 
 

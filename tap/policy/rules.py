@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any, Final, Literal
 
 from tap.config import HTTP_API_INTEGRATION_TIMEOUT_S
+from tap.text import excerpt, quote
 
 # ---------------------------------------------------------------------------------------
 # The model.
@@ -190,6 +191,9 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 HTTP_API = "aws:apigatewayv2/api:Api"
 HTTP_API_STAGE = "aws:apigatewayv2/stage:Stage"
+HTTP_API_ROUTE = "aws:apigatewayv2/route:Route"
+HTTP_API_AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
+HTTP_API_DOMAIN_NAME = "aws:apigatewayv2/domainName:DomainName"
 IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
@@ -271,6 +275,10 @@ def parse_json(value: Any, what: str) -> Any:
             return normalize(json.loads(value))
         except json.JSONDecodeError as error:
             raise ValueError(f"{what} is not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise ValueError(f"{what} is not valid JSON: nested too deeply") from None
+        except ValueError as error:  # an integer of more than 4,300 digits
+            raise ValueError(f"{what} is not valid JSON: {excerpt(str(error))}") from None
     return value
 
 
@@ -369,21 +377,63 @@ def _allows(statement: Mapping[str, Any]) -> bool:
 
 
 def _sid(statement: Mapping[str, Any], index: int) -> str:
-    return f"statement {statement['Sid']!r}" if statement.get("Sid") else f"statement {index}"
+    return f"statement {_q(statement['Sid'])}" if statement.get("Sid") else f"statement {index}"
+
+
+# IAM matches both wildcards anywhere in an action or a resource ARN: "*" any run of
+# characters, "?" any one (docs/http-api.md rule 47).
+IAM_WILDCARDS = ("*", "?")
+# Services whose ARN resource part starts with the resource's own name, not with a resource
+# type: arn:aws:s3:::bucket/key, arn:aws:sns:region:account:topic, ...:sqs:...:queue.
+_UNTYPED_RESOURCE_SERVICES = frozenset({"s3", "sns", "sqs"})
+
+
+def _q(value: Any) -> str:
+    """A property value in a message: bounded and escaped (tap.text), None as None."""
+    return "None" if value is None else quote(value)
+
+
+def _has_wildcard(text: str) -> bool:
+    return any(w in text for w in IAM_WILDCARDS)
 
 
 def _is_wildcard_resource(resource: Any) -> bool:
-    """``*``, or an ARN whose partition, service, region or account is a wildcard.
+    """As broad as ``*`` within a service: every resource of a type, in any account.
 
-    A wildcard in the resource part of an ARN (``...:log-group:/aws/lambda/x:*``, the log
-    streams of one group) is scoping, not a wildcard grant.
+    That is ``*``, or an ARN with a wildcard in its partition, service, region or account,
+    in its resource type (``log-*:x``), or at the start of the resource's name:
+    ``log-group:*`` (every log group), ``function:*``, ``table/*``, ``arn:aws:s3:::*``
+    (every bucket). A wildcard after a fixed name is scoping, not breadth:
+    ``log-group:/aws/lambda/x:*`` (the log streams of one group, the scope the Lambda
+    console writes), ``arn:aws:s3:::bucket/*`` (the objects of one bucket), or a name prefix
+    such as ``function:tap-*``.
     """
     if not isinstance(resource, str):
         return False
-    if resource == "*":
+    if _has_wildcard(resource) and resource.strip("*?") == "":
         return True
     parts = resource.split(":", 5)
-    return len(parts) == 6 and any("*" in part for part in parts[1:5])
+    if len(parts) != 6:
+        return False
+    if any(_has_wildcard(part) for part in parts[1:5]):
+        return True
+    service, rest = parts[2], parts[5]
+    if service in _UNTYPED_RESOURCE_SERVICES:
+        name = rest
+    else:
+        kind, separator, name = _split_resource_type(rest)
+        if _has_wildcard(kind) or not separator:
+            return _has_wildcard(rest)  # no type: the whole part is the name
+    return name.lstrip("/").startswith(IAM_WILDCARDS)
+
+
+def _split_resource_type(rest: str) -> tuple[str, str, str]:
+    """``log-group:/aws/x:*`` -> ("log-group", ":", "/aws/x:*"); ``table/t`` -> ("table",
+    "/", "t"): the resource type ends at the first ":" or "/"."""
+    cut = min((i for i in (rest.find(":"), rest.find("/")) if i >= 0), default=-1)
+    if cut < 0:
+        return rest, "", ""
+    return rest[:cut], rest[cut], rest[cut + 1 :]
 
 
 # ---------------------------------------------------------------------------------------
@@ -409,10 +459,10 @@ def check_no_wildcard_actions(resource: Resource, context: Context) -> Iterator[
                     "action not listed: list the actions instead"
                 )
             for action in as_list(statement.get("Action")):
-                if isinstance(action, str) and "*" in action:
+                if isinstance(action, str) and _has_wildcard(action):
                     yield (
                         f"{where} {_sid(statement, index)} allows the wildcard action "
-                        f"{action!r}: list each action the function calls"
+                        f"{_q(action)}: list each action the function calls"
                     )
 
 
@@ -435,7 +485,7 @@ def check_no_wildcard_resources(resource: Resource, context: Context) -> Iterato
             allowed = ", ".join(sorted(XRAY_ACTIONS_WITHOUT_RESOURCE_SCOPE))
             yield (
                 f"{where} {_sid(statement, index)} allows {sorted(actions)} on "
-                f"{', '.join(repr(w) for w in wildcards)}: name the ARNs (only {allowed} "
+                f"{', '.join(_q(w) for w in wildcards)}: name the ARNs (only {allowed} "
                 f"may use '*': {XRAY_EXCEPTION_REASON})"
             )
 
@@ -451,7 +501,7 @@ def check_no_aws_managed_policies(resource: Resource, context: Context) -> Itera
     for arn in arns:
         if isinstance(arn, str) and _AWS_MANAGED_POLICY_RE.match(arn):
             yield (
-                f"attaches the AWS-managed policy {arn!r}: AWS can widen it at any time; "
+                f"attaches the AWS-managed policy {_q(arn)}: AWS can widen it at any time; "
                 "grant the actions the function needs in an inline policy instead"
             )
 
@@ -506,12 +556,14 @@ def check_runtime(resource: Resource, context: Context) -> Iterator[str]:
         key=lambda r: tuple(int(n) for n in re.findall(r"\d+", r)),
     )
     if runtime not in RUNTIME_DEPRECATION:
-        yield f"runtime {runtime!r} is not one this pack knows; supported: {', '.join(supported)}"
+        yield (
+            f"runtime {_q(runtime)} is not one this pack knows; supported: {', '.join(supported)}"
+        )
         return
     deprecated_on = RUNTIME_DEPRECATION[runtime]
     if deprecated_on is not None and deprecated_on <= context.today:
         yield (
-            f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()} and gets no "
+            f"runtime {_q(runtime)} was deprecated on {deprecated_on.isoformat()} and gets no "
             f"security patches; use one of {', '.join(supported)}"
         )
 
@@ -541,7 +593,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
     log_format = prop(resource.props, "loggingConfig", "logFormat")
     if log_format != "JSON":
         yield (
-            f"loggingConfig.logFormat is {log_format!r}, but must be 'JSON' so each log "
+            f"loggingConfig.logFormat is {_q(log_format)}, but must be 'JSON' so each log "
             "record is a queryable object (docs/http-api.md rule 21)"
         )
     config = prop(resource.props, "loggingConfig")
@@ -559,7 +611,7 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
         raise Undecidable("name")
     if target not in _managed_log_group_names(context):
         yield (
-            f"writes its logs to {target!r}, a log group this stack does not manage (so "
+            f"writes its logs to {_q(target)}, a log group this stack does not manage (so "
             "it has no retention and no tags: docs/http-api.md rule 20); set "
             "loggingConfig.logGroup to the stack's log group"
         )
@@ -569,7 +621,7 @@ def check_log_retention(resource: Resource, context: Context) -> Iterator[str]:
     days = _number(prop(resource.props, "retentionInDays"))
     if days is None or days <= 0:
         yield (
-            f"retentionInDays is {prop(resource.props, 'retentionInDays')!r}: without it the "
+            f"retentionInDays is {_q(prop(resource.props, 'retentionInDays'))}: without it the "
             "logs are kept (and billed) forever"
         )
 
@@ -600,7 +652,8 @@ def check_stage_throttling(resource: Resource, context: Context) -> Iterator[str
             continue  # a route that inherits the stage's throttling
         if burst is None or rate is None or burst <= 0 or rate <= 0:
             yield (
-                f"{where} has throttlingBurstLimit={burst!r} and throttlingRateLimit={rate!r}: "
+                f"{where} has throttlingBurstLimit={_q(burst)} and "
+                f"throttlingRateLimit={_q(rate)}: "
                 "set both above 0 (one left unset is 0, and every request gets 429: "
                 "docs/http-api.md rule 13)"
             )
@@ -632,13 +685,13 @@ def check_access_logs(resource: Resource, context: Context) -> Iterator[str]:
 def check_invoke_permission(resource: Resource, context: Context) -> Iterator[str]:
     principal = prop(resource.props, "principal")
     if principal == "*" or (isinstance(principal, str) and principal.isdigit()):
-        yield f"lets principal {principal!r} invoke the function: name a service and its source"
+        yield (f"lets principal {_q(principal)} invoke the function: name a service and its source")
         return
     if principal != API_GATEWAY_SERVICE_PRINCIPAL:
         scoped = resource.props.get("sourceArn") or resource.props.get("sourceAccount")
         if not scoped:
             yield (
-                f"lets the service {principal!r} invoke the function on behalf of anyone: set "
+                f"lets the service {_q(principal)} invoke the function on behalf of anyone: set "
                 "sourceArn (or sourceAccount)"
             )
         return
@@ -660,7 +713,7 @@ def check_invoke_permission(resource: Resource, context: Context) -> Iterator[st
         if isinstance(execution_arn, str) and source.startswith(execution_arn + "/"):
             return
     yield (
-        f"sourceArn {source!r} is not under the execution ARN of an API in this stack: "
+        f"sourceArn {_q(source)} is not under the execution ARN of an API in this stack: "
         "scope the permission to this stack's API"
     )
 
@@ -684,7 +737,14 @@ def check_arm64(resource: Resource, context: Context) -> Iterator[str]:
 def check_active_tracing(resource: Resource, context: Context) -> Iterator[str]:
     mode = prop(resource.props, "tracingConfig", "mode") or "PassThrough"
     if mode != "Active":
-        yield f"tracingConfig.mode is {mode!r}: requests are not traced unless the caller samples"
+        yield (
+            f"tracingConfig.mode is {_q(mode)}: requests are not traced unless the caller samples"
+        )
+
+
+# Lambda keeps at least this much of the account's concurrency unreserved (docs/http-api.md
+# rule 31).
+MIN_UNRESERVED_CONCURRENCY = 100
 
 
 def check_reserved_concurrency(resource: Resource, context: Context) -> Iterator[str]:
@@ -692,7 +752,10 @@ def check_reserved_concurrency(resource: Resource, context: Context) -> Iterator
     if reserved is None or reserved < 0:
         yield (
             "has no reserved concurrency: a burst can take the account's whole concurrency "
-            "(and its bill) with it"
+            "(and its bill) with it. Set tap:reservedConcurrency only if the account's "
+            f"concurrency quota leaves at least {MIN_UNRESERVED_CONCURRENCY} unreserved after "
+            "it: Lambda refuses anything more and `pulumi up` fails halfway (new accounts "
+            "often have a quota of 10; docs/http-api.md rule 31)"
         )
     elif reserved == 0:
         yield "reserves 0 concurrent executions: every invocation is throttled"
@@ -706,6 +769,76 @@ def check_long_retention(resource: Resource, context: Context) -> Iterator[str]:
     days = _number(prop(resource.props, "retentionInDays"))
     if days is not None and 0 < days < LONG_RETENTION_DAYS:
         yield f"keeps logs {days:g} days; audit baselines ask for at least {LONG_RETENTION_DAYS}"
+
+
+# ---------------------------------------------------------------------------------------
+# Authentication and custom domains (tap:auth, tap:domain).
+
+# tap/api.py marks a route left open on purpose (tap:auth's publicRoutes) with this
+# operation name; kept here too so the pack does not import pulumi-aws.
+PUBLIC_OPERATION = "public"
+SECURE_TLS_POLICY = "TLS_1_2"
+
+
+def _jwt_authorizers(context: Context) -> list[Resource]:
+    return [
+        a
+        for a in context.of_type(HTTP_API_AUTHORIZER)
+        if known(a.props.get("authorizerType"), "authorizerType") == "JWT"
+    ]
+
+
+def check_routes_authorized(resource: Resource, context: Context) -> Iterator[str]:
+    """With a JWT authorizer in the stack (tap:auth), every route uses it or is declared
+    public; without one the stack is public by design (the exemption below)."""
+    if not _jwt_authorizers(context):
+        return
+    route_key = prop(resource.props, "routeKey")
+    kind = prop(resource.props, "authorizationType") or "NONE"
+    if kind == "NONE":
+        if prop(resource.props, "operationName") == PUBLIC_OPERATION:
+            return
+        yield (
+            f"route {route_key!r} has no authorizer while the API has a JWT authorizer: "
+            "anyone can call it; add it to tap:auth's publicRoutes only if it must be open"
+        )
+        return
+    if not resource.props.get("authorizerId"):
+        yield f"route {route_key!r} has authorizationType {kind!r} but no authorizerId"
+
+
+def check_jwt_issuer(resource: Resource, context: Context) -> Iterator[str]:
+    if prop(resource.props, "authorizerType") != "JWT":
+        return
+    issuer = prop(resource.props, "jwtConfiguration", "issuer")
+    if not isinstance(issuer, str) or not issuer.startswith("https://"):
+        yield (
+            f"jwtConfiguration.issuer is {issuer!r}: a JWT issuer must be an https URL, the "
+            "keys that sign the tokens are fetched from it (docs/http-api.md rule 60)"
+        )
+    audiences = as_list(prop(resource.props, "jwtConfiguration", "audiences"))
+    if not audiences:
+        yield "jwtConfiguration.audiences is empty: a token for any client would be accepted"
+
+
+def check_domain_tls(resource: Resource, context: Context) -> Iterator[str]:
+    policy = prop(resource.props, "domainNameConfiguration", "securityPolicy")
+    if policy != SECURE_TLS_POLICY:
+        yield (
+            f"domainNameConfiguration.securityPolicy is {policy!r}: use {SECURE_TLS_POLICY} "
+            "(TLS 1.0 and 1.1 are deprecated: docs/http-api.md rule 64)"
+        )
+
+
+def check_default_endpoint_disabled(resource: Resource, context: Context) -> Iterator[str]:
+    if not list(context.of_type(HTTP_API_DOMAIN_NAME)):
+        return
+    if prop(resource.props, "disableExecuteApiEndpoint") is not True:
+        yield (
+            "the stack serves a custom domain but the execute-api endpoint stays open: "
+            "clients can bypass the domain (docs/http-api.md rule 65); set "
+            "tap:domain.disableDefaultEndpoint to true unless that is intended"
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -731,7 +864,8 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         "TAP-IAM-001",
-        "No wildcard actions in an Allow (`*`, `service:*`, `service:Get*`), no `NotAction`",
+        "No wildcard actions in an Allow (`*`, `service:*`, `service:Get*`, `iam:PassRol?`), "
+        "no `NotAction`",
         "mandatory",
         (
             "cdk-nag `AwsSolutions-IAM5`",
@@ -743,8 +877,9 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         "TAP-IAM-002",
-        "No `*` resource (nor an ARN with a wildcard partition, service, region or account) "
-        "and no `NotResource` in an Allow; the one exception is X-Ray's "
+        "No `*` resource (nor an ARN with a wildcard partition, service, region, account, "
+        "resource type or whole resource name: `log-group:*`, `function:*`, "
+        "`arn:aws:s3:::*`) and no `NotResource` in an Allow; the one exception is X-Ray's "
         "`PutTraceSegments`/`PutTelemetryRecords`, which support no resource-level permissions",
         "mandatory",
         ("cdk-nag `AwsSolutions-IAM5`", "checkov `CKV_AWS_355` / `CKV_AWS_356`"),
@@ -893,6 +1028,42 @@ RULES: Final[tuple[Rule, ...]] = (
         (LOG_GROUP,),
         check_long_retention,
     ),
+    # ---- tap:auth and tap:domain ----
+    Rule(
+        "TAP-AUTH-001",
+        "When the API has a JWT authorizer (`tap:auth`), every route uses it or is one of "
+        "`publicRoutes`",
+        "mandatory",
+        ("cdk-nag `AwsSolutions-APIG4`", "checkov `CKV_AWS_309`"),
+        (HTTP_API_ROUTE,),
+        check_routes_authorized,
+        scope="stack",
+    ),
+    Rule(
+        "TAP-AUTH-002",
+        "A JWT authorizer trusts an `https://` issuer and at least one audience",
+        "mandatory",
+        ("none (API Gateway itself refuses an http issuer at deploy; this fails it at preview)",),
+        (HTTP_API_AUTHORIZER,),
+        check_jwt_issuer,
+    ),
+    Rule(
+        "TAP-DOMAIN-001",
+        "A custom domain name uses the `TLS_1_2` security policy",
+        "mandatory",
+        ("checkov `CKV_AWS_206`",),
+        (HTTP_API_DOMAIN_NAME,),
+        check_domain_tls,
+    ),
+    Rule(
+        "TAP-DOMAIN-002",
+        "With a custom domain, the default `execute-api` endpoint is disabled",
+        "advisory",
+        ("none (a request to execute-api would skip the domain's TLS policy)",),
+        (HTTP_API,),
+        check_default_endpoint_disabled,
+        scope="stack",
+    ),
 )
 
 RULES_BY_ID: Final = {rule.id: rule for rule in RULES}
@@ -966,9 +1137,9 @@ EXEMPTIONS: Final[tuple[Exemption, ...]] = (
     Exemption(
         "Routes without authorization",
         "cdk-nag `AwsSolutions-APIG4`, checkov `CKV_AWS_309`",
-        "A public API by design: the routes serve anonymous clients. Throttling "
-        "(TAP-API-002) bounds abuse; add a JWT or Lambda authorizer to the routes when the "
-        "API stops being public.",
+        "Only without `tap:auth`: a public API by design, whose routes serve anonymous "
+        "clients. Throttling (TAP-API-002) bounds abuse. With `tap:auth` every route but "
+        "`publicRoutes` has the JWT authorizer, and TAP-AUTH-001 holds it to that.",
     ),
     Exemption(
         "Function outside a VPC",

@@ -304,7 +304,18 @@ def test_base64_json_body_is_decoded(app: App) -> None:
         ),
         ('{"a": NaN}', False, "request body is not valid JSON: NaN is not a JSON number"),
         ("-Infinity", False, "request body is not valid JSON: -Infinity is not a JSON number"),
-        ("[1e999]", False, "request body is not valid JSON: number 1e999 is out of range"),
+        (
+            "[1e999]",
+            False,
+            "request body has a number out of range (beyond +-1.8e308, a double's range): "
+            "send finite numbers",
+        ),
+        (
+            '{"a": [1.5, {"b": -1' + "0" * 400 + ".0}]}",
+            False,
+            "request body has a number out of range (beyond +-1.8e308, a double's range): "
+            "send finite numbers",
+        ),
         ("[" * 100_000, False, "request body is not valid JSON: nested too deeply"),
     ],
 )
@@ -535,3 +546,92 @@ def test_strip_stage_and_request_id_are_pure() -> None:
     assert events.strip_stage("/v1/x", "v1") == "/x"
     assert events.strip_stage("/v1/x", None) == "/v1/x"
     assert events.request_id({"requestContext": {"requestId": "abc"}}, None) == "abc"
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile bodies: lone surrogates, and responses Lambda could not return.
+
+LONE_SURROGATE = (
+    "request body is not valid JSON text: it escapes a lone UTF-16 surrogate "
+    "(\\ud800-\\udfff without its pair); send Unicode characters, or escape characters "
+    "beyond U+FFFF as a surrogate pair"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"\\ud800"',
+        '{"a": "x\\uDFFFy"}',
+        '{"\\ud83d": 1}',  # in a key
+        '["\\ude00\\ud83d"]',  # a pair in the wrong order is two lone halves
+        '["\\ud83d\\ude00", "\\ud83d"]',  # one good pair, then a lone half
+    ],
+)
+def test_an_escaped_lone_surrogate_is_400_not_echoed(app: App, body: str) -> None:
+    event = http_event("POST", "/x", headers=JSON, body=body)
+
+    assert call(app, event)[::2] == (400, {"error": LONE_SURROGATE})
+
+
+@pytest.mark.parametrize(
+    ("body", "data"),
+    [
+        ('"\\ud83d\\ude00"', "\U0001f600"),  # a pair: one character
+        ('"\\\\ud800"', "\\ud800"),  # an escaped backslash, then text
+        ('"\\u00e9\\u4e00"', "\u00e9\u4e00"),
+    ],
+)
+def test_surrogate_pairs_and_lookalikes_are_echoed(app: App, body: str, data: str) -> None:
+    event = http_event("POST", "/x", headers=JSON, body=body)
+
+    status, _, echoed = call(app, event)
+
+    assert (status, echoed["data"]) == (200, data)
+
+
+def test_a_response_over_the_limit_is_413_saying_why(lines: list[str]) -> None:
+    # GIVEN a response limit of 2,000 bytes and a 500-byte body of 1e15s, each written back
+    # as 1000000000000000.0
+    app = make_app(lines, max_response_bytes=2000)
+    body = "[" + ",".join(["1e15"] * 100) + "]"
+
+    status, _, answer = call(app, http_event("POST", "/x", headers=JSON, body=body))
+
+    assert status == 413
+    assert answer["error"].startswith("the response would be 3047 bytes, over the limit of 2000 ")
+    assert "send a smaller body" in answer["error"]
+
+
+def test_every_answer_within_the_limit_is_returned(lines: list[str]) -> None:
+    app = make_app(lines, max_response_bytes=3047)
+    body = "[" + ",".join(["1e15"] * 100) + "]"
+
+    status, _, answer = call(app, http_event("POST", "/x", headers=JSON, body=body))
+
+    assert status == 200
+    assert answer["data"] == [1e15] * 100
+
+
+def test_a_body_within_its_limit_whose_echo_is_over_6_mb_is_413_not_a_500(lines: list[str]) -> None:
+    # GIVEN a body limit raised to 2 MiB and 400,000 x 1e15 (2 MB), whose echo would be
+    # 7.6 MB: Lambda would fail the invocation (a bare 500 from API Gateway)
+    app = make_app(lines, max_body_bytes=2 * MAX_BODY_BYTES)
+    body = "[" + ",".join(["1e15"] * 400_000) + "]"
+
+    result = app(http_event("POST", "/x", headers=JSON, body=body))
+
+    assert result["statusCode"] == 413
+    assert len(json.dumps(result)) < 1000
+
+
+def test_the_largest_echo_of_a_body_under_the_limit_fits_a_lambda_response(app: App) -> None:
+    # The worst expansions known (benchmarks/bench_function.py's corpus): floats written
+    # out in full, 2-byte characters as \\u escapes, quotes escaped once more in the result.
+    near = MAX_BODY_BYTES - 16
+    for item in ("1e15", '"\u00e9"', '""', "[]", "0.1"):
+        count = near // (len(item.encode()) + 1)
+        body = "[" + ",".join([item] * count) + "]"
+        result = app(http_event("POST", "/x", headers=JSON, body=body))
+        assert result["statusCode"] == 200, item
+        assert len(json.dumps(result)) <= events.MAX_RESPONSE_BYTES, item

@@ -26,17 +26,17 @@ def call(app: App, event: Any, context: Any = None) -> tuple[int, dict[str, str]
 # --- non-finite numbers (body.py) ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("body", "number"),
-    [("[-1e999]", "-1e999"), ("[1e999]", "1e999"), ('{"a": -2E+400}', "-2E+400")],
+OUT_OF_RANGE = (
+    "request body has a number out of range (beyond +-1.8e308, a double's range): "
+    "send finite numbers"
 )
-def test_a_number_that_overflows_either_way_is_400(app: App, body: str, number: str) -> None:
+
+
+@pytest.mark.parametrize("body", ["[-1e999]", "[1e999]", '{"a": -2E+400}', "[-1.5e309]"])
+def test_a_number_that_overflows_either_way_is_400(app: App, body: str) -> None:
     # -1e999 parses to -inf: echoed back it would be "-Infinity", which is not JSON
     event = http_event("POST", "/x", headers=JSON, body=body)
-    assert call(app, event)[::2] == (
-        400,
-        {"error": f"request body is not valid JSON: number {number} is out of range"},
-    )
+    assert call(app, event)[::2] == (400, {"error": OUT_OF_RANGE})
 
 
 @pytest.mark.parametrize("body", ["[1e308]", "[-1e308]", "[-0.0]", "[2.5e-400]"])
@@ -420,15 +420,6 @@ def test_the_first_charset_parameter_is_the_one_read(app: App) -> None:
     assert call(app, event)[::2] == (
         415,
         {"error": "charset 'latin-1' is not supported; JSON must be UTF-8"},
-    )
-
-
-def test_an_overflowing_number_is_quoted_to_40_characters(app: App) -> None:
-    number = "-" + "9" * 60 + "e999"
-    event = http_event("POST", "/x", headers=JSON, body=f"[{number}]")
-    assert call(app, event)[::2] == (
-        400,
-        {"error": f"request body is not valid JSON: number {number[:40]} is out of range"},
     )
 
 

@@ -185,3 +185,32 @@ def test_long_paths_and_reasons_are_truncated_in_the_log() -> None:
 
 def test_error_summary_of_a_non_object_event_names_only_its_type() -> None:
     assert handler._summary(["Authorization: secret"]) == {"eventType": "list"}
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ("DEBUG", logging.DEBUG),
+        ("INFO", logging.INFO),
+        ("WARN", logging.WARNING),
+        ("ERROR", logging.ERROR),
+        ("error", logging.ERROR),
+    ],
+)
+def test_log_level_sets_the_root_loggers_level(configured: str, expected: int) -> None:
+    # tap:logLevel reaches the function as LOG_LEVEL: Lambda's own filter stays at INFO so
+    # the EMF line survives (docs/http-api.md rule 30); this is what quiets `logging`.
+    root = logging.Logger("root-under-test", logging.CRITICAL)
+
+    handler.apply_log_level({"LOG_LEVEL": configured}, root)
+
+    assert root.level == expected
+
+
+@pytest.mark.parametrize("env", [{}, {"LOG_LEVEL": ""}, {"LOG_LEVEL": "LOUD"}])
+def test_no_or_an_unknown_log_level_keeps_the_runtimes_level(env: dict[str, str]) -> None:
+    root = logging.Logger("root-under-test", logging.WARNING)
+
+    handler.apply_log_level(env, root)
+
+    assert root.level == logging.WARNING

@@ -140,6 +140,27 @@ def test_malformed_results_are_refused(payload: str, reason: str) -> None:
     assert reason in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-evil": "\x1b[2J\x07\r\n" + "A" * 100_000},  # an invalid value (a line break)
+        {"\x1b[2J" + "B" * 100_000: "v"},  # an invalid name
+        {"x-list": ["\x1b[2J", "C" * 100_000]},  # not a string
+    ],
+)
+def test_a_malformed_result_is_described_bounded_and_escaped(headers: dict[str, object]) -> None:
+    payload = json.dumps({"statusCode": 200, "headers": headers})
+
+    with pytest.raises(MalformedResultError) as error:
+        translate_result(payload)
+
+    message = str(error.value)
+    assert len(message) < 1000
+    assert "\x1b" not in message
+    assert "\\x1b[2J" in message or "\\u001b[2J" in message  # as Python or as JSON
+    assert "characters in all)" in message
+
+
 # --- access log --------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ as real subprocesses.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
@@ -17,7 +18,9 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -30,13 +33,63 @@ STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 
 
+class RefusingProxy(http.server.ThreadingHTTPServer):
+    """A proxy that refuses everything and records what it was sent."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _refuse(self) -> None:
+                proxy.seen.append(f"{self.command} {self.path}")
+                self.send_error(502, "this proxy refuses everything")
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_CONNECT = _refuse
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.fixture
+def refusing_proxy() -> Iterator[RefusingProxy]:
+    server = RefusingProxy()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_check_deploys_smoke_checks_and_prints_the_outputs(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    refusing_proxy: RefusingProxy,
 ) -> None:
+    # GIVEN every proxy variable set, to a proxy that refuses everything: local mode's
+    # traffic (boto3 to moto, the smoke check to the emulator) is all loopback and must
+    # bypass it
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, refusing_proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
     outputs_file = tmp_path / "outputs.json"
     code = main(["local", "--check", "--outputs-file", str(outputs_file)])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
+    assert refusing_proxy.seen == []
+    assert "NO_PROXY" not in os.environ  # the run's own setting is undone
     lines = out.splitlines()
     assert lines[0] == "Deploying stack local into moto on 127.0.0.1 (local mode)..."
     assert any(
@@ -61,7 +114,10 @@ def test_check_deploys_smoke_checks_and_prints_the_outputs(
         "passed": True,
         "request": "GET /health",
         "status": 200,
+        "kind": "verified",
     }
+    # the emulator answers CORS as configured: no unverified check warns
+    assert outputs["smoke_check"]["warnings"] == []
 
 
 def test_an_invalid_config_is_refused_with_the_config_error_and_exit_2(
@@ -132,7 +188,9 @@ def _env() -> dict[str, str]:
 
 
 def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
-    # GIVEN `python -m tap local` serving on any free port
+    # GIVEN `python -m tap local` serving on any free port, started with SIGINT ignored as
+    # a shell's background job (or a CI runner) starts it: Python keeps it ignored unless
+    # the command installs its handler itself
     process = subprocess.Popen(
         [sys.executable, "-m", "tap", "local", "--port", "0", "-c", "smokeCheck=false"],
         cwd=REPO_ROOT,
@@ -140,6 +198,7 @@ def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert process.stdout is not None
@@ -162,7 +221,7 @@ def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
         assert any(s.startswith("[tap-local-function] START RequestId: ") for s in streamed)
         access = json.loads(next(s for s in streamed if s.startswith("[access-log] "))[13:])
         assert (access["httpMethod"], access["path"], access["status"]) == ("GET", "/health", "200")
-        # AND Ctrl-C stops it cleanly
+        # AND Ctrl-C (or kill -INT) stops it cleanly
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=STOP_TIMEOUT_S)
         assert process.returncode == 0, err
@@ -198,6 +257,9 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     # GIVEN a deployment being served (a stand-in: _serve only prints its URLs and waits)
     class Deployment:
         endpoint_url, region, url = "http://127.0.0.1:1", "us-east-1", "http://127.0.0.1:2"
+        # no tap:auth, no tap:domain: no hints, no token state
+        outputs: ClassVar[dict[str, str]] = {}
+        program_dir = None
 
     previous = signal.getsignal(signal.SIGTERM)
     # WHEN SIGTERM arrives while it waits

@@ -104,10 +104,13 @@ def test_function_logs_json_to_the_managed_log_group(stack: StackUnderTest) -> N
     assert dict(logging_config) == {
         "LogFormat": "JSON",
         "LogGroup": f"/aws/lambda/{name}",
-        "ApplicationLogLevel": level,
+        # tap:logLevel is the function's own level (LOG_LEVEL); Lambda's stays at INFO or
+        # DEBUG so the request's EMF line survives (docs/http-api.md rule 30)
+        "ApplicationLogLevel": "DEBUG" if level == "DEBUG" else "INFO",
         # with the JSON format both levels are set; WARN is the system's most quiet level
         "SystemLogLevel": {"ERROR": "WARN"}.get(level, level),
     }
+    assert _function(stack)["Environment"]["Variables"]["LOG_LEVEL"] == level
     group = _log_group(stack, f"/aws/lambda/{name}")
     assert group["retentionInDays"] == retention
 

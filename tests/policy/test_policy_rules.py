@@ -133,7 +133,9 @@ def test_tag_rule_ignores_untaggable_types() -> None:
 # TAP-IAM-001 / TAP-IAM-002
 
 
-@pytest.mark.parametrize("action", ["*", "logs:*", "logs:Put*", "*:*"])
+@pytest.mark.parametrize(
+    "action", ["*", "logs:*", "logs:Put*", "*:*", "iam:PassRol?", "s3:?etObject", "?:*", "???"]
+)
 def test_wildcard_actions_fire_iam_001(action: str) -> None:
     doc = policy_doc({"Effect": "Allow", "Action": [action], "Resource": f"{LOG_GROUP_ARN}:*"})
     stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
@@ -213,6 +215,85 @@ def test_a_wildcard_in_the_arns_resource_part_is_scoping() -> None:
     # The log streams of one group: the scope the Lambda console itself writes.
     assert not r._is_wildcard_resource(f"{LOG_GROUP_ARN}:*")
     assert r._is_wildcard_resource("arn:aws:logs:us-east-1:*:log-group:x")
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:logs:us-east-1:123456789012:log-group:*",  # every log group
+        "arn:aws:logs:us-east-1:123456789012:log-group:*:*",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/*",
+        "arn:aws:logs:us-east-1:123456789012:log-group:?*",
+        "arn:aws:logs:us-east-1:123456789012:*",
+        "arn:aws:logs:us-east-1:123456789012:log-*:x",  # a wildcard resource type
+        "arn:aws:lambda:us-east-1:123456789012:function:*",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/*",
+        "arn:aws:s3:::*",  # every bucket
+        "arn:aws:s3:::*/*",
+        "arn:aws:sns:us-east-1:123456789012:*",
+        "arn:aws:logs:us-east-1:12345678901?:log-group:x",  # "?" in the account
+        "arn:aws:logs:us-eas?-1:123456789012:log-group:x",
+        "**",
+        "?",
+    ],
+)
+def test_a_wildcard_standing_for_the_whole_name_fires_iam_002(resource: str) -> None:
+    doc = policy_doc({"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": resource})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    (message,) = only_fired(stack, "TAP-IAM-002")
+
+    assert f"on {resource!r}: name the ARNs" in message
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        f"{LOG_GROUP_ARN}:*",  # the log streams of one group (the stack's own policy)
+        f"{LOG_GROUP_ARN}:log-stream:*",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/tap-*",  # a name prefix
+        "arn:aws:lambda:us-east-1:123456789012:function:tap-dev-function:*",  # its versions
+        "arn:aws:s3:::my-bucket/*",  # the objects of one bucket
+        "arn:aws:s3:::my-bucket",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/orders/index/*",
+    ],
+)
+def test_a_wildcard_after_a_fixed_name_is_scoping(resource: str) -> None:
+    assert not r._is_wildcard_resource(resource)
+
+
+def test_the_stacks_own_policies_pass_the_iam_rules() -> None:
+    assert [v for v in evaluate(hand_stack()).violations if v.rule_id.startswith("TAP-IAM")] == []
+
+
+def test_a_policy_nested_too_deeply_is_a_violation_not_a_crash() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "[" * 5000)
+
+    fired = new_violations(stack)
+
+    assert {v.rule_id for v in fired} == {"TAP-IAM-001", "TAP-IAM-002"}
+    assert all(v.message == "policy is not valid JSON: nested too deeply" for v in fired)
+
+
+def test_a_policy_with_an_integer_too_long_to_read_is_a_violation_not_a_crash() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "[" + "9" * 5000 + "]")
+
+    fired = new_violations(stack)
+
+    assert {v.rule_id for v in fired} == {"TAP-IAM-001", "TAP-IAM-002"}
+    assert all(v.message.startswith("policy is not valid JSON: Exceeds the limit") for v in fired)
+
+
+def test_a_hostile_action_is_quoted_bounded_and_escaped() -> None:
+    action = "s3:Get*\x1b[2J\x07" + "A" * 100_000
+    doc = policy_doc({"Effect": "Allow", "Action": action, "Resource": f"{LOG_GROUP_ARN}:*"})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    (message,) = only_fired(stack, "TAP-IAM-001")
+
+    assert len(message) < 600
+    assert "\x1b" not in message
+    assert f"({len(action):,} characters in all)" in message
 
 
 def test_not_resource_fires_iam_002() -> None:
@@ -713,6 +794,18 @@ def test_advisory_function_rules(path: list, value: object, rule_id: str) -> Non
     fresh = new_violations(stack)
 
     assert [(v.rule_id, v.severity) for v in fresh] == [(rule_id, "advisory")]
+
+
+def test_the_reserved_concurrency_advice_warns_about_the_accounts_quota() -> None:
+    # docs/http-api.md rule 31: a reservation that leaves fewer than 100 unreserved is
+    # refused, after the function exists: following the advice blindly fails `pulumi up`.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["reservedConcurrentExecutions"], DELETE)
+
+    [message] = only_fired(stack, "TAP-LAMBDA-006")
+
+    assert "leaves at least 100 unreserved" in message
+    assert "`pulumi up` fails halfway" in message
+    assert "quota of 10" in message
 
 
 # ---------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     maybe("throttlingBurstLimit", st.integers(1, c.MAX_BURST_LIMIT))
     maybe(
         "throttlingRateLimit",
-        st.floats(min_value=0.001, max_value=c.MAX_RATE_LIMIT, allow_nan=False),
+        st.floats(min_value=c.MIN_RATE_LIMIT, max_value=c.MAX_RATE_LIMIT, allow_nan=False),
     )
     maybe("alarmEmail", st.emails())
     maybe("errorAlarmThreshold", st.integers(0, 10_000))
@@ -186,7 +186,13 @@ def test_no_configuration_at_all_gives_the_contracts_defaults() -> None:
 
 TEXT = st.text(max_size=12)
 NOT_INTEGERS = st.one_of(
-    st.sampled_from(["", "abc", "1.5", "1e3", "0x10", "true", "[]"]),
+    st.sampled_from(
+        # int() takes the last seven; only ASCII digits are a whole number here.
+        [
+            *("", "abc", "1.5", "1e3", "0x10", "true", "[]", "1_024", "+512", "512\u00a0"),
+            *(" 512", "\uff15\uff11\uff12", "\u0665\u0661\u0662", "\u0e55\u0e51\u0e52"),
+        ]
+    ),
     st.text(alphabet="abc.,!", min_size=1, max_size=5),
 )
 
@@ -229,15 +235,36 @@ INVALID: dict[str, tuple[st.SearchStrategy[str], str]] = {
     "throttlingBurstLimit": (st.one_of(NOT_INTEGERS, _outside(1, 5000)), "1-5000"),
     "throttlingRateLimit": (
         st.one_of(
-            st.sampled_from(["0", "-1", "nan", "inf", "abc", "", "10000.5"]),
-            st.floats(max_value=0, allow_nan=False).map(repr),
+            st.sampled_from(
+                [
+                    *("0", "-1", "nan", "inf", "abc", "", "10000.5", "5e-324", "1e-300"),
+                    *("0.009", "1_0", "+5", "1e999", "\uff15", "5\u00a0", "Infinity", "0x10"),
+                ]
+            ),
+            st.floats(max_value=c.MIN_RATE_LIMIT, exclude_max=True, allow_nan=False).map(repr),
             st.floats(min_value=10000.001, allow_infinity=False).map(repr),
         ),
-        "a number > 0 and <= 10000",
+        "a number 0.01-10000 in ASCII digits",
     ),
     "alarmEmail": (
-        st.sampled_from(["", "ops", "ops@", "@example.com", "ops@example", "a b@example.com"]),
-        "an email address",
+        st.one_of(
+            st.sampled_from(
+                [
+                    *("", "ops", "ops@", "@example.com", "ops@example", "a b@example.com"),
+                    *("ops\x00@example.com", '"><img src=x>@example.com', "<ops@example.com>"),
+                    *("ops@-example.com", "ops@example-.com", "ops..x@example.com", ".o@ex.com"),
+                    *("ops@exa_mple.com", "ops\n@example.com", "öps@example.com"),
+                    "o" * 65 + "@example.com",
+                ]
+            ),
+            # any control character anywhere in an otherwise valid address
+            st.builds(
+                lambda ch, at: "ops@example.com"[:at] + ch + "ops@example.com"[at:],
+                st.characters(categories=["Cc"]),
+                st.integers(0, 15),
+            ),
+        ),
+        "an address local@domain (at most 254 characters)",
     ),
     "errorAlarmThreshold": (st.one_of(NOT_INTEGERS, _outside(0, None)), ">= 0"),
     "durationAlarmThresholdMs": (
@@ -250,7 +277,9 @@ INVALID: dict[str, tuple[st.SearchStrategy[str], str]] = {
 
 
 def test_every_key_of_the_contract_has_an_invalid_value_strategy() -> None:
-    assert set(INVALID) | {"cors"} == set(c.KEY_NAMES)
+    # cors, auth and domain are objects: their fields have their own tests (below, and
+    # tests/property/test_config_auth_domain.py).
+    assert set(INVALID) | {"cors", "auth", "domain"} == set(c.KEY_NAMES)
 
 
 @pytest.mark.parametrize("key", sorted(INVALID))

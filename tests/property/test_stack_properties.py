@@ -159,6 +159,12 @@ def assert_invariants(
 
     # the outputs contract
     expected = set(OUTPUTS) if config.smoke_check else set(OUTPUTS) - {"smoke_check"}
+    if config.auth is None or config.auth.type != "cognito":
+        expected -= {"user_pool_id", "user_pool_client_id"}
+    if config.auth is None:
+        expected -= {"issuer"}
+    if config.domain is None:
+        expected -= {"custom_domain_url"}
     assert set(run.outputs) == expected
     assert run.output("environment_suffix") == config.environment
     assert run.output("region") == config.region

@@ -135,9 +135,25 @@ def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_
     assert server.requests == []
     outs = result.outs
     assert outs is not None
-    assert {name: outs[name] for name in RESULT_OUTPUTS} == OLD_RESULTS
+    # state from before the warnings output existed: the result stands, with no warnings
+    assert {name: outs[name] for name in RESULT_OUTPUTS} == {**OLD_RESULTS, "warnings": []}
     assert outs["deadline_seconds"] == 300.0
     assert "__provider" not in outs
+
+
+def test_update_of_the_deadline_alone_keeps_the_previous_warnings() -> None:
+    fake = FakeTime()
+    warning = "cors (GET /health): expected ..., got none (unverified AWS behaviour, ...)"
+    with ScriptedServer(deployed_api()) as server:
+        result = provider(fake).update(
+            "smoke-1",
+            old_outputs(server.url, warnings=[warning]),
+            news(server.url, deadline_seconds=300.0),
+        )
+
+    assert server.requests == []
+    assert result.outs is not None
+    assert result.outs["warnings"] == [warning]
 
 
 def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
@@ -194,7 +210,7 @@ def test_every_invalid_input_is_reported_by_check() -> None:
         ("deadline_seconds", "must be a number of seconds 1-900, got 901.0"),
         (
             "origin",
-            "must be one of the allowed origins ['https://app.example.com'], got "
+            'must be one of the allowed origins ["https://app.example.com"], got '
             "'https://evil.example.com': a preflight from any other origin cannot succeed",
         ),
     ]

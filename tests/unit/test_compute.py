@@ -74,11 +74,31 @@ def test_the_system_log_level_is_never_more_verbose_than_the_application(
     assert compute.system_log_level(application) == system
 
 
+@pytest.mark.parametrize(
+    ("tap_level", "lambda_level"),
+    [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARN", "INFO"), ("ERROR", "INFO")],
+)
+def test_lambdas_application_log_level_never_drops_a_line_without_a_level(
+    tap_level: str, lambda_level: str
+) -> None:
+    # docs/http-api.md rule 30: a line without a level (the request's EMF line) is INFO,
+    # and Lambda drops what is below its application level.
+    assert compute.lambda_application_log_level(tap_level) == lambda_level
+
+
 def test_an_unknown_log_level_is_refused_naming_the_allowed_ones() -> None:
     with pytest.raises(
         ValueError, match="log level 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"
     ):
         compute.system_log_level("TRACE")
+    with pytest.raises(ValueError, match="log level 'WARNING' is not one of"):
+        compute.lambda_application_log_level("WARNING")
+
+
+def test_the_log_level_variable_is_the_one_the_handler_reads() -> None:
+    from tap.function import handler
+
+    assert compute.LOG_LEVEL_ENV == handler.LOG_LEVEL_ENV
 
 
 def test_zip_bytes_places_nested_archives_and_strings_where_the_engine_does(

@@ -11,6 +11,7 @@ import yaml
 from pulumi.runtime.config import set_all_config
 
 from tap import config as c
+from tap.local.stackfile import config_text
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,10 +72,35 @@ def test_pulumi_yaml_names_the_project_and_the_python_runtime() -> None:
     assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": "venv"}
 
 
+# The keys Pulumi.yaml cannot declare without changing their meaning (its comment says why):
+# no schema type for a fractional number, no default (a declared key without one is
+# required), or a default that depends on other keys.
+UNDECLARABLE = {
+    "throttlingRateLimit",
+    "reservedConcurrency",
+    "alarmEmail",
+    "logRetentionDays",
+    "errorAlarmThreshold",
+    "durationAlarmThresholdMs",
+    "auth",  # unset by default: a declared object without a default would be required
+    "domain",
+}
+# The project schema's config types (pulumi/pulumi sdk/go/common/workspace/project.json, with
+# object since pulumi/pulumi#20129).
+SCHEMA_TYPES = {"string", "integer", "boolean", "array", "object"}
+
+
+def test_pulumi_yaml_declares_every_key_it_can() -> None:
+    declared = set(_project()["config"])
+
+    assert declared == set(c.KEY_NAMES) - UNDECLARABLE
+    assert "cors" in declared
+
+
 def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> None:
     declared = _project()["config"]
-    defaults = c.parse({})
     keys = {k.name: k for k in c.KEYS}
+    assert len(declared) == len(c.KEY_NAMES) - len(UNDECLARABLE)  # never an empty loop
 
     # the keys the project schema can express, each with its default (a missing one would be
     # an empty loop below, and nothing checked)
@@ -95,28 +121,151 @@ def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> Non
     )
     for name, declaration in declared.items():
         assert name in keys, f"Pulumi.yaml declares {name}, which tap/config.py does not know"
-        assert declaration["type"] == keys[name].type
-        field = "".join("_" + ch.lower() if ch.isupper() else ch for ch in name)
-        assert declaration["default"] == getattr(defaults, field), name
-        assert declaration["description"]
+        assert declaration["type"] == keys[name].type, name
+        assert declaration["type"] in SCHEMA_TYPES, name
+        assert declaration["description"] == keys[name].description.replace("`", ""), name
+        # The declared default, handed over as the engine does (objects as JSON text), is
+        # what tap/config.py takes when the key is not set at all.
+        text = config_text(declaration["default"])
+        assert c.parse({name: text}) == c.parse({}), name
 
 
 def test_every_undeclared_key_is_explained_in_pulumi_yaml() -> None:
-    # The project schema types only string/integer/boolean/array, and a declared key without
-    # a default is required: the keys it cannot express are listed in a comment instead.
     text = (REPO / "Pulumi.yaml").read_text()
-    declared = set(_project()["config"])
-    undeclared = set(c.KEY_NAMES) - declared
+    undeclared = set(c.KEY_NAMES) - set(_project()["config"])
 
-    assert undeclared == {
-        "cors",
-        "throttlingRateLimit",
-        "reservedConcurrency",
-        "alarmEmail",
-        "logRetentionDays",
-        "errorAlarmThreshold",
-        "durationAlarmThresholdMs",
-    }
+    assert undeclared == UNDECLARABLE
     comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
     for name in undeclared:
         assert f"#   {name} " in comments, f"{name} is neither declared nor explained"
+    assert "string, integer, boolean, array and object" in comments
+
+
+def test_the_reserved_concurrency_key_warns_about_the_accounts_quota() -> None:
+    # docs/http-api.md rule 31: Lambda refuses a reservation that leaves fewer than 100
+    # unreserved, after the function exists, so `pulumi up` fails halfway.
+    key = next(k for k in c.KEYS if k.name == "reservedConcurrency")
+
+    assert "fewer than 100 unreserved" in key.description
+    assert "quota" in key.description
+    assert "quota minus 100" in key.allowed
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile values: an error, never a crash, and a message of bounded size.
+
+
+@pytest.mark.parametrize("text", ["[" * 3000, '{"allowOrigins":' * 3000, "[" * 100_000])
+def test_cors_nested_too_deeply_is_a_config_error_naming_tap_cors(text: str) -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"cors": text})
+
+    assert raised.value.keys == ("tap:cors",)
+    assert "nested too deeply" in str(raised.value)
+    assert len(str(raised.value)) < 1000
+
+
+def test_cors_nested_too_deeply_under_pulumi_up_is_a_config_error(runtime_config) -> None:
+    runtime_config({"tap:cors": "[" * 3000})
+
+    with pytest.raises(c.ConfigError) as raised:
+        c.load()
+
+    assert raised.value.keys == ("tap:cors",)
+
+
+def test_a_deep_but_parseable_cors_field_is_refused_and_shown_bounded() -> None:
+    deep = "[" * 900 + "]" * 900
+
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"cors": '{"allowOrigins": ' + deep + "}"})
+
+    assert raised.value.keys == ("tap:cors.allowOrigins",)
+    assert len(str(raised.value)) < 1000
+
+
+def test_a_10_mb_value_is_quoted_in_at_most_200_characters() -> None:
+    huge = "x" * 10_000_000 + "\x1b[2J\x07"
+
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"environment": huge, "region": huge, "cors": huge, "alarmEmail": huge})
+
+    message = str(raised.value)
+    assert len(message) < 3000
+    assert "(10,000,005 characters in all)" in message
+    assert "\x1b" not in message
+    assert "\x07" not in message
+
+
+def test_an_unknown_key_is_shown_bounded_and_escaped() -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"\x1b]0;pwned\x07" + "k" * 1_000_000: "1"})
+
+    message = str(raised.value)
+    assert len(message) < 2000
+    assert "\\x1b]0;pwned\\x07" in message
+
+
+def test_integers_are_ascii_digits_only() -> None:
+    for value in ("1_024", "+512", "\uff15\uff11\uff12", "\u0665\u0661\u0662", "512\u00a0"):
+        with pytest.raises(c.ConfigError, match="a whole number in ASCII digits 0-9"):
+            c.parse({"memorySize": value})
+    assert c.parse({"memorySize": "1024"}).memory_size == 1024
+
+
+def test_a_whole_number_of_many_digits_is_out_of_range_not_a_crash() -> None:
+    with pytest.raises(c.ConfigError, match="128-10240"):
+        c.parse({"memorySize": "9" * 5000})
+
+
+@pytest.mark.parametrize("value", ["5e-324", "1e-300", "0.009", "1e999", "inf", "nan", "1_0"])
+def test_the_rate_limit_refuses_absurdly_small_and_non_finite_values(value: str) -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"throttlingRateLimit": value})
+
+    assert raised.value.keys == ("tap:throttlingRateLimit",)
+    assert "0.01-10000" in str(raised.value)
+
+
+@pytest.mark.parametrize(("value", "rate"), [("0.01", 0.01), ("1e2", 100.0), ("10000", 10000.0)])
+def test_the_rate_limit_accepts_its_bounds(value: str, rate: float) -> None:
+    assert c.parse({"throttlingRateLimit": value}).throttling_rate_limit == rate
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ops\x00@example.com",
+        '"><img src=x onerror=alert(1)>@example.com',
+        "ops@example.com\n",
+        "ops@" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".com",
+        "o" * 65 + "@example.com",
+    ],
+)
+def test_alarm_email_refuses_what_its_grammar_does_not_allow(email: str) -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"alarmEmail": email})
+
+    assert raised.value.keys == ("tap:alarmEmail",)
+    assert "dot-separated" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "email", ["ops@example.com", "first.last+alerts@mail.example.co.uk", "o'neil@xn--bcher-kva.de"]
+)
+def test_alarm_email_accepts_ordinary_addresses(email: str) -> None:
+    assert c.parse({"alarmEmail": email}).alarm_email == email
+
+
+def test_a_cors_list_of_a_million_bad_values_is_reported_in_a_few_lines() -> None:
+    origins = ["\x1bnot an origin"] * 1_000_000
+    fields = {f"x{i}": 1 for i in range(1000)}
+
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"cors": json.dumps({"allowOrigins": origins, **fields})})
+
+    message = str(raised.value)
+    assert len(raised.value.problems) == 2 * (c.MAX_PROBLEMS_PER_FIELD + 1)
+    assert "tap:cors.allowOrigins is '999,990 more values'" in message
+    assert "tap:cors is '990 more unknown fields'" in message
+    assert len(message) < 10_000

@@ -98,7 +98,8 @@ def test_the_smoke_check_output_is_the_resources_result(
     run: ProgramRun, smoke: RegisteredResource
 ) -> None:
     assert run.output("smoke_check") == {
-        name: smoke.outputs[name] for name in ("passed_at", "attempts", "latency_ms", "checks")
+        name: smoke.outputs[name]
+        for name in ("passed_at", "attempts", "latency_ms", "checks", "warnings")
     }
 
 
