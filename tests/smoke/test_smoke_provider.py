@@ -88,6 +88,21 @@ def test_unchanged_inputs_are_no_change_whatever_the_serialized_provider_bytes()
     assert result.replaces == []
 
 
+def test_the_same_inputs_in_another_key_order_with_lists_of_floats_are_no_change() -> None:
+    # the engine hands objects back in its own key order, and numbers as floats, in lists too
+    olds = old_outputs()
+    reordered = dict(reversed(list(olds["expected_cors"].items())))
+    olds["expected_cors"] = {
+        k: ([float(x) if isinstance(x, int) else x for x in v] if isinstance(v, list) else v)
+        for k, v in reordered.items()
+    }
+    assert list(olds["expected_cors"]) != list(news()["expected_cors"])
+
+    result = SmokeCheckProvider().diff("smoke-1", olds, news())
+
+    assert (result.changes, result.replaces, result.delete_before_replace) == (False, [], False)
+
+
 def test_a_url_unknown_during_preview_is_a_change() -> None:
     result = SmokeCheckProvider().diff("smoke-1", old_outputs(), news(url=rpc.UNKNOWN))
 

@@ -114,6 +114,7 @@ def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> Non
             "timeout",
             "logLevel",
             "tracing",
+            "cors",
             "throttlingBurstLimit",
             "smokeCheck",
             "smokeCheckTimeoutSeconds",
@@ -269,3 +270,18 @@ def test_a_cors_list_of_a_million_bad_values_is_reported_in_a_few_lines() -> Non
     assert "tap:cors.allowOrigins is '999,990 more values'" in message
     assert "tap:cors is '990 more unknown fields'" in message
     assert len(message) < 10_000
+
+
+def test_the_error_counts_its_problems_one_per_line() -> None:
+    one = c.ConfigError([c.Problem("tap:timeout", 40, "1-29")])
+    two = c.ConfigError(
+        [c.Problem("tap:timeout", 40, "1-29"), c.Problem("tap:tracing", None, "Active", "why")]
+    )
+
+    assert str(one) == "invalid configuration (1 value):\n  - tap:timeout is 40, but must be 1-29"
+    assert str(two).splitlines() == [
+        "invalid configuration (2 values):",
+        "  - tap:timeout is 40, but must be 1-29",
+        "  - tap:tracing is null, but must be Active: why",
+    ]
+    assert two.keys == ("tap:timeout", "tap:tracing")
