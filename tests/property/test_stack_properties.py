@@ -40,12 +40,12 @@ ORIGINS = st.lists(
     max_size=3,
     unique=True,
 )
-# Any rate in (0, 10000] requests per second, as the text `pulumi config set` stores: the
-# bounds, whole numbers, and fractions (repr never uses an exponent in this range).
+# Any allowed rate (0.01-10000 requests per second), as the text `pulumi config set` stores:
+# the bounds, whole numbers, and fractions (repr uses no exponent in this range).
 RATE_LIMITS = st.one_of(
-    st.sampled_from(["0.001", "10000", "10000.0"]),
+    st.sampled_from(["0.01", "10000", "10000.0"]),
     st.integers(1, 10_000).map(str),
-    st.floats(min_value=0.001, max_value=10_000, allow_nan=False).map(repr),
+    st.floats(min_value=0.01, max_value=10_000, allow_nan=False).map(repr),
 )
 # Pulumi stack names: letters, digits, '-', '_', '.'; up to 100 characters.
 STACK_NAMES = st.text(string.ascii_letters + string.digits + "-_.", min_size=1, max_size=100)
