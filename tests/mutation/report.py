@@ -210,10 +210,10 @@ def render(
                 f"{cells[4]:>8}{cells[5]:>9}{cells[6]:>9}"
             )
     out.append("")
+    under = f"; ! marks a score under {fail_under:g}%" if fail_under else ""
     out.append(
         "score = killed / (total - equivalent); killed includes timeouts; a mutant not run "
-        f"counts as not killed; ! marks a score under {fail_under:g}%. Equivalent mutants: "
-        "tests/mutation/equivalent.txt."
+        f"counts as not killed{under}. Equivalent mutants: tests/mutation/equivalent.txt."
     )
     survivors = [m for t in targets.values() for m in t.survivors]
     out += ["", ("### " if markdown else "") + f"Survivors ({len(survivors)})", ""]
