@@ -25,11 +25,14 @@ from tap.text import quote
 
 from . import token
 from .checks import BrokenReferencesError
+from .console import ConsoleLog, runtime_note
 from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
+from .logs import local_state
 from .mocks import DeployError
-from .readback import ReadbackError
-from .stackfile import StackFileError
+from .readback import FUNCTION_TYPE, ReadbackError
+from .runtime.instance import default_worker
+from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 3000  # what `sam local start-api` uses, so muscle memory works
@@ -81,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(-c 'cors.allowOrigins[0]=https://app.example.com'); repeatable",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the function's log records beneath each request line "
+        "(default: one line per request, e.g. `GET /health 200 3 ms [cold]`)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="deploy, smoke-check the API, print the outputs, and exit 0 (passed) or 1",
@@ -91,6 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
+    )
+    parser.add_argument(
+        "--max-instances",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="most instances of a function running at once (default: the CPU count); "
+        "requests past it wait. The function's reservedConcurrency, when set, throttles "
+        "as on Lambda",
+    )
+    parser.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="do not watch the function's files (by default a save reloads the function: "
+        "the next request cold-starts the new code)",
     )
     parser.add_argument(
         "--jwks",
@@ -111,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
 class _Printer:
     """Thread-safe line printing: log lines arrive from the emulator's threads."""
 
@@ -118,6 +153,7 @@ class _Printer:
         self.out = out
         self._lock = threading.Lock()
         self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
+        self.console: ConsoleLog | None = None  # turns log lines into request lines
 
     def line(self, text: str = "") -> None:
         with self._lock:
@@ -182,6 +218,9 @@ def render_outputs(outputs: dict[str, Any]) -> list[str]:
 
 def _own_smoke_check(deployment: LocalDeployment) -> str:
     """Run tap.smoke's checks against the emulator (for programs without a smoke check)."""
+    # Imported here: tap.stack loads pulumi_aws, which only this path of the CLI needs.
+    from tap.stack import expected_cors, preflight_origin
+
     prefix = tap_config.NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in deployment.config.items() if k.startswith(prefix)}
     stack_config = tap_config.parse(raw)
@@ -189,8 +228,8 @@ def _own_smoke_check(deployment: LocalDeployment) -> str:
     spec = smoke.SmokeSpec(
         url=url,
         expected_environment=stack_config.environment,
-        origin=smoke.preflight_origin(stack_config.cors),
-        cors=smoke.ExpectedCors.from_input(smoke.expected_cors(stack_config.cors)),
+        origin=preflight_origin(stack_config.cors),
+        cors=smoke.ExpectedCors.from_input(expected_cors(stack_config.cors)),
         deadline_seconds=CHECK_DEADLINE_S,
     )
     report = smoke.run_smoke_check(spec)
@@ -263,19 +302,28 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         return code
 
     port = args.port if args.port is not None else (CHECK_PORT if args.check else DEFAULT_PORT)
+    # One line per request, printed off the request path; held until "Serving on".
+    console = printer.console = ConsoleLog(printer.log, verbose=args.verbose)
     if args.check:
         printer.buffer = []  # logs are shown only if the check fails
+        console.release()
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
+        worker, note = default_worker()
+        if note is not None:
+            printer.line(note)
         deployment = deploy(
             program_dir=args.program_dir,
             stack=args.stack,
             config=overrides,
             port=port,
             moto_port=args.moto_port,
-            on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
-            on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            log_sink=console,
+            on_access_log=console.access_line,
+            on_invoked=console.invoked,
+            worker=worker,
+            max_instances=args.max_instances,
             jwks_file=args.jwks,
         )
     except (tap_config.ConfigError, LocalAuthError) as error:
@@ -290,7 +338,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         traceback.print_exc(file=err)
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
-    with deployment:
+    with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
             printer.line(text)
@@ -304,10 +352,21 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
         if args.check:
             return _check(deployment, printer, fail)
-        return _serve(deployment, printer)
+        note = runtime_note(
+            str(r.inputs.get("runtime", ""))
+            for r in deployment.resources
+            if r.type == FUNCTION_TYPE
+        )
+        if note:
+            printer.line(note)
+        # Where `tap logs --local` finds this deploy's moto endpoint.
+        with local_state(find_program(args.program_dir), args.stack, deployment):
+            return _serve(deployment, printer, reload=not args.no_reload)
 
 
 def _flush_buffer(printer: _Printer) -> None:
+    if printer.console is not None:
+        printer.console.flush()
     lines, printer.buffer = printer.buffer or [], None
     if lines:
         printer.line("Logs:")
@@ -334,10 +393,16 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     outputs = deployment.outputs
     if deployment.program_dir is None or "user_pool_id" not in outputs:
         return None
+    existing: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):  # `tap logs`' record, in the same file
+        existing = json.loads(
+            token.state_path(deployment.program_dir, deployment.stack).read_text()
+        )
     path = token.write_state(
         deployment.program_dir,
         deployment.stack,
         {
+            **existing,
             "moto_url": deployment.endpoint_url,
             "region": deployment.region,
             "account_id": deployment.account_id,
@@ -352,22 +417,35 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     return path
 
 
-def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
+def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    reloader = None
+    if reload:
+        from .reload import from_deployment
+
+        reloader = from_deployment(deployment, printer.line)
+        reloader.start()
+        printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
         host = domain.removeprefix("https://").rstrip("/")
         printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
+    if printer.console is not None:
+        printer.console.release()  # request lines only after the deploy's own output
     try:
         return _wait_until_stopped(printer)
     finally:
+        if reloader is not None:
+            reloader.stop()
         if state is not None:
             state.unlink(missing_ok=True)
+        if reloader is not None:
+            reloader.stop()
 
 
 def _wait_until_stopped(printer: _Printer) -> int:
