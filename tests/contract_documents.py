@@ -24,6 +24,8 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
     "integrationLatency": "$context.integrationLatency",
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
+    # the function's invocation id (Lambda's request id): joins the line with Lambda's REPORT
+    "integrationRequestId": "$context.integration.requestId",
     "errorMessage": "$context.error.message",
 }
 ACCESS_LOG_FORMAT = (
@@ -36,6 +38,7 @@ ACCESS_LOG_FORMAT = (
     '"integrationLatency":"$context.integrationLatency",'
     '"integrationStatus":"$context.integrationStatus",'
     '"integrationError":"$context.integrationErrorMessage",'
+    '"integrationRequestId":"$context.integration.requestId",'
     '"errorMessage":"$context.error.message"}'
 )
 
