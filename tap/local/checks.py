@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine import lambda_invoke_arn
 from ..text import quote
-from .mocks import Deployed, lambda_invoke_arn
+from .mocks import Deployed
 
 ROUTE_TARGET_PREFIX = "integrations/"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"

@@ -21,10 +21,11 @@ from typing import Any
 
 from tap import config as tap_config
 
+from ..engine import unwrap_secrets
 from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
-from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
+from .mocks import Deployed, DeployError, MotoMocks
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import ReadbackError, build_specs, moto_code_reader
