@@ -21,7 +21,7 @@ from typing import Any
 
 from tap import config as tap_config
 
-from ..engine import unwrap_secrets
+from .. import engine
 from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
@@ -64,7 +64,6 @@ class LocalAuthError(ValueError):
     """tap:auth cannot be validated locally as configured; the message names the setting."""
 
 
-DOMAIN_NAME_TYPE = "aws:apigatewayv2/domainName:DomainName"
 _JWKS_TIMEOUT_S = 5.0
 
 
@@ -257,7 +256,7 @@ def deploy(
             # calls the emulator, which serves that domain's requests too.
             url = inputs.get("url")
             host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
-            domains = {str(d.id) for d in mocks.resources if d.type == DOMAIN_NAME_TYPE}
+            domains = {str(d.id) for d in mocks.resources if d.type == engine.HTTP_API_DOMAIN_NAME}
             if host is not None and host in domains:
                 return {**inputs, "url": f"{emulator.url}/"}
             return inputs
@@ -338,4 +337,4 @@ def _run_program(
         raise DeployError(f"the local deploy failed:\n{lines}")
     if program_error is not None:
         raise program_error
-    return {k: unwrap_secrets(v) for k, v in monitor.stack_outputs.items()}
+    return {k: engine.unwrap_secrets(v) for k, v in monitor.stack_outputs.items()}

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .. import engine
 from ..text import quote
 from . import jwt_auth
 from .emulator import ApiSpec, CorsSpec, FunctionSpec
 from .mocks import Deployed
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
-API_TYPE = "aws:apigatewayv2/api:Api"
+FUNCTION_TYPE = engine.LAMBDA_FUNCTION
+API_TYPE = engine.HTTP_API
 # Lambda's default log group when logging_config names none (docs/http-api.md rule 20).
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 _INVOKE_ARN_MARKER = ":lambda:path/2015-03-31/functions/"
