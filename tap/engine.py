@@ -4,7 +4,8 @@ Three readers see the program's resources the way the engine passes them: the Cr
 rules (``tap.policy.rules``), local mode (``tap.local.mocks``) and the test harness
 (``tests/pulumi_mocks.py``). They share from here:
 
-* the secret wrapper (``{SECRET_SIG_KEY: SECRET_SIG, "value": v}``) and its unwrapping;
+* the secret wrapper (``{SECRET_SIG_KEY: SECRET_SIG, "value": v}``) and its unwrapping,
+  and the sentinels that stand for values unknown in a preview;
 * the provider's default tags (``defaultTags``, JSON text as the engine passes provider
   object inputs) and a resource's effective tags (pulumi-aws's ``tagsAll``);
 * the resource type tokens and ``RESOURCE_TYPES``: per type, whether it takes tags (the
@@ -54,6 +55,26 @@ def unwrap_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [unwrap_secrets(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------------------------------
+# Values unknown until a resource is created (a preview).
+
+# What pulumi.runtime.rpc.UNKNOWN sends for an unknown string.
+UNKNOWN_STRING: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The sentinels the engine sends for unknown values, one per type (pulumi
+# sdk/go/common/resource/plugin/rpc.go; repeated in pulumi_policy/proxy.py).
+UNKNOWN_SENTINELS: Final = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        UNKNOWN_STRING,
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -196,8 +217,10 @@ APIGW_REGIONAL_ZONE: Final = "Z1UJRXOUMOOFQ8"
 # ---------------------------------------------------------------------------------------
 # Per resource type: taggable, and the outputs the provider computes.
 
-# (logical or physical name, secret-unwrapped inputs, region, account) -> (id, outputs).
-Outputs = Callable[[str, dict[str, Any], str, str], "tuple[str, dict[str, Any]]"]
+_Inputs = dict[str, Any]  # secret-unwrapped
+_Computed = tuple[str, dict[str, Any]]  # (id, outputs)
+# (logical or physical name, inputs, region, account) -> (id, outputs).
+Outputs = Callable[[str, _Inputs, str, str], _Computed]
 
 
 @dataclass(frozen=True)
@@ -223,7 +246,7 @@ def short_id(seed: str, length: int = 10) -> str:
     return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
 
 
-def _role(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _role(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return name, {
         "name": name,
         "arn": f"arn:aws:iam::{account}:role{p.get('path', '/')}{name}",
@@ -232,21 +255,15 @@ def _role(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str,
     }
 
 
-def _role_policy(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _role_policy(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return f"{p.get('role', 'role')}:{name}", {"name": name}
 
 
-def _log_group(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _log_group(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return name, {"name": name, "arn": log_group_arn(region, account, name)}
 
 
-def _function(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _function(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     arn = lambda_function_arn(region, account, name)
     return name, {
         "name": name,
@@ -260,7 +277,7 @@ def _function(
     }
 
 
-def _api(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _api(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     api_id = short_id(f"api/{name}")
     return api_id, {
         "name": name,
@@ -270,17 +287,15 @@ def _api(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, 
     }
 
 
-def _integration(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _integration(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return short_id(f"integration/{p.get('apiId')}/{name}", 7), {}
 
 
-def _route(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _route(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return short_id(f"route/{p.get('apiId')}/{p.get('routeKey')}", 7), {}
 
 
-def _stage(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _stage(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     api_id = str(p.get("apiId", "api"))
     endpoint = api_endpoint(region, api_id)
     # The $default stage is served at the API's root; a named stage under /<name>.
@@ -293,31 +308,25 @@ def _stage(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str
     }
 
 
-def _permission(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _permission(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return p.get("statementId") or name, {}
 
 
-def _topic(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _topic(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     arn = f"arn:aws:sns:{region}:{account}:{name}"
     return arn, {"name": name, "arn": arn, "owner": account}
 
 
-def _subscription(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _subscription(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     arn = f"{p.get('topic', 'topic')}:{short_id(name, 8)}-0000-4000-8000-000000000000"
     return arn, {"arn": arn, "pendingConfirmation": p.get("protocol") == "email"}
 
 
-def _alarm(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _alarm(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return name, {"name": name, "arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"}
 
 
-def _dashboard(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _dashboard(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     dashboard = p.get("dashboardName") or name
     return dashboard, {
         "dashboardName": dashboard,
@@ -325,9 +334,7 @@ def _dashboard(
     }
 
 
-def _user_pool(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _user_pool(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     pool_id = f"{region}_{short_id('pool/' + name, 9)}"
     return pool_id, {
         "name": name,
@@ -336,22 +343,16 @@ def _user_pool(
     }
 
 
-def _user_pool_client(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _user_pool_client(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     # An app client id: 26 lowercase alphanumerics; no secret (generate_secret false).
     return short_id(f"client/{p.get('userPoolId')}/{name}", 26), {}
 
 
-def _authorizer(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _authorizer(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return short_id(f"authorizer/{p.get('apiId')}/{name}", 6), {}
 
 
-def _certificate(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _certificate(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     cert_id = f"{short_id('cert/' + name, 8)}-0000-4000-8000-000000000000"
     arn = f"arn:aws:acm:{region}:{account}:certificate/{cert_id}"
     domain = p.get("domainName", "example.com")
@@ -370,20 +371,16 @@ def _certificate(
     }
 
 
-def _certificate_validation(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _certificate_validation(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return "2026-01-01 00:00:00 +0000 UTC", {}
 
 
-def _record(name: str, p: dict[str, Any], region: str, account: str) -> tuple[str, dict[str, Any]]:
+def _record(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     fqdn = str(p.get("name", name)).rstrip(".")
     return f"{p.get('zoneId')}_{fqdn}_{p.get('type')}", {"fqdn": fqdn}
 
 
-def _domain_name(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _domain_name(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     domain = p.get("domainName", name)
     config = dict(p.get("domainNameConfiguration") or {})
     config.update(
@@ -401,21 +398,15 @@ def _domain_name(
     }
 
 
-def _api_mapping(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _api_mapping(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return short_id(f"mapping/{p.get('domainName')}/{p.get('apiId')}", 6), {}
 
 
-def _provider(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _provider(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     return f"{short_id('provider/' + name, 8)}-0000-4000-8000-000000000000", {}
 
 
-def _smoke_check(
-    name: str, p: dict[str, Any], region: str, account: str
-) -> tuple[str, dict[str, Any]]:
+def _smoke_check(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     # No provider method runs under mocks (docs/tools.md): report what a check that passed
     # on its first round would, so the program's wiring of the outputs shows.
     return f"smoke-{short_id(name, 8)}", {

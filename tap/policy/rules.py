@@ -52,20 +52,6 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 
-# The sentinels the engine sends for unknown values, one per type (pulumi
-# sdk/go/common/resource/plugin/rpc.go; repeated in pulumi_policy/proxy.py).
-_UNKNOWN_SENTINELS: Final = frozenset(
-    {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-    }
-)
-
 
 def normalize(value: Any) -> Any:
     """Plain data: secrets unwrapped and the engine's unknown sentinels replaced by UNKNOWN."""
@@ -75,7 +61,7 @@ def normalize(value: Any) -> Any:
         return {str(k): normalize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [normalize(v) for v in value]
-    if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
+    if isinstance(value, str) and value in engine.UNKNOWN_SENTINELS:
         return UNKNOWN
     return value
 

@@ -28,7 +28,7 @@ LOG_GROUP_NAME = "/aws/lambda/tap-dev-function"
 LOG_GROUP_ARN = engine.log_group_arn(REGION, ACCOUNT, LOG_GROUP_NAME)
 API_ID = "a1b2c3d4e5"
 EXECUTION_ARN = engine.execute_api_arn(REGION, ACCOUNT, API_ID)
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown string
+UNKNOWN_STRING = engine.UNKNOWN_STRING  # the engine's unknown string
 # A value wrapped the way the engine and the mock runtime wrap a secret.
 secret = engine.secret
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from pulumi.runtime import rpc
+from pulumi_policy import proxy
 
 from tap import engine
 from tap.local.mocks import HANDLERS
@@ -78,3 +79,10 @@ def test_the_arn_builders() -> None:
     assert engine.http_api_stage_arn("r", "abc", "$default") == (
         "arn:aws:apigateway:r::/apis/abc/stages/$default"
     )
+
+
+def test_the_unknown_sentinels_are_the_engines() -> None:
+    assert rpc.UNKNOWN == engine.UNKNOWN_STRING
+    assert {
+        getattr(proxy, name) for name in dir(proxy) if name.startswith("UNKNOWN_")
+    } == engine.UNKNOWN_SENTINELS
