@@ -177,11 +177,20 @@ def lambda_function_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
+_INVOKE_PATH: Final = ":lambda:path/2015-03-31/functions/"
+_INVOKE_SUFFIX: Final = "/invocations"
+
+
 def lambda_invoke_arn(region: str, function_arn: str) -> str:
     """The ``invokeArn`` the AWS provider computes for a function (what integrations use)."""
-    return (
-        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-    )
+    return f"arn:aws:apigateway:{region}{_INVOKE_PATH}{function_arn}{_INVOKE_SUFFIX}"
+
+
+def function_arn_of_invoke_arn(uri: str) -> str | None:
+    """The function ARN inside an invoke ARN (``lambda_invoke_arn``'s inverse), else None."""
+    if _INVOKE_PATH in uri and uri.endswith(_INVOKE_SUFFIX):
+        return uri.split(_INVOKE_PATH, 1)[1][: -len(_INVOKE_SUFFIX)]
+    return None
 
 
 def execute_api_arn(region: str, account: str, api_id: str) -> str:

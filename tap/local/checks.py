@@ -183,8 +183,7 @@ def broken_references(snap: Snapshot) -> list[str]:
                 problems.append(
                     f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
                     "which is not the invoke ARN of any deployed function (expected "
-                    "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/"
-                    "<function ARN>/invocations)"
+                    f"{engine.lambda_invoke_arn('<region>', '<function ARN>')})"
                 )
         for route in sorted(snap.routes.get(api_id, []), key=lambda r: str(r["RouteKey"])):
             target = route.get("Target")

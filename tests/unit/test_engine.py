@@ -86,3 +86,10 @@ def test_the_unknown_sentinels_are_the_engines() -> None:
     assert {
         getattr(proxy, name) for name in dir(proxy) if name.startswith("UNKNOWN_")
     } == engine.UNKNOWN_SENTINELS
+
+
+def test_an_invoke_arn_gives_back_its_function_arn() -> None:
+    fn = "arn:aws:lambda:eu-west-1:123456789012:function:f:$LATEST"
+    assert engine.function_arn_of_invoke_arn(engine.lambda_invoke_arn("eu-west-1", fn)) == fn
+    assert engine.function_arn_of_invoke_arn(fn) is None
+    assert engine.function_arn_of_invoke_arn("https://example.com/invocations") is None
