@@ -96,15 +96,14 @@ class DomainConfig:
         return f"https://{self.name}/"
 
 
-def read_cors(r: Reader, value: str) -> CorsConfig:
-    """The cors object merged over the defaults; on problems, records them."""
-    default = CorsConfig()
+def _cors_object(r: Reader, value: str) -> dict[str, Any] | None:
+    """The JSON object tap:cors holds; None (reported) when it holds no object."""
     key = "cors"
     try:
         obj = json.loads(value)
     except ValueError:  # also an integer of more than 4,300 digits
         r.problem(key, value, "a JSON object with fields " + ", ".join(CORS_FIELDS))
-        return default  # not used: the problem is raised
+        return None
     except RecursionError:  # "[" x 3,000: json recurses once per level
         r.problem(
             key,
@@ -112,9 +111,18 @@ def read_cors(r: Reader, value: str) -> CorsConfig:
             "a JSON object with fields " + ", ".join(CORS_FIELDS),
             "it is nested too deeply",
         )
-        return default  # not used: the problem is raised
+        return None
     if not isinstance(obj, dict):
         r.problem(key, obj, "an object with fields " + ", ".join(CORS_FIELDS))
+        return None
+    return obj
+
+
+def read_cors(r: Reader, value: str) -> CorsConfig:
+    """The cors object merged over the defaults; on problems, records them."""
+    default = CorsConfig()
+    obj = _cors_object(r, value)
+    if obj is None:
         return default  # not used: the problem is raised
     before = len(r.problems)
     unknown = [name for name in obj if name not in CORS_FIELDS]
@@ -233,13 +241,26 @@ def read_auth(r: Reader, value: str, cors: CorsConfig) -> AuthConfig | None:
     if obj is None:
         return None
     before = len(r.problems)
-    routes = ROUTE_KEYS
-    route_list = ", ".join(routes)
     kind = obj.get("type")
     if kind not in AUTH_TYPES:
         r.problem("auth.type", kind, "one of " + ", ".join(AUTH_TYPES))
-    issuer = obj.get("issuer")
-    audience = obj.get("audience")
+    issuer, audience = _auth_issuer(r, kind, obj.get("issuer"), obj.get("audience"))
+    public = _auth_public_routes(r, obj)
+    scopes = _auth_scopes(r, obj, public)
+    _check_authorization_header_allowed(r, cors)
+    if len(r.problems) > before or kind not in AUTH_TYPES:
+        return None
+    return AuthConfig(
+        type=str(kind),
+        issuer=issuer if isinstance(issuer, str) else None,
+        audience=tuple(audience or ()),
+        public_routes=tuple(public),
+        scopes=tuple(scopes),
+    )
+
+
+def _auth_issuer(r: Reader, kind: Any, issuer: Any, audience: Any) -> tuple[Any, Any]:
+    """The issuer and audience the type calls for: none for cognito, given ones for jwt."""
     if kind == "cognito":
         # The pool this stack creates is the issuer and its app client the audience: a value
         # given here would be silently overridden, so it is refused.
@@ -251,8 +272,8 @@ def read_auth(r: Reader, value: str, cors: CorsConfig) -> AuthConfig | None:
                     "absent when type is cognito",
                     "the stack's own user pool is the issuer and its app client the audience",
                 )
-        issuer, audience = None, []
-    elif kind == "jwt":
+        return None, []
+    if kind == "jwt":
         if not isinstance(issuer, str) or not _ISSUER_RE.fullmatch(issuer):
             r.problem(
                 "auth.issuer",
@@ -271,20 +292,32 @@ def read_auth(r: Reader, value: str, cors: CorsConfig) -> AuthConfig | None:
                 "a non-empty list of non-empty strings",
                 "a token is accepted only when its aud (or client_id) is one of them",
             )
+    return issuer, audience
+
+
+def _auth_public_routes(r: Reader, obj: dict[str, Any]) -> list[str]:
+    route_list = ", ".join(ROUTE_KEYS)
     public = obj.get("publicRoutes", list(DEFAULT_PUBLIC_ROUTES))
     if not isinstance(public, list) or not all(isinstance(p, str) for p in public):
         r.problem("auth.publicRoutes", public, "a list of route keys, each one of " + route_list)
         public = list(DEFAULT_PUBLIC_ROUTES)
     for key in public:
-        if key not in routes:
+        if key not in ROUTE_KEYS:
             r.problem("auth.publicRoutes", key, "a route key of the route table: " + route_list)
+    return public
+
+
+def _auth_scopes(
+    r: Reader, obj: dict[str, Any], public: list[str]
+) -> list[tuple[str, tuple[str, ...]]]:
+    route_list = ", ".join(ROUTE_KEYS)
     scopes_obj = obj.get("scopes", {})
     scopes: list[tuple[str, tuple[str, ...]]] = []
     if not isinstance(scopes_obj, dict):
         r.problem("auth.scopes", scopes_obj, "an object: route key -> list of scopes")
         scopes_obj = {}
     for key, wanted in scopes_obj.items():
-        if key not in routes:
+        if key not in ROUTE_KEYS:
             r.problem("auth.scopes", key, "a route key of the route table: " + route_list)
         elif key in public:
             r.problem(
@@ -305,6 +338,10 @@ def read_auth(r: Reader, value: str, cors: CorsConfig) -> AuthConfig | None:
             )
         else:
             scopes.append((key, tuple(wanted)))
+    return scopes
+
+
+def _check_authorization_header_allowed(r: Reader, cors: CorsConfig) -> None:
     if not cors.allow_headers or not (
         "*" in cors.allow_headers or "authorization" in {h.lower() for h in cors.allow_headers}
     ):
@@ -316,15 +353,6 @@ def read_auth(r: Reader, value: str, cors: CorsConfig) -> AuthConfig | None:
             "a list including authorization while tap:auth is set",
             "browsers send the token in the Authorization header",
         )
-    if len(r.problems) > before or kind not in AUTH_TYPES:
-        return None
-    return AuthConfig(
-        type=str(kind),
-        issuer=issuer if isinstance(issuer, str) else None,
-        audience=tuple(audience or ()),
-        public_routes=tuple(public),
-        scopes=tuple(scopes),
-    )
 
 
 def read_domain(r: Reader, value: str, region: str) -> DomainConfig | None:
