@@ -53,7 +53,8 @@ def parse_jwks(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         try:
             parsed[str(key["kid"])] = RSAAlgorithm.from_jwk(dict(key))
         except (jwt.InvalidKeyError, ValueError, KeyError) as error:
-            raise JwksError(f"key {quote(key.get('kid'))} is not a valid RSA key: {error}") from None
+            kid = quote(key.get("kid"))
+            raise JwksError(f"key {kid} is not a valid RSA key: {error}") from None
     if not parsed:
         raise JwksError("it holds no RSA key with a kid")
     return parsed
