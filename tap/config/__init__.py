@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from tap.config.keys import (
     KEY_NAMES,
     KEYS,
+    READ_ORDER,
     SCHEMA_TYPES,
     Key,
     default_duration_alarm_threshold_ms,
@@ -111,7 +112,8 @@ __all__ = [
 ]
 
 # By StackConfig field (the key in snake_case): each key's value when unset, in Production.
-_DEFAULT = {key.field: value for key, value in zip(KEYS, defaults().values(), strict=True)}
+_UNSET = defaults()
+_DEFAULT = {key.field: _UNSET[key.name] for key in KEYS}
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def parse(raw: Mapping[str, str | None]) -> StackConfig:
     """
     r = Reader()
     _refuse_unknown_keys(r, raw)
-    for key in KEYS:
+    for key in READ_ORDER:
         default = key.default_given(r.values)
         text = raw.get(key.name)
         r.values[key.name] = default if text is None else key.read(r, key.name, text, default)

@@ -75,6 +75,8 @@ class Key:
     shown: str = ""
     """The README's default when the value alone does not say it: ``{production}`` and
     ``{otherwise}`` stand for the default in Production and in any other environment."""
+    read_last: bool = False
+    """Read after every other key (so its problems are listed after theirs)."""
 
     @property
     def field(self) -> str:
@@ -198,8 +200,8 @@ def _shown_value(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# The keys, in the README's order (and the order they are read: a default_from or a reader
-# may use the values of keys above it).
+# The keys, in the README's order, which is also the order they are read in (but the keys
+# marked read_last): a default_from or a reader may use the values of keys above it.
 
 KEYS: tuple[Key, ...] = (
     Key(
@@ -362,6 +364,7 @@ KEYS: tuple[Key, ...] = (
         "`true`, `false`",
         lambda r, key, text, default: r.boolean(key, text, default),
         default=True,
+        read_last=True,
     ),
     Key(
         "smokeCheckTimeoutSeconds",
@@ -374,6 +377,7 @@ KEYS: tuple[Key, ...] = (
             f"{MIN_SMOKE_TIMEOUT_S}-{MAX_SMOKE_TIMEOUT_S}",
         ),
         default=120,
+        read_last=True,
     ),
     Key(
         "auth",
@@ -400,6 +404,7 @@ KEYS: tuple[Key, ...] = (
     ),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
+READ_ORDER = tuple(sorted(KEYS, key=lambda k: k.read_last))  # sorted() is stable
 
 
 def defaults(**given: Any) -> dict[str, Any]:

@@ -154,6 +154,15 @@ def test_stack_config_has_one_field_per_key_with_its_default() -> None:
     assert c.StackConfig() == c.parse({})
 
 
+def test_problems_are_listed_in_the_order_the_keys_are_read() -> None:
+    # The README's order, but the smoke check's keys come last (as they always have).
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"smokeCheck": "yes", "domain": "[", "auth": "[", "memorySize": "1"})
+
+    assert raised.value.keys == ("tap:memorySize", "tap:auth", "tap:domain", "tap:smokeCheck")
+    assert c.KEY_NAMES[-4:] == ("smokeCheck", "smokeCheckTimeoutSeconds", "auth", "domain")
+
+
 def test_environment_dependent_defaults_follow_the_environment_and_timeout() -> None:
     staging = c.parse({"environment": "staging", "timeout": "10"})
 
