@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from tap import api as api_layer
 from tap import auth as auth_layer
 from tap import compute, iam, monitoring, smoke
 from tap import domain as domain_layer
-from tap.config import PRODUCTION, StackConfig
+from tap.config import PRODUCTION, CorsConfig, StackConfig
 from tap.function import metrics as function_metrics
 from tap.function.routes import ROUTE_KEYS
 
@@ -52,6 +53,79 @@ MAX_PREFIX_LENGTH = 48
 _HASH_LENGTH = 8
 # Allowed in every name the prefix goes into (function, role, topic, dashboard, log group).
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+# The smoke check's inputs, built from the configuration (tap.smoke never reads it).
+def expected_cors(cors: CorsConfig) -> dict[str, Any]:
+    """What the configured API answers to CORS, as plain data (the ``expected_cors`` input).
+
+    The configuration itself, snake_case: the provider derives each expected header from it.
+    """
+    return {
+        "allow_origins": list(cors.allow_origins),
+        "allow_methods": list(cors.allow_methods),
+        "allow_headers": list(cors.allow_headers),
+        "expose_headers": list(cors.expose_headers),
+        "max_age": cors.max_age,
+        "allow_credentials": cors.allow_credentials,
+    }
+
+
+def preflight_origin(cors: CorsConfig) -> str:
+    """An origin the API allows, as a browser sends it: the first listed one in lower case
+    (docs/http-api.md rule 25), or a sample one when it allows "*" or nothing (the check
+    then verifies that nothing is granted to it).
+    """
+    if "*" in cors.allow_origins or not cors.allow_origins:
+        return smoke.SAMPLE_ORIGIN
+    return cors.allow_origins[0].lower()
+
+
+def protected_request(config: StackConfig, route_keys: Sequence[str]) -> str | None:
+    """A request to a route that requires a token, ``"GET /info"`` or ``"POST
+    /tap-smoke-check"``; None without tap:auth or when every route is public.
+
+    A GET is preferred: should the authorizer be missing, the request runs nothing that
+    changes state. A greedy route's ``{proxy+}`` becomes a fixed path of the smoke check.
+    """
+    if config.auth is None:
+        return None
+    protected = [k for k in route_keys if config.auth.protects(k)]
+    protected.sort(key=lambda k: (not k.startswith("GET "), k))
+    if not protected:
+        return None
+    method, _, path = protected[0].partition(" ")
+    return f"{method} {path.replace('{proxy+}', 'tap-smoke-check')}"
+
+
+def stack_trigger(config: StackConfig, code_hash: str, route_keys: Sequence[str]) -> str:
+    """The trigger TapStack passes: the function's code and settings, the routes, the CORS
+    configuration and the stage's throttling; anything here that changes re-runs the check.
+
+    Known at program time (no resource outputs), so a preview already shows whether the
+    check will run. The URL and the expected environment are inputs of their own.
+    """
+    return smoke.smoke_trigger(
+        {
+            "code_sha256": code_hash,
+            "app_version": tap.__version__,
+            "function": {
+                "runtime": config.runtime,
+                "architecture": config.architecture,
+                "memory_size": config.memory_size,
+                "timeout": config.timeout,
+                "log_level": config.log_level,
+                "tracing": config.tracing,
+                "reserved_concurrency": config.reserved_concurrency,
+            },
+            "routes": sorted(route_keys),
+            "cors": expected_cors(config.cors),
+            "throttling": [config.throttling_burst_limit, config.throttling_rate_limit],
+            # Only when set: a stack without them keeps the digest it had.
+            **({"auth": repr(config.auth)} if config.auth is not None else {}),
+            **({"domain": repr(config.domain)} if config.domain is not None else {}),
+        }
+    )
 
 
 def name_prefix(stack_name: str, project: str = PROJECT) -> str:
@@ -378,11 +452,11 @@ class TapStack(pulumi.ComponentResource):
                     # answers (docs/http-api.md rule 65).
                     url=smoke_url,
                     expected_environment=config.environment,
-                    origin=smoke.preflight_origin(config.cors),
-                    expected_cors=smoke.expected_cors(config.cors),
-                    trigger=smoke.stack_trigger(config, self.code_hash, ROUTE_KEYS),
+                    origin=preflight_origin(config.cors),
+                    expected_cors=expected_cors(config.cors),
+                    trigger=stack_trigger(config, self.code_hash, ROUTE_KEYS),
                     deadline_seconds=config.smoke_check_timeout_seconds,
-                    protected_request=smoke.protected_request(config, ROUTE_KEYS),
+                    protected_request=protected_request(config, ROUTE_KEYS),
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,

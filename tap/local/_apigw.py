@@ -13,11 +13,16 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
+from tap.cors import (
+    PREFLIGHT_STATUS,
+    preflight_headers,
+    response_headers,
+)
 from tap.text import quote
 
 if TYPE_CHECKING:
@@ -352,81 +357,20 @@ def _valid_header(name: object, value: str) -> bool:
     )
 
 
-# --- CORS (docs/http-api.md rules 16–19) ------------------------------------------------------
-
-
-def header_value(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    """The first value of a header, by case-insensitive name."""
-    lower = name.lower()
-    return next((v for k, v in headers if k.lower() == lower), None)
-
-
-def is_preflight(method: str, headers: Sequence[tuple[str, str]]) -> bool:
-    """Rule 16: an OPTIONS with Origin and Access-Control-Request-Method."""
-    return (
-        method == "OPTIONS"
-        and header_value(headers, "origin") is not None
-        and header_value(headers, "access-control-request-method") is not None
-    )
-
-
-def allowed_origin(cors: CorsSpec, origin: str | None) -> str | None:
-    """The Access-Control-Allow-Origin value for ``origin``, or None if not allowed.
-
-    Rule 18: ``*`` answers ``*``; a listed origin is echoed (scheme and host compared
-    case-insensitively, as origins are).
-    """
-    if origin is None:
-        return None
-    if "*" in cors.allow_origins:
-        return "*"
-    if origin.lower() in (o.lower() for o in cors.allow_origins):
-        return origin
-    return None
+# --- CORS (docs/http-api.md rules 16–19, 25): tap.cors, shared with the smoke check ---------
 
 
 def preflight_response(cors: CorsSpec, origin: str | None) -> HttpResponse:
-    """Rule 16: API Gateway answers the preflight itself, 204 (unverified status).
-
-    Rule 19 (unverified, this project's decision): a disallowed origin gets the same 204
-    with no Access-Control-* headers, so the browser blocks the request; nothing about the
-    configuration is revealed. An allowed origin gets the configured headers whatever
-    method it asks for: the browser compares the method with the list.
-    """
-    headers: list[tuple[str, str]] = []
-    allow = allowed_origin(cors, origin)
-    if allow is not None:
-        headers.append(("access-control-allow-origin", allow))
-        if cors.allow_methods:
-            headers.append(("access-control-allow-methods", ",".join(cors.allow_methods)))
-        if cors.allow_headers:
-            headers.append(("access-control-allow-headers", ",".join(cors.allow_headers)))
-        if cors.max_age is not None:
-            headers.append(("access-control-max-age", str(cors.max_age)))
-        if cors.allow_credentials:
-            headers.append(("access-control-allow-credentials", "true"))
-        if allow != "*":
-            headers.append(("vary", "origin"))
-    return HttpResponse(204, headers, b"")
+    """Rule 16: API Gateway answers the preflight itself (status assumed); rule 19: a
+    disallowed origin gets the same status with no Access-Control-* headers."""
+    return HttpResponse(PREFLIGHT_STATUS, preflight_headers(cors, origin), b"")
 
 
 def apply_cors(cors: CorsSpec, origin: str | None, response: HttpResponse) -> HttpResponse:
     """Rule 17: drop the function's CORS headers; add the configured ones if allowed."""
-    headers = [
-        (name, value)
-        for name, value in response.headers
-        if not name.lower().startswith("access-control-")
-    ]
-    allow = allowed_origin(cors, origin)
-    if allow is not None:
-        headers.append(("access-control-allow-origin", allow))
-        if cors.expose_headers:
-            headers.append(("access-control-expose-headers", ",".join(cors.expose_headers)))
-        if cors.allow_credentials:
-            headers.append(("access-control-allow-credentials", "true"))
-        if allow != "*":
-            headers.append(("vary", "origin"))
-    return HttpResponse(response.status, headers, response.body)
+    return HttpResponse(
+        response.status, response_headers(cors, origin, response.headers), response.body
+    )
 
 
 # --- access logs -------------------------------------------------------------------------

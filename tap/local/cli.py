@@ -182,6 +182,9 @@ def render_outputs(outputs: dict[str, Any]) -> list[str]:
 
 def _own_smoke_check(deployment: LocalDeployment) -> str:
     """Run tap.smoke's checks against the emulator (for programs without a smoke check)."""
+    # Imported here: tap.stack loads pulumi_aws, which only this path of the CLI needs.
+    from tap.stack import expected_cors, preflight_origin
+
     prefix = tap_config.NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in deployment.config.items() if k.startswith(prefix)}
     stack_config = tap_config.parse(raw)
@@ -189,8 +192,8 @@ def _own_smoke_check(deployment: LocalDeployment) -> str:
     spec = smoke.SmokeSpec(
         url=url,
         expected_environment=stack_config.environment,
-        origin=smoke.preflight_origin(stack_config.cors),
-        cors=smoke.ExpectedCors.from_input(smoke.expected_cors(stack_config.cors)),
+        origin=preflight_origin(stack_config.cors),
+        cors=smoke.ExpectedCors.from_input(expected_cors(stack_config.cors)),
         deadline_seconds=CHECK_DEADLINE_S,
     )
     report = smoke.run_smoke_check(spec)

@@ -82,6 +82,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from ..cors import header_value, is_preflight
 from ..text import quote
 from . import jwt_auth
 from ._apigw import (
@@ -92,8 +93,6 @@ from ._apigw import (
     RouteTable,
     apply_cors,
     build_event,
-    header_value,
-    is_preflight,
     json_response,
     preflight_response,
     render_access_log,

@@ -3,7 +3,7 @@
 ``ScriptedServer`` is a ``ThreadingHTTPServer`` on port 0, in a thread, answering every
 request through a function the test supplies and recording what it received.
 ``deployed_api`` is such a function answering as the deployed stack does
-(docs/http-api.md rules 12, 16-18 and docs/design.md's HTTP contract); tests wrap it to
+(docs/http-api.md rules 12, 16-19 and 25, and docs/design.md's HTTP contract); tests wrap it to
 break one answer at a time. ``silent_listener`` accepts connections and never answers.
 """
 
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tap import cors as api_cors
 from tap.config import CorsConfig
 
 # Bound on joining the server thread at the end of a test.
@@ -49,37 +50,17 @@ Responder = Callable[[Request], Answer]
 
 
 def deployed_api(environment: str = "Production", cors: CorsConfig | None = None) -> Responder:
-    """Answers as API Gateway in front of the function does, for the paths the check uses."""
-    cors = cors or CorsConfig()
-
-    def allow_origin(origin: str | None) -> str | None:
-        if origin is None:
-            return None  # rule 17: no Origin, no CORS headers
-        if "*" in cors.allow_origins:
-            return "*"  # rule 18
-        return origin if origin in cors.allow_origins else None
+    """Answers as API Gateway in front of the function does, for the paths the check uses;
+    its CORS is tap.cors, the implementation the emulator serves (rules 16-19, 25)."""
+    settings = cors or CorsConfig()
 
     def answer(request: Request) -> Answer:
-        origin = allow_origin(request.headers.get("origin"))
-        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-            # rule 16: API Gateway answers the preflight itself (204, unverified status)
-            if origin is None:
-                return Answer(204)
-            headers = {
-                "access-control-allow-origin": origin,
-                "access-control-allow-methods": ",".join(cors.allow_methods),
-                "access-control-allow-headers": ",".join(cors.allow_headers),
-                "access-control-max-age": str(cors.max_age),
-            }
-            if cors.allow_credentials:
-                headers["access-control-allow-credentials"] = "true"
-            return Answer(204, headers)
-        cors_headers = {}
-        if origin is not None:  # rule 17
-            cors_headers["access-control-allow-origin"] = origin
-            cors_headers["access-control-expose-headers"] = ",".join(cors.expose_headers)
-            if cors.allow_credentials:
-                cors_headers["access-control-allow-credentials"] = "true"
+        origin = request.headers.get("origin")
+        if api_cors.is_preflight(request.method, request.headers.items()):
+            # rule 16: API Gateway answers the preflight itself
+            headers = api_cors.preflight_headers(settings, origin)
+            return Answer(api_cors.PREFLIGHT_STATUS, dict(headers))
+        cors_headers = dict(api_cors.response_headers(settings, origin))  # rule 17
         if request.method == "GET" and request.path in ("/", "/health"):
             body = {
                 "status": "healthy",

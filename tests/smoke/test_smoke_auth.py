@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tap import config as c
-from tap import smoke
+from tap import smoke, stack
 from tap.function.routes import ROUTE_KEYS
 from tap.smoke import SmokeCheckFailed
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
@@ -81,17 +81,17 @@ def _config(**auth: object) -> c.StackConfig:
 
 
 def test_the_stack_asks_a_protected_get_first_and_a_fixed_path_for_a_greedy_route() -> None:
-    assert smoke.protected_request(c.parse({}), ROUTE_KEYS) is None
-    assert smoke.protected_request(_config(), ROUTE_KEYS) == "GET /info"
+    assert stack.protected_request(c.parse({}), ROUTE_KEYS) is None
+    assert stack.protected_request(_config(), ROUTE_KEYS) == "GET /info"
     opened = _config(publicRoutes=["GET /", "GET /health", "GET /info"])
-    assert smoke.protected_request(opened, ROUTE_KEYS) == "DELETE /"
+    assert stack.protected_request(opened, ROUTE_KEYS) == "DELETE /"
     only_greedy = _config(publicRoutes=[k for k in ROUTE_KEYS if k != "POST /{proxy+}"])
-    assert smoke.protected_request(only_greedy, ROUTE_KEYS) == "POST /tap-smoke-check"
-    assert smoke.protected_request(_config(publicRoutes=list(ROUTE_KEYS)), ROUTE_KEYS) is None
+    assert stack.protected_request(only_greedy, ROUTE_KEYS) == "POST /tap-smoke-check"
+    assert stack.protected_request(_config(publicRoutes=list(ROUTE_KEYS)), ROUTE_KEYS) is None
 
 
 def test_the_trigger_changes_with_auth_and_not_without_it() -> None:
-    plain = smoke.stack_trigger(c.parse({}), "h", ROUTE_KEYS)
+    plain = stack.stack_trigger(c.parse({}), "h", ROUTE_KEYS)
 
-    assert smoke.stack_trigger(c.parse({}), "h", ROUTE_KEYS) == plain
-    assert smoke.stack_trigger(_config(), "h", ROUTE_KEYS) != plain
+    assert stack.stack_trigger(c.parse({}), "h", ROUTE_KEYS) == plain
+    assert stack.stack_trigger(_config(), "h", ROUTE_KEYS) != plain

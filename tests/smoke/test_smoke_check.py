@@ -13,12 +13,8 @@ from typing import Any
 import pytest
 
 from tap.config import CorsConfig
-from tap.smoke import (
-    SmokeCheckFailed,
-    SmokeCheckProvider,
-    expected_cors,
-    preflight_origin,
-)
+from tap.smoke import SmokeCheckFailed, SmokeCheckProvider
+from tap.stack import expected_cors, preflight_origin
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 
 NOW = "2026-01-31T12:00:00Z"

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tap import smoke
-from tap.smoke import NoResponse, SmokeCheckFailed, SmokeCheckProvider, send
+from tap.smoke import NoResponse, SmokeCheckFailed, SmokeCheckProvider, probe, send
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import NOW, props, provider
 
@@ -426,9 +426,9 @@ def _trusting_opener(cert: str) -> Any:
 
     context = ssl.create_default_context(cafile=cert)
     return urllib.request.build_opener(
-        smoke._NoRedirects,
-        smoke._DeadlineHTTPHandler,
-        smoke._DeadlineHTTPSHandler(context=context),
+        probe._NoRedirects,
+        probe._DeadlineHTTPHandler,
+        probe._DeadlineHTTPSHandler(context=context),
         urllib.request.ProxyHandler({}),
     )
 

@@ -7,7 +7,12 @@ The engine hands ``diff`` and ``update`` the previous *outputs* as ``olds`` (the
 from __future__ import annotations
 
 import base64
+import os
+import pickletools
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import dill
@@ -15,7 +20,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from tap.config import CorsConfig
+from tap.config import MAX_SMOKE_TIMEOUT_S, CorsConfig
 from tap.smoke import (
     INPUTS,
     MAX_DEADLINE_S,
@@ -23,13 +28,14 @@ from tap.smoke import (
     SmokeCheckFailed,
     SmokeCheckInputError,
     SmokeCheckProvider,
-    expected_cors,
-    preflight_origin,
     smoke_trigger,
     validate_inputs,
 )
-from tests.smoke.fake_api import FakeTime, ScriptedServer, deployed_api
+from tap.stack import expected_cors, preflight_origin
+from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import NOW, props, provider
+
+SUBPROCESS_TIMEOUT_S = 60.0
 
 OLD_RESULTS = {
     "passed_at": "2026-01-01T00:00:00Z",
@@ -264,9 +270,131 @@ def test_the_provider_round_trips_through_dill_and_the_copy_checks_a_live_server
     assert outs["attempts"] == 1
 
 
+# What serialize_provider(SmokeCheckProvider()) gave when tap.smoke was one file
+# (tap/smoke.py, before it became a package): the bytes existing stack states hold.
+RECORDED_PROVIDER = (
+    "gASVwgAAAAAAAACMCXRhcC5zbW9rZZSMElNtb2tlQ2hlY2tQcm92aWRlcpSTlCmBlH2UKIwFaG9va3OUfZSMBnBv"
+    "bGljeZRoAIwLUmV0cnlQb2xpY3mUk5QpgZR9lCiMEWluaXRpYWxfYmFja29mZl9zlEc/8AAAAAAAAIwNbWF4X2Jh"
+    "Y2tvZmZfc5RHQDAAAAAAAACMCm11bHRpcGxpZXKUR0AAAAAAAAAAjBFyZXF1ZXN0X3RpbWVvdXRfc5RHQCQAAAAA"
+    "AAB1YnViLg=="
+)
+
+
+def _pickled_globals(data: bytes) -> list[tuple[str, str]]:
+    """The (module, name) of every class a pickle refers to by reference."""
+    memo: list[object] = []
+    strings: list[str] = []
+    found: list[tuple[str, str]] = []
+    for op, arg, _ in pickletools.genops(data):
+        if op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+            strings.append(str(arg))
+        elif op.name in ("BINGET", "LONG_BINGET", "GET"):
+            value = memo[int(arg)]  # type: ignore[arg-type]
+            strings.append(value if isinstance(value, str) else "")
+        elif op.name == "MEMOIZE":
+            memo.append(strings[-1] if strings else None)
+        elif op.name == "STACK_GLOBAL":
+            found.append((strings[-2], strings[-1]))
+        elif op.name == "GLOBAL":
+            module, name = str(arg).split(" ")
+            found.append((module, name))
+    return found
+
+
+def test_the_provider_pickles_by_reference_to_tap_smoke_as_existing_stacks_hold_it() -> None:
+    # GIVEN the provider serialized exactly as pulumi.dynamic.Resource does
+    serialized = serialize_provider(SmokeCheckProvider())
+
+    # THEN its classes are recorded under the module tap.smoke, not a submodule ...
+    assert _pickled_globals(base64.b64decode(serialized)) == [
+        ("tap.smoke", "SmokeCheckProvider"),
+        ("tap.smoke", "RetryPolicy"),
+    ]
+    # ... and the bytes are those recorded before tap.smoke became a package
+    assert serialized == RECORDED_PROVIDER
+
+
+def test_a_recorded_provider_undills_in_a_fresh_interpreter() -> None:
+    # GIVEN the provider as existing stack state holds it, and a new Python process (the
+    # deploy-time host imports nothing of tap before un-dilling)
+    script = (
+        "import base64, sys, dill\n"
+        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "import tap.smoke\n"
+        "assert type(provider) is tap.smoke.SmokeCheckProvider\n"
+        "assert type(provider.policy) is tap.smoke.RetryPolicy\n"
+        "print(type(provider).__module__, type(provider).__qualname__, provider.policy)\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root}
+
+    # WHEN it is un-dilled there
+    done = subprocess.run(
+        [sys.executable, "-c", script, RECORDED_PROVIDER],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        check=False,
+    )
+
+    # THEN it is tap.smoke's provider with the default policy
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("tap.smoke SmokeCheckProvider RetryPolicy(initial_backoff_s=1.0")
+
+
+def test_the_provider_accepts_the_deadlines_the_config_accepts() -> None:
+    # tap.smoke does not import the config: the two bounds are held equal here.
+    assert MAX_DEADLINE_S == MAX_SMOKE_TIMEOUT_S
+
+
 def test_the_serialized_provider_is_the_same_bytes_every_time() -> None:
     # Stable bytes keep state diffs quiet (diff ignores them anyway).
     assert serialize_provider(SmokeCheckProvider()) == serialize_provider(SmokeCheckProvider())
+
+
+MIXED_CASE = CorsConfig(allow_origins=("https://App.Example.com",))
+
+
+def test_a_mixed_case_allowed_origin_is_checked_as_a_browser_sends_it() -> None:
+    fake = FakeTime(time.monotonic)
+    # GIVEN allowOrigins written with capitals (docs/http-api.md rule 25)
+    # THEN the check preflights with the lower-case origin a browser sends, which is valid
+    assert preflight_origin(MIXED_CASE) == "https://app.example.com"
+    assert validate_inputs(props("https://x.example/", MIXED_CASE)) == []
+
+    # WHEN the API matches origins as origins (tap.cors, as the emulator does)
+    with ScriptedServer(deployed_api(cors=MIXED_CASE)) as server:
+        outs = provider(fake).create(props(server.url, MIXED_CASE)).outs
+
+    # THEN every check passes, with no warning
+    assert outs is not None
+    assert outs["warnings"] == []
+    assert all(check["passed"] for check in outs["checks"].values())
+
+
+def test_an_api_comparing_origins_exactly_is_a_warning_naming_the_rule() -> None:
+    fake = FakeTime(time.monotonic)
+    # GIVEN an API that grants CORS only to the entry's exact spelling (rule 25 assumed not)
+    api = deployed_api(cors=MIXED_CASE)
+
+    def exact(request: Request) -> Answer:
+        answer = api(request)
+        if request.headers.get("origin") in MIXED_CASE.allow_origins:
+            return answer
+        kept = {k: v for k, v in answer.headers.items() if not k.startswith("access-control-")}
+        return Answer(answer.status, kept, answer.body)
+
+    with ScriptedServer(exact) as server:
+        outs = provider(fake).create(props(server.url, MIXED_CASE)).outs
+
+    # THEN the deploy passes (verified checks pass) and the CORS checks are warnings
+    assert outs is not None
+    assert [name for name, c in outs["checks"].items() if not c["passed"]] == ["cors", "preflight"]
+    assert outs["warnings"][0].startswith(
+        "cors (GET /health): expected access-control-allow-origin 'https://app.example.com', "
+        "got none"
+    )
 
 
 def test_preflight_origin_and_expected_cors_follow_the_config() -> None:

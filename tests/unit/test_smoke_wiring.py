@@ -19,12 +19,8 @@ import pytest
 from tap import compute
 from tap.config import CorsConfig, parse
 from tap.function.routes import ROUTE_KEYS
-from tap.smoke import (
-    TYPE_TOKEN,
-    SmokeCheckProvider,
-    expected_cors,
-    stack_trigger,
-)
+from tap.smoke import TYPE_TOKEN, SmokeCheckProvider
+from tap.stack import expected_cors, stack_trigger
 from tests.pulumi_mocks import (
     ProgramRun,
     RegisteredResource,
