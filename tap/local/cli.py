@@ -29,6 +29,7 @@ from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseErr
 from .emulator import EmulatorConfigError
 from .mocks import DeployError
 from .readback import ReadbackError
+from .runtime.instance import default_worker
 from .stackfile import StackFileError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -93,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the stack outputs to PATH as JSON (as `pulumi stack output --json`)",
     )
     parser.add_argument(
+        "--max-instances",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="most instances of a function running at once (default: the CPU count); "
+        "requests past it wait. The function's reservedConcurrency, when set, throttles "
+        "as on Lambda",
+    )
+    parser.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="do not watch the function's files (by default a save reloads the function: "
+        "the next request cold-starts the new code)",
+    )
+    parser.add_argument(
         "--jwks",
         type=Path,
         default=None,
@@ -109,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
         "directory, else the project tap was installed from",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
 
 
 class _Printer:
@@ -271,6 +297,9 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
+        worker, note = default_worker()
+        if note is not None:
+            printer.line(note)
         deployment = deploy(
             program_dir=args.program_dir,
             stack=args.stack,
@@ -279,6 +308,8 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             moto_port=args.moto_port,
             on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
             on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            worker=worker,
+            max_instances=args.max_instances,
             jwks_file=args.jwks,
         )
     except (tap_config.ConfigError, LocalAuthError) as error:
@@ -307,7 +338,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
         if args.check:
             return _check(deployment, printer, fail)
-        return _serve(deployment, printer)
+        return _serve(deployment, printer, reload=not args.no_reload)
 
 
 def _flush_buffer(printer: _Printer) -> None:
@@ -355,12 +386,19 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     return path
 
 
-def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
+def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    reloader = None
+    if reload:
+        from .reload import from_deployment
+
+        reloader = from_deployment(deployment, printer.line)
+        reloader.start()
+        printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
@@ -371,6 +409,8 @@ def _serve(deployment: LocalDeployment, printer: _Printer) -> int:
     finally:
         if state is not None:
             state.unlink(missing_ok=True)
+        if reloader is not None:
+            reloader.stop()
 
 
 def _wait_until_stopped(printer: _Printer) -> int:

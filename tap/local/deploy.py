@@ -24,10 +24,12 @@ from tap import config as tap_config
 from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
+from .logsink import LogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import ReadbackError, build_specs, moto_code_reader
+from .runtime.instance import Worker
 from .stackfile import apply_override, find_program, load_config
 
 DEFAULT_STACK = "local"
@@ -193,6 +195,10 @@ def deploy(
     account_id: str = DEFAULT_ACCOUNT_ID,
     on_function_log: FunctionLogSink | None = None,
     on_access_log: AccessLogSink | None = None,
+    log_sink: LogSink | None = None,
+    worker: Worker | None = None,
+    max_instances: int | None = None,
+    on_listening: Callable[[str], None] | None = None,
     jwks_file: Path | None = None,
 ) -> LocalDeployment:
     """Deploy the program locally and start serving it.
@@ -201,6 +207,9 @@ def deploy(
     :param port: the emulator's port (0: any free port); ``moto_port`` likewise.
     :param account_id: moto keeps one set of resources per account; a distinct id keeps
         deploys in one process apart.
+    :param log_sink, worker, max_instances: passed to the Emulator.
+    :param on_listening: called with the emulator's URL as soon as it listens (it answers
+        503 until the deploy has loaded it, then serves through the rest of the deploy).
     :param jwks_file: the keys of an external JWT issuer (tap:auth type jwt): required then.
     Raises StackFileError, ConfigError (before anything starts), OSError (a port in use),
     DeployError, BrokenReferencesError or the program's own exception; nothing is left
@@ -212,10 +221,19 @@ def deploy(
     region = stack_config.region
     external_keys = load_jwks_file(stack_config, jwks_file)  # LocalAuthError before starting
 
-    emulator = Emulator(port=port, on_function_log=on_function_log, on_access_log=on_access_log)
+    emulator = Emulator(
+        port=port,
+        on_function_log=on_function_log,
+        on_access_log=on_access_log,
+        log_sink=log_sink,
+        worker=worker,
+        max_instances=max_instances,
+    )
     moto = MotoServer(port=moto_port, account_id=account_id)
     try:
         _start(emulator.start, "HTTP API emulator", port, "--port")
+        if on_listening is not None:
+            on_listening(emulator.url)
         _start(moto.start, "moto server", moto_port, "--moto-port")
         mocks = MotoMocks(
             moto,

@@ -2,9 +2,9 @@
 
 Serves one deployed HTTP API on 127.0.0.1 with payload format 2.0 semantics
 (``docs/http-api.md`` rules 1–19, cited where each applies) and runs its
-Lambda function the way Lambda does: in a separate worker process per function, one
-invocation at a time (one instance), with a context object, the function's environment
-and no credentials.
+Lambda function the way Lambda does (tap.local.runtime): each concurrent invocation on its
+own instance, a process running the runtime interface client against its own Runtime API,
+with the function's environment and no credentials.
 
 Lifecycle (the stage URL is needed as a deploy output before the routes can be read back):
 
@@ -18,17 +18,21 @@ Lifecycle (the stage URL is needed as a deploy output before the routes can be r
 
 or, when everything is known up front, ``with Emulator(api, functions) as emulator:``
 (loads, then starts on entering). ``load()`` may be called again to replace what is
-served (in-flight requests to the old functions get 500).
+served: requests in flight finish on the old instances, new ones go to the new functions.
 
 Answers, and where each comes from (rules of docs/http-api.md; *unverified* = this emulator's
 decision where no capture from AWS settles it):
 - no route: 404 ``Not Found`` (rule 12); not loaded yet: 503 ``Service Unavailable``;
+- past the stage's throttling (a token bucket of ``throttling_burst_limit`` tokens refilled
+  at ``throttling_rate_limit`` per second): 429 ``Too Many Requests`` (rules 13, 52);
+- the function's reserved concurrency all in use: Lambda refuses with 429 (rule 50) and
+  the client gets 500 ``Internal Server Error`` (rule 51, *assumed*);
 - function raised, returned something unserializable or malformed, crashed, failed to
   import, or ran past its own ``timeout_s``: 500 ``Internal Server Error`` (rule 10; a
   timeout inside Lambda is a function error). The traceback goes to the function-log sink
   only;
 - the integration timeout (``integration_timeout_ms``, default 30 s) passed first,
-  including time queued behind other requests for the single instance: 503 ``Service
+  including time queued for a free instance (past ``max_instances``): 503 ``Service
   Unavailable`` (rule 11). The project's function timeout is at most 29 s, so its own
   timeout (500) always comes first;
 - a response over Lambda's 6 MB payload limit: 500 (rule 14; Lambda fails the invocation);
@@ -113,7 +117,11 @@ from ._http1 import (
     transfer_codings,
     values_of,
 )
-from ._lambda import LambdaFunction
+from ._lambda import INIT_TIMEOUT_S, Invocation
+from .logsink import LogKind, LogSink, from_line_callback, safe
+from .runtime.instance import Worker, default_worker
+from .runtime.pool import FunctionPool
+from .throttle import TokenBucket, stage_bucket
 
 # docs/http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
 MIN_INTEGRATION_TIMEOUT_MS = 50
@@ -159,6 +167,8 @@ class FunctionSpec:
     # Lambda's logging_config (moto drops it, so the deployer passes what it declared).
     log_format: str = "JSON"  # "JSON" | "Text"
     application_log_level: str = "INFO"
+    # reserved_concurrent_executions: at most this many instances; beyond, throttled.
+    reserved_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,9 @@ class ApiSpec:
     cors: CorsSpec | None
     access_log_format: str | None  # the stage's access_log_settings.format, or None
     integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
+    # The stage's default route throttling (docs/http-api.md rules 13 and 52); None: unset.
+    throttling_burst_limit: int | None = None
+    throttling_rate_limit: float | None = None
     # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
     route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 
@@ -232,7 +245,8 @@ class _RequestError(Exception):
 class _Loaded:
     api: ApiSpec
     routes: RouteTable
-    functions: dict[str, LambdaFunction]
+    functions: dict[str, FunctionPool]
+    bucket: TokenBucket
 
 
 def new_request_id() -> str:
@@ -308,15 +322,39 @@ class Emulator:
         port: int = 0,
         on_function_log: FunctionLogSink | None = None,
         on_access_log: AccessLogSink | None = None,
+        log_sink: LogSink | None = None,
+        worker: Worker | None = None,
+        max_instances: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
+        """
+        :param log_sink: receives every line the functions and Lambda's platform write
+            (tap.local.logsink); ``on_function_log(name, line)`` is the older, simpler form.
+        :param worker: the runtime client each instance runs; default awslambdaric when
+            installed, else the built-in one (``worker_note`` then says why).
+        :param max_instances: local mode's cap on instances per function (default: the CPU
+            count); requests past it wait for a free instance.
+        :param clock: the stage throttling's clock (tests inject one).
+        :param max_connections: the most client connections served at once.
+        """
         if max_connections < 1:
             raise EmulatorConfigError(f"max_connections is {max_connections}, must be >= 1")
         self._max_connections = max_connections
         self._host = host
         self._requested_port = port
-        self._on_function_log = on_function_log
+        sinks = [
+            s for s in (log_sink, on_function_log and from_line_callback(on_function_log)) if s
+        ]
+        self._sink = safe(_fan_out(sinks))
         self._on_access_log = on_access_log
+        if worker is None:
+            worker, self.worker_note = default_worker()
+        else:
+            self.worker_note = None
+        self.worker = worker
+        self._max_instances = max_instances
+        self._clock = clock
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
         self._server: _Server | None = None
@@ -328,19 +366,86 @@ class Emulator:
         """Validate and (re)load what is served; replaces anything loaded before.
 
         Raises EmulatorConfigError, listing every problem, before changing anything. A
-        function's worker starts on its first request (a cold start).
+        function's instances start on demand (cold starts). A swap never fails a request:
+        requests already in flight finish on the instances they started on, new ones go to
+        the new functions, and each old instance closes once idle (``FunctionPool.retire``).
+        A function whose spec did not change keeps its warm instances.
         """
+        self.swap(api, functions)
+
+    def swap(self, api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> list[str]:
+        """``load()``, returning the names of the functions whose code or configuration
+        changed (those get fresh instances); what a hot reload calls."""
         routes = validate(api, functions)
-        loaded = _Loaded(
-            api,
-            routes,
-            {name: LambdaFunction(spec, self._on_function_log) for name, spec in functions.items()},
-        )
         with self._lock:
-            previous, self._loaded = self._loaded, loaded
-        if previous is not None:
-            for function in previous.functions.values():
-                function.close()
+            previous = self._loaded
+            kept = {
+                name: pool
+                for name, pool in (previous.functions.items() if previous else [])
+                if functions.get(name) == pool.spec
+            }
+            pools = {
+                name: kept.get(name)
+                or FunctionPool(
+                    spec, self._sink, worker=self.worker, max_instances=self._max_instances
+                )
+                for name, spec in functions.items()
+            }
+            same_limits = previous is not None and (
+                previous.api.throttling_burst_limit,
+                previous.api.throttling_rate_limit,
+            ) == (api.throttling_burst_limit, api.throttling_rate_limit)
+            bucket = (
+                previous.bucket
+                if previous is not None and same_limits
+                else stage_bucket(
+                    api.throttling_burst_limit, api.throttling_rate_limit, self._clock
+                )
+            )
+            self._loaded = _Loaded(api, routes, pools, bucket)
+        retired = [
+            pool
+            for name, pool in (previous.functions.items() if previous else [])
+            if kept.get(name) is not pool
+        ]
+        for pool in retired:
+            pool.retire()
+        return sorted(name for name in functions if name not in kept)
+
+    def swap_function(self, spec: FunctionSpec) -> None:
+        """Serve ``spec`` in place of the function of that name (a hot reload): the rest of
+        what is served stays, warm instances included."""
+        with self._lock:
+            loaded = self._loaded
+            if loaded is None or spec.name not in loaded.functions:
+                raise EmulatorConfigError(f"function {spec.name!r} is not served")
+            specs = {name: pool.spec for name, pool in loaded.functions.items()}
+        self.swap(loaded.api, {**specs, spec.name: spec})
+
+    def check_function(self, spec: FunctionSpec) -> Invocation | None:
+        """Initialize ``spec`` on a throwaway instance: None when it initializes, else how
+        an invocation would have failed (its init error goes to the log sink too)."""
+        held: list[tuple[str, str | None, str, LogKind, str]] = []
+
+        def hold(
+            function: str, request_id: str | None, line: str, kind: LogKind, stream: str
+        ) -> None:
+            held.append((function, request_id, line, kind, stream))
+
+        pool = FunctionPool(spec, hold, worker=self.worker, max_instances=1)
+        try:
+            failure = pool.check(time.monotonic() + INIT_TIMEOUT_S)
+        finally:
+            pool.close()
+        if failure is not None:  # its lines say why; a successful check leaves no trace
+            for entry in held:
+                self._sink(*entry)
+        return failure
+
+    def pool(self, name: str) -> FunctionPool | None:
+        """The instances serving function ``name`` now, if it is served."""
+        loaded = self._loaded
+        return loaded.functions.get(name) if loaded is not None else None
 
     def start(self) -> str:
         """Bind and serve in a background thread; return the base URL. Idempotent."""
@@ -432,6 +537,10 @@ class Emulator:
             context["error.message"] = "Service Unavailable"
             return response, context
         api = loaded.api
+        if not loaded.bucket.take():
+            # docs/http-api.md rules 13 and 52: past the stage's burst and rate.
+            context["error.message"] = "Too Many Requests"
+            return json_response(429, "Too Many Requests"), context
         context.update(
             apiId=api.api_id,
             stage=api.stage,
@@ -489,6 +598,13 @@ class Emulator:
         result = function.invoke(event, deadline)
         context["integrationLatency"] = int((time.monotonic() - invoke_started) * 1000)
         context["integration.requestId"] = result.request_id
+        if result.status == "throttled":
+            # Rule 50: Lambda refused the invocation (429 TooManyRequestsException); rule
+            # 51: an HTTP API answers its client 500.
+            context["integrationStatus"] = 429
+            context["integrationErrorMessage"] = result.error_message
+            context["error.message"] = "Internal Server Error"
+            return json_response(500, "Internal Server Error")
         if result.status == "deadline":
             # Rule 11: the integration timeout passed first.
             context["integrationErrorMessage"] = result.error_message
@@ -516,8 +632,9 @@ class Emulator:
             message = f"Malformed Lambda proxy response: {exc}"
             context["integrationErrorMessage"] = message
             context["error.message"] = "Internal Server Error"
-            if self._on_function_log is not None:
-                self._on_function_log(function.spec.name, f"[emulator] {message}")
+            self._sink(
+                function.spec.name, result.request_id, f"[emulator] {message}", "emulator", ""
+            )
             return json_response(500, "Internal Server Error")
 
     def _log_refusal(
@@ -928,6 +1045,19 @@ class _Handler(BaseHTTPRequestHandler):
                 received += len(data)
         except OSError:
             pass
+
+
+def _fan_out(sinks: list[LogSink]) -> LogSink | None:
+    if not sinks:
+        return None
+    if len(sinks) == 1:
+        return sinks[0]
+
+    def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
+        for each in sinks:
+            each(function, request_id, line, kind, stream)
+
+    return sink
 
 
 def _reason(status: int) -> str:

@@ -99,23 +99,35 @@ class MotoServer:
         self.stop()
 
 
+_session_lock = threading.Lock()
+_session: Any = None
+
+
 def make_client(service: str, region: str, endpoint_url: str, account_id: str) -> Any:
-    """A boto3 client for a moto endpoint, with placeholder credentials and an account id."""
-    session = boto3.session.Session(
-        aws_access_key_id=DUMMY_ACCESS_KEY,
-        aws_secret_access_key=DUMMY_SECRET_KEY,
-        region_name=region,
-    )
-    client = session.client(
-        service,
-        endpoint_url=endpoint_url,
-        # Local calls either answer in milliseconds or the server is gone: fail fast.
-        # proxies={}: the server is on 127.0.0.1, and botocore would otherwise send the
-        # calls to HTTP_PROXY/HTTPS_PROXY (it bypasses only what NO_PROXY lists).
-        config=BotoConfig(
-            retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, proxies={}
-        ),
-    )
+    """A boto3 client for a moto endpoint, with placeholder credentials and an account id.
+
+    Every client comes from one shared session: a session parses botocore's endpoint and
+    service model files the first time it needs them, and a fresh session per client
+    parsed them again for each (about an eighth of local mode's start, profiled). Client
+    creation is not thread-safe, hence the lock; each client has its own event hooks.
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session(
+                aws_access_key_id=DUMMY_ACCESS_KEY, aws_secret_access_key=DUMMY_SECRET_KEY
+            )
+        client = _session.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            # Local calls either answer in milliseconds or the server is gone: fail fast.
+            # proxies={}: the server is on 127.0.0.1, and botocore would otherwise send the
+            # calls to HTTP_PROXY/HTTPS_PROXY (it bypasses only what NO_PROXY lists).
+            config=BotoConfig(
+                retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, proxies={}
+            ),
+        )
     if account_id != DEFAULT_ACCOUNT_ID:
 
         def add_account(request: Any, **_: Any) -> None:

@@ -75,6 +75,7 @@ def build_specs(
     if not stages:
         raise ReadbackError(f"API {api_id} has no stage, so nothing would serve it")
     stage = next((s for s in stages if s["StageName"] == "$default"), stages[0])
+    route_settings = stage.get("DefaultRouteSettings") or {}
     integrations = {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=api_id)["Items"]}
 
     authorizers: dict[str, jwt_auth.JwtAuthorizer | None] = {}
@@ -161,6 +162,9 @@ def build_specs(
             log_group=str(logging_config.get("logGroup") or DEFAULT_LOG_GROUP_PREFIX + name),
             log_format=str(logging_config.get("logFormat", "Text")),
             application_log_level=str(logging_config.get("applicationLogLevel", "INFO")),
+            reserved_concurrency=lam.get_function_concurrency(FunctionName=name).get(
+                "ReservedConcurrentExecutions"
+            ),
         )
 
     return ApiSpec(
@@ -174,6 +178,8 @@ def build_specs(
         access_log_format=(stage.get("AccessLogSettings") or {}).get("Format"),
         # One integration timeout per API in the spec: the tightest applies.
         integration_timeout_ms=min(timeouts),
+        throttling_burst_limit=route_settings.get("ThrottlingBurstLimit"),
+        throttling_rate_limit=route_settings.get("ThrottlingRateLimit"),
         route_auth=route_auth,
     ), functions
 

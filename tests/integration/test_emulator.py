@@ -467,9 +467,11 @@ def test_function_error_is_500_with_the_traceback_in_the_log_only(
     errors = [json.loads(line) for line in logs.function_lines() if '"ERROR"' in line]
     assert len(errors) == 1
     assert errors[0]["level"] == "ERROR"
+    # Lambda's JSON error record (awslambdaric's, or the built-in worker's copy of it)
     assert errors[0]["errorType"] == "ValueError"
-    assert errors[0]["message"]["errorMessage"] == "secret detail /tmp/x"
-    assert any("testfn/main.py" in frame for frame in errors[0]["message"]["stackTrace"])
+    assert errors[0]["errorMessage"] == "secret detail /tmp/x"
+    assert re.fullmatch(r"[0-9a-f-]{36}", errors[0]["requestId"])
+    assert any("testfn/main.py" in frame for frame in errors[0]["stackTrace"])
     assert json.loads(logs.access[-1])["integrationError"] == "ValueError: secret detail /tmp/x"
 
 
@@ -517,12 +519,16 @@ def test_worker_is_reused_between_requests(emulator: Emulator) -> None:
     assert echo(emulator, "GET", "/warm")["cold"] is False
 
 
-def test_one_invocation_at_a_time(emulator: Emulator) -> None:
-    # GIVEN 6 concurrent requests to a handler that takes 50 ms
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        replies = list(pool.map(lambda _: call(emulator, "GET", "/nap"), range(6)))
+def test_an_instance_runs_one_invocation_at_a_time() -> None:
+    # GIVEN local mode capped at one instance, and 6 concurrent requests to a handler
+    # that takes 50 ms
+    with (
+        Emulator(api_spec({"GET /nap": "fn"}), {"fn": function_spec()}, max_instances=1) as one,
+        ThreadPoolExecutor(max_workers=6) as pool,
+    ):
+        replies = list(pool.map(lambda _: call(one, "GET", "/nap"), range(6)))
 
-    # THEN they ran one after the other, as on a single Lambda instance
+    # THEN they waited for the instance and ran one after the other on it
     spans = sorted(tuple(reply.json()) for reply in replies)
     assert all(reply.status == 200 for reply in replies)
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
@@ -787,7 +793,7 @@ def test_import_error_is_500_with_the_reason_in_the_log() -> None:
     assert reply.status == 500
     assert reply.body == INTERNAL_ERROR
     error = json.loads(next(line for line in lines if "Runtime.ImportModuleError" in line))
-    assert "testfn.missing" in error["message"]["errorMessage"]
+    assert "testfn.missing" in error["errorMessage"]
 
 
 @pytest.mark.parametrize(

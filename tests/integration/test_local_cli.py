@@ -266,7 +266,8 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     try:
-        code = cli._serve(Deployment(), cli._Printer(sys.stdout))  # type: ignore[arg-type]
+        # (no functions to watch in the stand-in: no reload)
+        code = cli._serve(Deployment(), cli._Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
     finally:
         timer.cancel()
     # THEN it returns 0 after saying so, and the previous SIGTERM handler is back
