@@ -1,6 +1,7 @@
 """The ``tap`` command (``python -m tap``, or the ``tap`` console script).
 
-Subcommands: ``local`` (the whole stack on this machine: see ``tap local --help``).
+Subcommands: ``local`` (the whole stack on this machine: see ``tap local --help``) and
+``logs`` (one line per request from the stack's logs: see ``tap logs --help``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ USAGE = """usage: tap <command> [options]
 commands:
   local    deploy the stack into moto on 127.0.0.1 and serve its HTTP API
            (no AWS account, no Docker); `tap local --help` for its options
+  logs     one line per request from the access log joined with the function's log,
+           from `tap local` or a live stack; `tap logs --help` for its options
   token    print a bearer token for the running local stack's Cognito pool
            (tap:auth type cognito); `tap token --help` for its options
 """
@@ -30,11 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0 if args else EXIT_USAGE
     command, rest = args[0], args[1:]
-    if command not in ("local", "token"):
+    if command not in ("local", "logs", "token"):
         sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
         return EXIT_USAGE
     try:
-        from tap.local import cli
+        from tap.local import cli, logs
     except ModuleNotFoundError as error:
         root = (error.name or "").split(".")[0]
         if root not in _LOCAL_EXTRA_MODULES:
@@ -49,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tap.local import token
 
             return token.run(rest)
-        return cli.run(rest)
+        return logs.run(rest) if command == "logs" else cli.run(rest)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -24,7 +24,10 @@ PAYLOAD_FORMAT_VERSION = "2.0"  # the handler reads 2.0 events; the provider def
 INTEGRATION_TIMEOUT_MS = HTTP_API_INTEGRATION_TIMEOUT_S * 1000  # docs/http-api.md rule 11: the max
 
 # One JSON object per request. $context.requestId is the id the function also logs (as
-# requestContext.requestId), so an access-log line and the function's log lines join on it.
+# requestContext.requestId), so an access-log line and the function's log lines join on it;
+# $context.integration.requestId is the Lambda invocation's id, the one in the START/END/
+# REPORT lines and the runtime's JSON records (docs/http-api.md rule 56; `tap logs` joins
+# on both).
 # Every value is a string: a variable with no value is written as "-", which unquoted would
 # make the line invalid JSON. Nothing here carries a credential (no headers, no query).
 ACCESS_LOG_FIELDS: dict[str, str] = {
@@ -42,6 +45,7 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
     "integrationLatency": "$context.integrationLatency",
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
+    "integrationRequestId": "$context.integration.requestId",
     "errorMessage": "$context.error.message",
 }
 

@@ -25,12 +25,14 @@ from tap.text import quote
 
 from . import token
 from .checks import BrokenReferencesError
+from .console import ConsoleLog, runtime_note
 from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
 from .emulator import EmulatorConfigError
+from .logs import local_state
 from .mocks import DeployError
-from .readback import ReadbackError
+from .readback import FUNCTION_TYPE, ReadbackError
 from .runtime.instance import default_worker
-from .stackfile import StackFileError
+from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 3000  # what `sam local start-api` uses, so muscle memory works
@@ -80,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a config value over the stack file's, as `pulumi config set` takes it "
         "(e.g. -c timeout=20 or -c tap:logLevel=DEBUG), a path as with --path "
         "(-c 'cors.allowOrigins[0]=https://app.example.com'); repeatable",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the function's log records beneath each request line "
+        "(default: one line per request, e.g. `GET /health 200 3 ms [cold]`)",
     )
     parser.add_argument(
         "--check",
@@ -144,6 +153,7 @@ class _Printer:
         self.out = out
         self._lock = threading.Lock()
         self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
+        self.console: ConsoleLog | None = None  # turns log lines into request lines
 
     def line(self, text: str = "") -> None:
         with self._lock:
@@ -292,8 +302,11 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         return code
 
     port = args.port if args.port is not None else (CHECK_PORT if args.check else DEFAULT_PORT)
+    # One line per request, printed off the request path; held until "Serving on".
+    console = printer.console = ConsoleLog(printer.log, verbose=args.verbose)
     if args.check:
         printer.buffer = []  # logs are shown only if the check fails
+        console.release()
     try:
         overrides = parse_overrides(args.config)
         printer.line(f"Deploying stack {args.stack} into moto on 127.0.0.1 (local mode)...")
@@ -306,8 +319,9 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             config=overrides,
             port=port,
             moto_port=args.moto_port,
-            on_function_log=lambda name, line: printer.log(f"[{name}] {line}"),
-            on_access_log=lambda line: printer.log(f"[access-log] {line}"),
+            log_sink=console,
+            on_access_log=console.access_line,
+            on_invoked=console.invoked,
             worker=worker,
             max_instances=args.max_instances,
             jwks_file=args.jwks,
@@ -324,7 +338,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         traceback.print_exc(file=err)
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
-    with deployment:
+    with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
             printer.line(text)
@@ -338,10 +352,21 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             args.outputs_file.write_text(json.dumps(shown, indent=2) + "\n")
         if args.check:
             return _check(deployment, printer, fail)
-        return _serve(deployment, printer, reload=not args.no_reload)
+        note = runtime_note(
+            str(r.inputs.get("runtime", ""))
+            for r in deployment.resources
+            if r.type == FUNCTION_TYPE
+        )
+        if note:
+            printer.line(note)
+        # Where `tap logs --local` finds this deploy's moto endpoint.
+        with local_state(find_program(args.program_dir), args.stack, deployment):
+            return _serve(deployment, printer, reload=not args.no_reload)
 
 
 def _flush_buffer(printer: _Printer) -> None:
+    if printer.console is not None:
+        printer.console.flush()
     lines, printer.buffer = printer.buffer or [], None
     if lines:
         printer.line("Logs:")
@@ -368,10 +393,16 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     outputs = deployment.outputs
     if deployment.program_dir is None or "user_pool_id" not in outputs:
         return None
+    existing: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):  # `tap logs`' record, in the same file
+        existing = json.loads(
+            token.state_path(deployment.program_dir, deployment.stack).read_text()
+        )
     path = token.write_state(
         deployment.program_dir,
         deployment.stack,
         {
+            **existing,
             "moto_url": deployment.endpoint_url,
             "region": deployment.region,
             "account_id": deployment.account_id,
@@ -404,9 +435,13 @@ def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = Tru
     if isinstance(domain, str):
         host = domain.removeprefix("https://").rstrip("/")
         printer.line(f"Custom domain: curl -H 'Host: {host}' {deployment.url}/health")
+    if printer.console is not None:
+        printer.console.release()  # request lines only after the deploy's own output
     try:
         return _wait_until_stopped(printer)
     finally:
+        if reloader is not None:
+            reloader.stop()
         if state is not None:
             state.unlink(missing_ok=True)
         if reloader is not None:

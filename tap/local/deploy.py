@@ -23,12 +23,14 @@ from tap import config as tap_config
 
 from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
+from .cloudwatch import CloudWatchLogs, MotoBackendPutLogEvents, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
-from .logsink import LogSink
+from .invoke import LambdaInvoker
+from .logsink import LogKind, LogSink
 from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
-from .readback import ReadbackError, build_specs, moto_code_reader
+from .readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
 from .runtime.instance import Worker
 from .stackfile import apply_override, find_program, load_config
 
@@ -135,6 +137,8 @@ class LocalDeployment:
     emulator: Emulator
     started_at: float
     deployed_at: float
+    # Where the function's lines and the access log are written in moto (None: not written).
+    cloudwatch: CloudWatchLogs | None = None
     program_dir: Path | None = None
     _stopped: bool = field(default=False, repr=False)
 
@@ -164,7 +168,11 @@ class LocalDeployment:
         try:
             self.emulator.stop()
         finally:
-            self.moto.stop()
+            try:
+                if self.cloudwatch is not None:
+                    self.cloudwatch.close()  # writes what is queued while moto still runs
+            finally:
+                self.moto.stop()
 
     def __enter__(self) -> LocalDeployment:
         return self
@@ -199,6 +207,8 @@ def deploy(
     worker: Worker | None = None,
     max_instances: int | None = None,
     on_listening: Callable[[str], None] | None = None,
+    cloudwatch_logs: bool = True,
+    on_invoked: Callable[[str, str, str], None] | None = None,
     jwks_file: Path | None = None,
 ) -> LocalDeployment:
     """Deploy the program locally and start serving it.
@@ -210,6 +220,10 @@ def deploy(
     :param log_sink, worker, max_instances: passed to the Emulator.
     :param on_listening: called with the emulator's URL as soon as it listens (it answers
         503 until the deploy has loaded it, then serves through the rest of the deploy).
+    :param cloudwatch_logs: also write the function's lines and the access log to their
+        log groups in moto (tap.local.cloudwatch), off the request path.
+    :param on_invoked: told (function, request id, status) after each direct ``Invoke``
+        through moto (``aws lambda invoke``), which local mode runs (tap.local.invoke).
     :param jwks_file: the keys of an external JWT issuer (tap:auth type jwt): required then.
     Raises StackFileError, ConfigError (before anything starts), OSError (a port in use),
     DeployError, BrokenReferencesError or the program's own exception; nothing is left
@@ -221,15 +235,27 @@ def deploy(
     region = stack_config.region
     external_keys = load_jwks_file(stack_config, jwks_file)  # LocalAuthError before starting
 
+    moto = MotoServer(port=moto_port, account_id=account_id)
+    cloudwatch = (
+        CloudWatchLogs(
+            lambda: moto.client("logs", region),
+            put_events=MotoBackendPutLogEvents(account_id, region),
+        )
+        if cloudwatch_logs
+        else None
+    )
+
+    # `aws lambda invoke --endpoint-url <moto>` runs the function here, not in Docker; it
+    # also sees the lines, for LogType=Tail.
+    invoker = LambdaInvoker(on_invoked=on_invoked)
     emulator = Emulator(
         port=port,
         on_function_log=on_function_log,
-        on_access_log=on_access_log,
-        log_sink=log_sink,
+        on_access_log=_fan_out_access(on_access_log, cloudwatch),
+        log_sink=_fan_out_sink(log_sink, cloudwatch, invoker.log_line),
         worker=worker,
         max_instances=max_instances,
     )
-    moto = MotoServer(port=moto_port, account_id=account_id)
     try:
         _start(emulator.start, "HTTP API emulator", port, "--port")
         if on_listening is not None:
@@ -268,6 +294,12 @@ def deploy(
                 jwks_for=jwks_for,
             )
             emulator.load(api, functions)
+            if cloudwatch is not None:
+                cloudwatch.configure(
+                    {name: spec.log_group for name, spec in functions.items()},
+                    api.access_log_group,
+                    access_log_stream_name(api.api_id, api.stage),
+                )
 
         def rewrite_dynamic_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
             # A custom domain (tap:domain) does not resolve to this machine: the smoke check
@@ -302,8 +334,13 @@ def deploy(
         if problems:
             raise BrokenReferencesError(problems)
         load_emulator(strict=True)
+        invoker.emulator = emulator
+        moto.invoke_handler = invoker
+        _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
     except BaseException:
         emulator.stop()
+        if cloudwatch is not None:
+            cloudwatch.close()
         moto.stop()
         raise
     return LocalDeployment(
@@ -318,8 +355,47 @@ def deploy(
         emulator=emulator,
         started_at=started,
         deployed_at=time.monotonic(),
+        cloudwatch=cloudwatch,
         program_dir=directory,
     )
+
+
+def _show_local_endpoint(account_id: str, region: str, url: str, resources: list[Deployed]) -> None:
+    """``get-apis`` against moto shows where the API is served: the emulator's URL in
+    place of the execute-api host that moto makes up (and that does not resolve)."""
+    from moto.backends import get_backend
+
+    backend = get_backend("apigatewayv2")[account_id][region]
+    for resource in resources:
+        api = backend.apis.get(resource.id) if resource.type == API_TYPE else None
+        if api is not None:
+            api.api_endpoint = url
+
+
+def _fan_out_sink(*sinks: LogSink | None) -> LogSink | None:
+    present = [sink for sink in sinks if sink is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def every(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
+        for sink in present:
+            sink(function, request_id, line, kind, stream)
+
+    return every
+
+
+def _fan_out_access(
+    sink: AccessLogSink | None, cloudwatch: CloudWatchLogs | None
+) -> AccessLogSink | None:
+    if cloudwatch is None:
+        return sink
+
+    def both(line: str) -> None:
+        cloudwatch.access_line(line)
+        if sink is not None:
+            sink(line)
+
+    return both
 
 
 def _stage_url(base: str, stage: str) -> str:

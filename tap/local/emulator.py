@@ -188,6 +188,9 @@ class ApiSpec:
     # The stage's default route throttling (docs/http-api.md rules 13 and 52); None: unset.
     throttling_burst_limit: int | None = None
     throttling_rate_limit: float | None = None
+    # The stage's access_log_settings.destination_arn's log group (local mode writes the
+    # access log there, tap.local.cloudwatch), or None.
+    access_log_group: str | None = None
     # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
     route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 

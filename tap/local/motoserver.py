@@ -6,8 +6,12 @@ or boto3, so the server is a real HTTP endpoint, not moto's in-process mock.
 
 from __future__ import annotations
 
+import io
+import re
 import threading
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 import boto3  # type: ignore[import-untyped,unused-ignore]
 from botocore.config import Config as BotoConfig  # type: ignore[import-untyped,unused-ignore]
@@ -30,6 +34,57 @@ DUMMY_SECRET_KEY = "testing"  # noqa: S105 (a placeholder moto accepts)
 # moto keeps one backend per account id; a request picks its account with this header.
 ACCOUNT_HEADER = "x-moto-account-id"
 _STOP_TIMEOUT_S = 5.0
+# Lambda's Invoke: POST /2015-03-31/functions/<name or ARN>/invocations[?Qualifier=...].
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
+
+InvokeHandler = Callable[
+    [str, str | None, bytes, Mapping[str, str]], tuple[int, list[tuple[str, str]], bytes] | None
+]
+"""(function name or ARN, qualifier, body, lowercase headers) -> (status, headers, body),
+or None to let moto answer."""
+
+
+class _InvokeRouter:
+    """WSGI middleware: hands Lambda Invoke calls to ``server.invoke_handler`` when set
+    (local mode runs the function itself: tap.local.invoke); the rest goes to moto."""
+
+    def __init__(self, app: Any, server: MotoServer) -> None:
+        self.app = app
+        self.server = server
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        handler = self.server.invoke_handler
+        found = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
+        if handler is None or found is None or environ.get("REQUEST_METHOD") != "POST":
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
+        answer = handler(unquote(found.group(1)), qualifier, body, headers)
+        if answer is None:
+            environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
+            return self.app(environ, start_response)
+        status, answer_headers, payload = answer
+        reason = _REASONS.get(status, "OK")
+        start_response(
+            f"{status} {reason}", [*answer_headers, ("Content-Length", str(len(payload)))]
+        )
+        return [payload]
+
+
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    413: "Request Entity Too Large",
+    429: "Too Many Requests",
+}
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -51,10 +106,12 @@ class MotoServer:
         self.account_id = account_id
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # Set by local mode once the emulator serves the functions (see _InvokeRouter).
+        self.invoke_handler: InvokeHandler | None = None
 
     def start(self) -> str:
         if self._server is None:
-            app = DomainDispatcherApplication(create_backend_app)
+            app = _InvokeRouter(DomainDispatcherApplication(create_backend_app), self)
             self._server = make_server(
                 HOST,
                 self._requested_port,

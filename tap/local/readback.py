@@ -13,6 +13,7 @@ from typing import Any
 
 from ..text import quote
 from . import jwt_auth
+from .cloudwatch import log_group_from_arn
 from .emulator import ApiSpec, CorsSpec, FunctionSpec
 from .mocks import Deployed
 
@@ -176,6 +177,9 @@ def build_specs(
         payload_format_version=formats.pop(),
         cors=_cors(api.get("CorsConfiguration")),
         access_log_format=(stage.get("AccessLogSettings") or {}).get("Format"),
+        access_log_group=log_group_from_arn(
+            str((stage.get("AccessLogSettings") or {}).get("DestinationArn") or "")
+        ),
         # One integration timeout per API in the spec: the tightest applies.
         integration_timeout_ms=min(timeouts),
         throttling_burst_limit=route_settings.get("ThrottlingBurstLimit"),

@@ -187,7 +187,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
+def test_serve_answers_prints_one_line_per_request_and_stops_cleanly_on_sigint() -> None:
     # GIVEN `python -m tap local` serving on any free port, started with SIGINT ignored as
     # a shell's background job (or a CI runner) starts it: Python keeps it ignored unless
     # the command installs its handler itself
@@ -214,13 +214,12 @@ def test_serve_answers_streams_logs_and_stops_cleanly_on_sigint() -> None:
         # WHEN a request arrives
         with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
             assert response.status == 200
-        # THEN its function log and access-log lines are streamed
-        streamed: list[str] = []
-        while not any(s.startswith("[access-log] ") for s in streamed):
-            streamed.append(process.stdout.readline())
-        assert any(s.startswith("[tap-local-function] START RequestId: ") for s in streamed)
-        access = json.loads(next(s for s in streamed if s.startswith("[access-log] "))[13:])
-        assert (access["httpMethod"], access["path"], access["status"]) == ("GET", "/health", "200")
+        # THEN one line says how it went: the first request of an instance is a cold start
+        # (after the lines `tap local` prints once serving, e.g. that it watches for saves)
+        line = process.stdout.readline()
+        while line.startswith("Watching "):
+            line = process.stdout.readline()
+        assert re.fullmatch(r"GET /health 200 \d+ ms \[cold\]\n", line)
         # AND Ctrl-C (or kill -INT) stops it cleanly
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=STOP_TIMEOUT_S)

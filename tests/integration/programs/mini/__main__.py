@@ -2,7 +2,8 @@
 
 Knobs (config namespace ``mini``): ``break`` = integrationUri | routeTarget | alarmDimension
 | alarmAction | accessLogDestination | permissionSource | logGroup; ``extra`` = unknownType |
-unknownInput; ``smoke`` = pass | fail (adds a dynamic resource whose create calls the API).
+unknownInput; ``smoke`` = pass | fail (adds a dynamic resource whose create calls the API);
+``burst`` and ``rate``: the stage's throttling (default 50 and 25.5).
 """
 
 import json
@@ -10,6 +11,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from tap.api import access_log_format
 from tests.integration.programs.mini_smoke import Probe
 
 mini = pulumi.Config("mini")
@@ -69,6 +71,8 @@ aws.iam.RolePolicy(
 HANDLER = """
 import json, logging, os
 def handler(event, context):
+    if event.get("rawPath") == "/boom":
+        raise RuntimeError("boom on purpose")
     logging.getLogger().info("handled %s", event["rawPath"])
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
             "body": json.dumps({"path": event["rawPath"], "env": os.environ.get("ENVIRONMENT")})}
@@ -139,13 +143,14 @@ stage = aws.apigatewayv2.Stage(
     name="$default",
     auto_deploy=True,
     default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-        throttling_burst_limit=50, throttling_rate_limit=25.5
+        throttling_burst_limit=int(mini.get("burst") or 50),
+        throttling_rate_limit=float(mini.get("rate") or 25.5),
     ),
     access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
         destination_arn=access.arn.apply(lambda a: a + "-gone")
         if broken == "accessLogDestination"
         else access.arn,
-        format=json.dumps({"requestId": "$context.requestId", "status": "$context.status"}),
+        format=access_log_format(),
     ),
     opts=opts,
 )
