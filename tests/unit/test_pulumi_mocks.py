@@ -15,9 +15,9 @@ from tests.pulumi_mocks import (
     AwsMocks,
     ProgramRun,
     is_secret,
-    is_taggable,
     is_unknown,
     run_program,
+    takes_tags_in_pulumi_aws,
     unwrap,
 )
 
@@ -139,7 +139,7 @@ def test_recorded_resources_can_be_read_back_while_a_run_goes_on() -> None:
     ],
 )
 def test_taggable_types_are_read_from_pulumi_aws(token: str, taggable: bool) -> None:
-    assert is_taggable(token) is taggable
+    assert takes_tags_in_pulumi_aws(token) is taggable
 
 
 def test_a_run_leaves_no_event_loop_unclosed() -> None:
