@@ -40,9 +40,8 @@ sets config through ``set_all_config``; the environment variable is not cleared)
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import importlib
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from pulumi import output as pulumi_output
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from tap import engine
 from tap.local.program import StackOutputsMonitor
 from tap.local.program import run_program as run_pulumi_program
 
@@ -66,30 +66,16 @@ FALLBACK_REGION = "us-east-1"
 # Bound on one program run: a hung registration fails the test instead of the CI job.
 RUN_TIMEOUT_S = 60.0
 
-PROVIDER_TYPE = "pulumi:providers:aws"
-STACK_TYPE = "pulumi:pulumi:Stack"
-SMOKE_CHECK_TYPE = "pulumi-python:dynamic/smoke:SmokeCheck"
+PROVIDER_TYPE = engine.AWS_PROVIDER
+STACK_TYPE = engine.STACK
+SMOKE_CHECK_TYPE = engine.SMOKE_CHECK
 
-# The wrapper Pulumi puts around a secret value (pulumi/runtime/rpc.py).
-SECRET_KEY = rpc._special_sig_key
-SECRET_SIG = rpc._special_secret_sig
+# The wrapper Pulumi puts around a secret value (tap.engine).
+SECRET_KEY = engine.SECRET_SIG_KEY
+SECRET_SIG = engine.SECRET_SIG
 Unknown = pulumi_output.Unknown
-
-
-def is_secret(value: Any) -> bool:
-    """True when ``value`` is a secret as the mock sees it: ``{sig: secret_sig, "value": v}``."""
-    return isinstance(value, dict) and value.get(SECRET_KEY) == SECRET_SIG
-
-
-def unwrap(value: Any) -> Any:
-    """``value`` with every secret wrapper, at any depth, replaced by the value it wraps."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
+is_secret = engine.is_secret
+unwrap = engine.unwrap_secrets
 
 
 def is_unknown(value: Any) -> bool:
@@ -139,6 +125,8 @@ class ProgramRun:
     config: dict[str, str]
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What each component passed to register_outputs, by URN (the stack's are ``outputs``).
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- finding resources ------------------------------------------------------------
     def of_type(self, type_token: str) -> list[RegisteredResource]:
@@ -194,11 +182,12 @@ class ProgramRun:
     def effective_tags(self, resource: RegisteredResource) -> dict[str, str]:
         """The tags AWS ends up with (pulumi-aws's ``tags_all``): the provider's default
         tags, overridden key by key by the resource's own ``tags``."""
-        own = unwrap(resource.inputs.get("tags")) or {}
-        return {**self.default_tags(resource), **own}
+        return engine.effective_tags(
+            self.default_tags(resource), unwrap(resource.inputs.get("tags"))
+        )
 
     def taggable_resources(self) -> list[RegisteredResource]:
-        return [r for r in self.custom_resources() if is_taggable(r.type)]
+        return [r for r in self.custom_resources() if engine.is_taggable(r.type, r.inputs)]
 
     # -- outputs --------------------------------------------------------------------------
     def output(self, name: str) -> Any:
@@ -212,11 +201,7 @@ def provider_default_tags(provider: RegisteredResource) -> dict[str, str]:
     """An aws provider's default tags. The engine passes the ``defaultTags`` input of a
     provider as a JSON string (``{"tags": {...}}``), the way it passes every object input
     of a provider."""
-    raw = unwrap(provider.inputs.get("defaultTags"))
-    if raw is None:
-        return {}
-    value = json.loads(raw) if isinstance(raw, str) else raw
-    return dict(value.get("tags") or {})
+    return engine.provider_default_tags(unwrap(provider.inputs))
 
 
 def aws_class(type_token: str) -> type | None:
@@ -237,22 +222,15 @@ def aws_class(type_token: str) -> type | None:
     return None
 
 
-def is_taggable(type_token: str) -> bool:
-    """True when the resource type takes ``tags`` (so the provider's default tags apply):
-    read from pulumi-aws's own class, not from a list kept here."""
+def takes_tags_in_pulumi_aws(type_token: str) -> bool:
+    """True when pulumi-aws's class for the type has ``tags``: what checks that
+    ``tap.engine``'s taggable types (the one answer the code uses) are right."""
     cls = aws_class(type_token)
     return cls is not None and isinstance(getattr(cls, "tags", None), property)
 
 
 # ---------------------------------------------------------------------------------------
 # The mocks: AWS-shaped computed attributes, echoed inputs, thread-safe recording.
-
-
-def _short_id(seed: str, length: int = 10) -> str:
-    """A stable lowercase alphanumeric id, the shape of an API Gateway id (``a1b2c3d4e5``)."""
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    digest = hashlib.sha256(seed.encode()).digest()
-    return "".join(alphabet[b % len(alphabet)] for b in digest[:length])
 
 
 class _RequestInfo(threading.local):
@@ -333,7 +311,8 @@ class AwsMocks(pulumi_mocks.Mocks):
         # No autonaming under mocks: an unnamed resource gets its logical name.
         name = plain.get("name") or logical
         out: dict[str, Any] = dict(inputs)
-        shape = _SHAPES.get(typ)
+        known = engine.RESOURCE_TYPES.get(typ)
+        shape = known.outputs if known is not None else None
         if shape is None and not typ.startswith("aws:"):
             # A dynamic or other non-AWS resource: no ARN to make up.
             return f"{name}-id", out
@@ -347,208 +326,6 @@ class AwsMocks(pulumi_mocks.Mocks):
         return resource_id, out
 
 
-def _role(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return name, {
-        "name": name,
-        "arn": f"arn:aws:iam::{account}:role{p.get('path', '/')}{name}",
-        "uniqueId": "AROA" + _short_id(name, 17).upper(),
-        "createDate": "2026-01-01T00:00:00Z",
-    }
-
-
-def _role_policy(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return f"{p.get('role', 'role')}:{name}", {"name": name}
-
-
-def _log_group(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    # pulumi-aws 7 reports the group's ARN without the trailing ":*".
-    return name, {"name": name, "arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}
-
-
-def _function(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    invoke_prefix = f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions"
-    return name, {
-        "name": name,
-        "arn": arn,
-        "qualifiedArn": f"{arn}:$LATEST",
-        "invokeArn": f"{invoke_prefix}/{arn}/invocations",
-        "qualifiedInvokeArn": f"{invoke_prefix}/{arn}:$LATEST/invocations",
-        "version": "$LATEST",
-        "lastModified": "2026-01-01T00:00:00.000+0000",
-        "sourceCodeHash": "mock",
-    }
-
-
-def _api(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    api_id = _short_id(f"api/{name}")
-    return api_id, {
-        "name": name,
-        "arn": f"arn:aws:apigateway:{region}::/apis/{api_id}",
-        "apiEndpoint": f"https://{api_id}.execute-api.{region}.amazonaws.com",
-        "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}",
-    }
-
-
-def _integration(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return _short_id(f"integration/{p.get('apiId')}/{name}", 7), {}
-
-
-def _route(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return _short_id(f"route/{p.get('apiId')}/{p.get('routeKey')}", 7), {}
-
-
-def _stage(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    api_id = p.get("apiId", "api")
-    endpoint = f"https://{api_id}.execute-api.{region}.amazonaws.com"
-    # The $default stage is served at the API's root; a named stage under /<name>.
-    invoke_url = f"{endpoint}/" if name == "$default" else f"{endpoint}/{name}"
-    return name, {
-        "name": name,
-        "arn": f"arn:aws:apigateway:{region}::/apis/{api_id}/stages/{name}",
-        "executionArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{name}",
-        "invokeUrl": invoke_url,
-    }
-
-
-def _permission(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return p.get("statementId") or name, {}
-
-
-def _topic(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    arn = f"arn:aws:sns:{region}:{account}:{name}"
-    return arn, {"name": name, "arn": arn, "owner": account}
-
-
-def _subscription(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    arn = f"{p.get('topic', 'topic')}:{_short_id(name, 8)}-0000-4000-8000-000000000000"
-    return arn, {"arn": arn, "pendingConfirmation": p.get("protocol") == "email"}
-
-
-def _alarm(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return name, {"name": name, "arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"}
-
-
-def _dashboard(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    dashboard = p.get("dashboardName") or name
-    return dashboard, {
-        "dashboardName": dashboard,
-        "dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}",
-    }
-
-
-def _smoke_check(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    # No provider method runs under mocks (docs/tools.md): report what a check
-    # that passed on its first round would, so the program's wiring of the outputs shows.
-    return f"smoke-{_short_id(name, 8)}", {
-        "passed_at": "2026-01-01T00:00:00Z",
-        "attempts": 1,
-        "latency_ms": 0,
-        "checks": {},
-        "warnings": [],
-    }
-
-
-def _user_pool(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    pool_id = f"{region}_{_short_id('pool/' + name, 9)}"
-    return pool_id, {
-        "name": name,
-        "arn": f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}",
-        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
-    }
-
-
-def _user_pool_client(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    # An app client id: 26 lowercase alphanumerics; no secret (generate_secret false).
-    return _short_id(f"client/{p.get('userPoolId')}/{name}", 26), {}
-
-
-def _authorizer(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return _short_id(f"authorizer/{p.get('apiId')}/{name}", 6), {}
-
-
-def _certificate(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    cert_id = f"{_short_id('cert/' + name, 8)}-0000-4000-8000-000000000000"
-    arn = f"arn:aws:acm:{region}:{account}:certificate/{cert_id}"
-    domain = p.get("domainName", "example.com")
-    token = _short_id(f"validation/{domain}", 32)
-    return arn, {
-        "arn": arn,
-        "status": "PENDING_VALIDATION",
-        "domainValidationOptions": [
-            {
-                "domainName": domain,
-                "resourceRecordName": f"_{token}.{domain}.",
-                "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
-            }
-        ],
-    }
-
-
-def _certificate_validation(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return "2026-01-01 00:00:00 +0000 UTC", {}
-
-
-def _record(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    fqdn = str(p.get("name", name)).rstrip(".")
-    return f"{p.get('zoneId')}_{fqdn}_{p.get('type')}", {"fqdn": fqdn}
-
-
-def _domain_name(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    domain = p.get("domainName", name)
-    config = dict(p.get("domainNameConfiguration") or {})
-    config.update(
-        {
-            "targetDomainName": f"d-{_short_id('domain/' + domain)}.execute-api.{region}"
-            ".amazonaws.com",
-            "hostedZoneId": "Z1UJRXOUMOOFQ8",
-        }
-    )
-    return domain, {
-        "domainName": domain,
-        "arn": f"arn:aws:apigateway:{region}::/domainnames/{domain}",
-        "apiMappingSelectionExpression": "$request.basepath",
-        "domainNameConfiguration": config,
-    }
-
-
-def _api_mapping(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return _short_id(f"mapping/{p.get('domainName')}/{p.get('apiId')}", 6), {}
-
-
-def _provider(name: str, p: dict, region: str, account: str) -> tuple[str, dict]:
-    return f"{_short_id('provider/' + name, 8)}-0000-4000-8000-000000000000", {}
-
-
-_Shape = Callable[[str, dict, str, str], "tuple[str, dict]"]
-_SHAPES: dict[str, _Shape] = {
-    "aws:iam/role:Role": _role,
-    "aws:iam/rolePolicy:RolePolicy": _role_policy,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:lambda/function:Function": _function,
-    "aws:apigatewayv2/api:Api": _api,
-    "aws:apigatewayv2/integration:Integration": _integration,
-    "aws:apigatewayv2/route:Route": _route,
-    "aws:apigatewayv2/stage:Stage": _stage,
-    "aws:lambda/permission:Permission": _permission,
-    "aws:sns/topic:Topic": _topic,
-    "aws:sns/topicSubscription:TopicSubscription": _subscription,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
-    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
-    "aws:cognito/userPool:UserPool": _user_pool,
-    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
-    "aws:apigatewayv2/authorizer:Authorizer": _authorizer,
-    "aws:acm/certificate:Certificate": _certificate,
-    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
-    "aws:route53/record:Record": _record,
-    "aws:apigatewayv2/domainName:DomainName": _domain_name,
-    "aws:apigatewayv2/apiMapping:ApiMapping": _api_mapping,
-    PROVIDER_TYPE: _provider,
-    SMOKE_CHECK_TYPE: _smoke_check,
-}
-
-
 class RecordingMonitor(StackOutputsMonitor):
     """The mock monitor, plus what ``Mocks.new_resource`` is not told: the URN, the parent
     and the dependencies of each resource. Stack outputs keep unknowns (a preview)."""
@@ -556,15 +333,60 @@ class RecordingMonitor(StackOutputsMonitor):
     def __init__(self, mocks: AwsMocks) -> None:
         super().__init__(mocks, keep_unknowns=True)
         self.aws_mocks = mocks
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # gRPC method name
+        if request.urn != self._stack_urn:
+            self.component_outputs[request.urn] = rpc.deserialize_properties(
+                request.outputs, keep_unknowns=True
+            )
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         current = self.aws_mocks._current
         current.request = request
         current.urn = self.make_urn(request.parent, request.type, request.name)
         try:
-            return super().RegisterResource(request)
+            return _closing_the_loop_it_opens(
+                lambda: super(RecordingMonitor, self).RegisterResource(request)
+            )
         finally:
             current.request, current.urn = None, ""
+
+    def Invoke(self, request: Any) -> Any:  # gRPC method name
+        return _closing_the_loop_it_opens(lambda: super(RecordingMonitor, self).Invoke(request))
+
+    def ReadResource(self, request: Any) -> Any:  # gRPC method name
+        return _closing_the_loop_it_opens(
+            lambda: super(RecordingMonitor, self).ReadResource(request)
+        )
+
+
+def _closing_the_loop_it_opens(call: Callable[[], Any]) -> Any:
+    """Run one of pulumi's MockMonitor methods, then close the event loop it opened.
+
+    They run on the program loop's executor threads and each starts with
+    ``_ensure_event_loop()``, which gives the thread a new event loop and never closes it:
+    when the executor's threads end, every such loop is garbage collected unclosed and
+    Python warns (ResourceWarning), at whatever test is running then. The loop is only
+    used inside the call, so it is closed when the call returns."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+        had_a_loop = True
+    except RuntimeError:  # a thread without one: the call will open one
+        had_a_loop = False
+    try:
+        return call()
+    finally:
+        if not had_a_loop:
+            policy = asyncio.get_event_loop_policy()
+            try:
+                opened = policy.get_event_loop()
+            except RuntimeError:
+                opened = None
+            if opened is not None and not opened.is_running():
+                policy.set_event_loop(None)
+                opened.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -610,6 +432,7 @@ def run_program(
         config=config,
         resources=mocks.records(),
         outputs=dict(monitor.stack_outputs),
+        component_outputs=dict(monitor.component_outputs),
     )
 
 

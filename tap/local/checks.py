@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import engine
 from ..text import quote
-from .mocks import Deployed, lambda_invoke_arn
+from .mocks import Deployed
 
 ROUTE_TARGET_PREFIX = "integrations/"
 API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
@@ -94,11 +95,11 @@ def read_snapshot(
     logging_configs = {
         str(d.outputs.get("name", d.id)): d.inputs["loggingConfig"]
         for d in deployed
-        if d.type == "aws:lambda/function:Function" and "loggingConfig" in d.inputs
+        if d.type == engine.LAMBDA_FUNCTION and "loggingConfig" in d.inputs
     }
     deployed = list(deployed)
     auth = _read_auth(client, apigw, routes)
-    domain_names = [d.id for d in deployed if d.type == "aws:apigatewayv2/domainName:DomainName"]
+    domain_names = [d.id for d in deployed if d.type == engine.HTTP_API_DOMAIN_NAME]
     domains = {name: apigw.get_domain_name(DomainName=name) for name in domain_names}
     api_mappings = {name: apigw.get_api_mappings(DomainName=name)["Items"] for name in domains}
     certificates = (
@@ -169,7 +170,7 @@ def broken_references(snap: Snapshot) -> list[str]:
         arn = config["FunctionArn"]
         region = arn.split(":")[3]
         # An HTTP API accepts a Lambda integration URI as the invoke ARN or the bare ARN.
-        function_by_uri[lambda_invoke_arn(region, arn)] = name
+        function_by_uri[engine.lambda_invoke_arn(region, arn)] = name
         function_by_uri[arn] = name
 
     for api_id, api in snap.apis.items():
@@ -182,8 +183,7 @@ def broken_references(snap: Snapshot) -> list[str]:
                 problems.append(
                     f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
                     "which is not the invoke ARN of any deployed function (expected "
-                    "arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/"
-                    "<function ARN>/invocations)"
+                    f"{engine.lambda_invoke_arn('<region>', '<function ARN>')})"
                 )
         for route in sorted(snap.routes.get(api_id, []), key=lambda r: str(r["RouteKey"])):
             target = route.get("Target")
@@ -211,8 +211,7 @@ def broken_references(snap: Snapshot) -> list[str]:
                 )
 
     execution_arns = {
-        f"arn:aws:execute-api:{snap.region}:{snap.account_id}:{api_id}": api_id
-        for api_id in snap.apis
+        engine.execute_api_arn(snap.region, snap.account_id, api_id): api_id for api_id in snap.apis
     }
     for name, statements in snap.policies.items():
         for statement in statements:

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from tap import config as tap_config
-from tap import smoke
+from tap import engine, smoke
 from tap.text import quote
 
 from . import token
@@ -181,7 +181,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
 
 def render_resources(deployment: LocalDeployment) -> list[str]:
     """The resource table ``pulumi up`` prints: type, name, status, one row per resource."""
-    rows = [("pulumi:pulumi:Stack", f"{deployment.project}-{deployment.stack}")]
+    rows = [(engine.STACK, f"{deployment.project}-{deployment.stack}")]
     rows += [(r.type, r.name) for r in deployment.resources]
     type_width = max(len("Type"), *(len(t) for t, _ in rows))
     name_width = max(len("Name"), *(len(n) for _, n in rows))

@@ -21,13 +21,14 @@ from typing import Any
 
 from tap import config as tap_config
 
+from .. import engine
 from . import jwt_auth
 from .checks import BrokenReferencesError, broken_references, read_snapshot
 from .cloudwatch import CloudWatchLogs, MotoBackendPutLogEvents, access_log_stream_name
 from .emulator import AccessLogSink, Emulator, FunctionLogSink
 from .invoke import LambdaInvoker
 from .logsink import LogKind, LogSink
-from .mocks import Deployed, DeployError, MotoMocks, unwrap_secrets
+from .mocks import Deployed, DeployError, MotoMocks
 from .motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from .program import ProgramTimeout, StackOutputsMonitor, run_program
 from .readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
@@ -67,7 +68,6 @@ class LocalAuthError(ValueError):
     """tap:auth cannot be validated locally as configured; the message names the setting."""
 
 
-DOMAIN_NAME_TYPE = "aws:apigatewayv2/domainName:DomainName"
 _JWKS_TIMEOUT_S = 5.0
 
 
@@ -306,7 +306,7 @@ def deploy(
             # calls the emulator, which serves that domain's requests too.
             url = inputs.get("url")
             host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
-            domains = {str(d.id) for d in mocks.resources if d.type == DOMAIN_NAME_TYPE}
+            domains = {str(d.id) for d in mocks.resources if d.type == engine.HTTP_API_DOMAIN_NAME}
             if host is not None and host in domains:
                 return {**inputs, "url": f"{emulator.url}/"}
             return inputs
@@ -431,4 +431,4 @@ def _run_program(
         raise DeployError(f"the local deploy failed:\n{lines}")
     if program_error is not None:
         raise program_error
-    return {k: unwrap_secrets(v) for k, v in monitor.stack_outputs.items()}
+    return {k: engine.unwrap_secrets(v) for k, v in monitor.stack_outputs.items()}

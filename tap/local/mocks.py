@@ -15,7 +15,6 @@ threads at once.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -26,18 +25,12 @@ import pulumi
 import pulumi.dynamic
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-from tap import compute
+from tap import compute, engine
 
 from ..text import quote
 from .motoserver import MotoServer
 
-# The key that marks a wrapped secret in mock inputs (pulumi/runtime/rpc.py _special_sig_key
-# and _special_secret_sig).
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a marker, not a secret)
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a marker, not a secret)
-DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"
-AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 # The AWS provider's autonaming: the logical name plus a dash and 7 random hex digits.
 _AUTONAME_SUFFIX_HEX = 7
 
@@ -57,17 +50,6 @@ class Deployed:
     outputs: dict[str, Any]  # secrets unwrapped
     region: str = ""
     custom: bool = True  # False: a component (nothing created; listed like pulumi up does)
-
-
-def unwrap_secrets(value: Any) -> Any:
-    """``value`` with every secret wrapper replaced by the value it wraps, at any depth."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            return unwrap_secrets(value.get("value"))
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
 
 
 def autoname(logical_name: str) -> str:
@@ -162,7 +144,7 @@ class MotoMocks(Mocks):
             with self._lock:
                 self.resources.append(Deployed(args.typ, args.name, "", {}, {}, custom=False))
             return "", {}
-        dynamic = args.typ.startswith(DYNAMIC_TYPE_PREFIX)
+        dynamic = args.typ.startswith(engine.DYNAMIC_PREFIX)
         if not dynamic:
             with self._lock:
                 self._in_flight += 1
@@ -197,10 +179,10 @@ class MotoMocks(Mocks):
             self.errors.append(message)
 
     def _create(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = unwrap_secrets(args.inputs)
-        if args.typ == AWS_PROVIDER_TYPE:
+        inputs = engine.unwrap_secrets(args.inputs)
+        if args.typ == engine.AWS_PROVIDER:
             return self._provider(args, inputs)
-        if args.typ.startswith(DYNAMIC_TYPE_PREFIX):
+        if args.typ.startswith(engine.DYNAMIC_PREFIX):
             id_, outs = self._dynamic(args, inputs)
             region = ""
         else:
@@ -208,22 +190,24 @@ class MotoMocks(Mocks):
             if handler is None:
                 raise DeployError(
                     "local mode cannot create this resource type. Supported types: "
-                    + ", ".join(sorted([*HANDLERS, AWS_PROVIDER_TYPE, DYNAMIC_TYPE_PREFIX + ":*"]))
+                    + ", ".join(
+                        sorted([*HANDLERS, engine.AWS_PROVIDER, engine.DYNAMIC_PREFIX + ":*"])
+                    )
                 )
             provider = self._provider_of(args.provider)
             _refuse_unknown_inputs(args.typ, inputs)
-            tags_all = {**provider.default_tags, **_str_map(inputs.get("tags"))}
+            tags_all = engine.effective_tags(provider.default_tags, _str_map(inputs.get("tags")))
             ctx = _Ctx(self, provider.region, tags_all)
             id_, computed = handler(ctx, args.name, inputs)
             # Like the provider, outputs echo the inputs (secret ones stay secret: echo the
             # wrapped originals) and add what AWS computed.
             outs = {**args.inputs, **computed}
-            if "tags" in _APPLIED[args.typ]:
+            if engine.RESOURCE_TYPES[args.typ].taggable:
                 outs.setdefault("tagsAll", tags_all)
             region = provider.region
         with self._lock:
             self.resources.append(
-                Deployed(args.typ, args.name, id_, inputs, unwrap_secrets(outs), region)
+                Deployed(args.typ, args.name, id_, inputs, engine.unwrap_secrets(outs), region)
             )
         return id_, outs
 
@@ -231,12 +215,8 @@ class MotoMocks(Mocks):
         self, args: MockResourceArgs, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         id_ = f"{args.name}-{secrets.token_hex(8)}"
-        tags: dict[str, str] = {}
-        raw_tags = inputs.get("defaultTags")
-        if raw_tags:
-            # The provider's object inputs arrive as JSON text (pulumi-and-moto.md).
-            parsed = json.loads(raw_tags) if isinstance(raw_tags, str) else raw_tags
-            tags = _str_map(parsed.get("tags"))
+        # The provider's object inputs arrive as JSON text (pulumi-and-moto.md).
+        tags = _str_map(engine.provider_default_tags(inputs))
         region = str(inputs.get("region") or self.default_region)
         with self._lock:
             self._providers[id_] = _Provider(region, tags)
@@ -321,9 +301,37 @@ def _name(inputs: dict[str, Any], logical_name: str, key: str = "name") -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# One handler per resource type: create it in moto, return (id, computed outputs).
+# One handler per resource type: create it in moto, return (id, computed outputs). Each is
+# registered against its type token (tap.engine.RESOURCE_TYPES, where the test harness finds
+# the same type's outputs) with the inputs it applies. Any other input would be silently
+# lost, so the deploy refuses it instead (naming it), unless it is in _NOT_EMULATED:
+# provider-side settings with no effect on what gets created. A taggable type applies `tags`.
+
+HANDLERS: dict[str, Handler] = {}
+_APPLIED: dict[str, frozenset[str]] = {}
 
 
+def _handles(token: str, *applies: str) -> Callable[[Handler], Handler]:
+    taggable = engine.RESOURCE_TYPES[token].taggable  # a KeyError: declare the type there
+
+    def register(create: Handler) -> Handler:
+        HANDLERS[token] = create
+        _APPLIED[token] = frozenset(applies) | ({"tags"} if taggable else frozenset())
+        return create
+
+    return register
+
+
+@_handles(
+    engine.IAM_ROLE,
+    "assumeRolePolicy",
+    "description",
+    "maxSessionDuration",
+    "name",
+    "namePrefix",
+    "path",
+    "permissionsBoundary",
+)
 def _role(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     kwargs: dict[str, Any] = {
@@ -347,6 +355,7 @@ def _role(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[st
     }
 
 
+@_handles(engine.IAM_ROLE_POLICY, "name", "namePrefix", "policy", "role")
 def _role_policy(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     role = str(inputs["role"])
@@ -356,6 +365,7 @@ def _role_policy(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, 
     return f"{role}:{name}", {"name": name}
 
 
+@_handles(engine.LOG_GROUP, "kmsKeyId", "logGroupClass", "name", "namePrefix", "retentionInDays")
 def _log_group(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     logs = ctx.client("logs")
@@ -374,13 +384,25 @@ def _log_group(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, di
     return name, {"name": name, "arn": group["logGroupArn"]}
 
 
-def lambda_invoke_arn(region: str, function_arn: str) -> str:
-    """The ``invokeArn`` the AWS provider computes for a function (what integrations use)."""
-    return (
-        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-    )
-
-
+@_handles(
+    engine.LAMBDA_FUNCTION,
+    "architectures",
+    "code",
+    "description",
+    "environment",
+    "handler",
+    "loggingConfig",
+    "memorySize",
+    "name",
+    "packageType",
+    "publish",
+    "reservedConcurrentExecutions",
+    "role",
+    "runtime",
+    "sourceCodeHash",
+    "timeout",
+    "tracingConfig",
+)
 def _function(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     code = inputs.get("code")
@@ -438,9 +460,9 @@ def _function(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dic
     return name, {
         "name": name,
         "arn": arn,
-        "invokeArn": lambda_invoke_arn(ctx.region, arn),
+        "invokeArn": engine.lambda_invoke_arn(ctx.region, arn),
         "qualifiedArn": f"{arn}:{version}",
-        "qualifiedInvokeArn": lambda_invoke_arn(ctx.region, f"{arn}:{version}"),
+        "qualifiedInvokeArn": engine.lambda_invoke_arn(ctx.region, f"{arn}:{version}"),
         "version": version,
         "codeSha256": function["CodeSha256"],
         "sourceCodeHash": function["CodeSha256"],
@@ -468,10 +490,17 @@ def _cors(value: dict[str, Any]) -> dict[str, Any]:
     return cors
 
 
-def execute_api_arn(region: str, account_id: str, api_id: str) -> str:
-    return f"arn:aws:execute-api:{region}:{account_id}:{api_id}"
-
-
+@_handles(
+    engine.HTTP_API,
+    "apiKeySelectionExpression",
+    "corsConfiguration",
+    "description",
+    "disableExecuteApiEndpoint",
+    "name",
+    "protocolType",
+    "routeSelectionExpression",
+    "version",
+)
 def _api(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     kwargs: dict[str, Any] = {
@@ -495,13 +524,24 @@ def _api(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str
     return api_id, {
         "name": name,
         "apiEndpoint": api["ApiEndpoint"],
-        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}",
-        "executionArn": execute_api_arn(ctx.region, ctx.account_id, api_id),
+        "arn": engine.http_api_arn(ctx.region, api_id),
+        "executionArn": engine.execute_api_arn(ctx.region, ctx.account_id, api_id),
         "routeSelectionExpression": api["RouteSelectionExpression"],
         "apiKeySelectionExpression": api["ApiKeySelectionExpression"],
     }
 
 
+@_handles(
+    engine.HTTP_API_INTEGRATION,
+    "apiId",
+    "connectionType",
+    "description",
+    "integrationMethod",
+    "integrationType",
+    "integrationUri",
+    "payloadFormatVersion",
+    "timeoutMilliseconds",
+)
 def _integration(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {
         "ApiId": inputs["apiId"],
@@ -526,6 +566,16 @@ def _integration(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, 
     }
 
 
+@_handles(
+    engine.HTTP_API_ROUTE,
+    "apiId",
+    "authorizationScopes",
+    "authorizationType",
+    "authorizerId",
+    "operationName",
+    "routeKey",
+    "target",
+)
 def _route(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {"ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
     for key, boto_key in (
@@ -541,6 +591,16 @@ def _route(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[s
     return route["RouteId"], {}
 
 
+@_handles(
+    engine.HTTP_API_STAGE,
+    "accessLogSettings",
+    "apiId",
+    "autoDeploy",
+    "defaultRouteSettings",
+    "description",
+    "name",
+    "stageVariables",
+)
 def _stage(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     api_id = str(inputs["apiId"])
@@ -571,16 +631,27 @@ def _stage(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[s
     if "description" in inputs:
         kwargs["Description"] = inputs["description"]
     ctx.client("apigatewayv2").create_stage(**kwargs)
-    execution = f"{execute_api_arn(ctx.region, ctx.account_id, api_id)}/{name}"
+    execution = f"{engine.execute_api_arn(ctx.region, ctx.account_id, api_id)}/{name}"
     return name, {
         "name": name,
-        "arn": f"arn:aws:apigateway:{ctx.region}::/apis/{api_id}/stages/{name}",
+        "arn": engine.http_api_stage_arn(ctx.region, api_id, name),
         "executionArn": execution,
         # Local mode: the stage is served by the emulator, so its URL is the emulator's.
         "invokeUrl": ctx.mocks.stage_url(api_id, name),
     }
 
 
+@_handles(
+    engine.LAMBDA_PERMISSION,
+    "action",
+    "function",
+    "principal",
+    "qualifier",
+    "sourceAccount",
+    "sourceArn",
+    "statementId",
+    "statementIdPrefix",
+)
 def _permission(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     statement_id = str(inputs.get("statementId") or _name(inputs, logical, "statementId"))
     kwargs: dict[str, Any] = {
@@ -600,6 +671,7 @@ def _permission(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, d
     return statement_id, {"statementId": statement_id}
 
 
+@_handles(engine.SNS_TOPIC, "displayName", "kmsMasterKeyId", "name", "namePrefix", "policy")
 def _topic(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     attributes: dict[str, str] = {}
@@ -617,6 +689,7 @@ def _topic(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[s
     return arn, {"name": name, "arn": arn, "owner": ctx.account_id}
 
 
+@_handles(engine.SNS_SUBSCRIPTION, "endpoint", "protocol", "topic")
 def _subscription(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     subscription = ctx.client("sns").subscribe(
         TopicArn=inputs["topic"],
@@ -633,6 +706,30 @@ def _subscription(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str,
     }
 
 
+@_handles(
+    engine.METRIC_ALARM,
+    "actionsEnabled",
+    "alarmActions",
+    "alarmDescription",
+    "comparisonOperator",
+    "datapointsToAlarm",
+    "dimensions",
+    "evaluateLowSampleCountPercentiles",
+    "evaluationPeriods",
+    "extendedStatistic",
+    "insufficientDataActions",
+    "metricName",
+    "metricQueries",
+    "name",
+    "namespace",
+    "okActions",
+    "period",
+    "statistic",
+    "threshold",
+    "thresholdMetricId",
+    "treatMissingData",
+    "unit",
+)
 def _metric_alarm(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     kwargs: dict[str, Any] = {
@@ -680,6 +777,7 @@ def _metric_alarm(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str,
     return name, {"name": name, "arn": arn}
 
 
+@_handles(engine.DASHBOARD, "dashboardBody", "dashboardName")
 def _dashboard(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical, "dashboardName")
     cloudwatch = ctx.client("cloudwatch")
@@ -691,6 +789,17 @@ def _dashboard(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, di
 # ---- tap:auth -------------------------------------------------------------------------
 
 
+@_handles(
+    engine.USER_POOL,
+    "adminCreateUserConfig",
+    "mfaConfiguration",
+    "name",
+    "passwordPolicy",
+    "softwareTokenMfaConfiguration",
+    "userPoolAddOns",
+    "userPoolTier",
+    "usernameConfiguration",
+)
 def _user_pool(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = _name(inputs, logical)
     kwargs: dict[str, Any] = {"PoolName": name, "UserPoolTags": ctx.tags_all}
@@ -746,6 +855,19 @@ def _user_pool(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, di
     }
 
 
+@_handles(
+    engine.USER_POOL_CLIENT,
+    "accessTokenValidity",
+    "enableTokenRevocation",
+    "explicitAuthFlows",
+    "generateSecret",
+    "idTokenValidity",
+    "name",
+    "preventUserExistenceErrors",
+    "refreshTokenValidity",
+    "tokenValidityUnits",
+    "userPoolId",
+)
 def _user_pool_client(
     ctx: _Ctx, logical: str, inputs: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -783,6 +905,14 @@ def _user_pool_client(
     return client["ClientId"], {"clientSecret": client.get("ClientSecret", "")}
 
 
+@_handles(
+    engine.HTTP_API_AUTHORIZER,
+    "apiId",
+    "authorizerType",
+    "identitySources",
+    "jwtConfiguration",
+    "name",
+)
 def _authorizer(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {
         "ApiId": inputs["apiId"],
@@ -802,11 +932,11 @@ def _authorizer(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, d
 
 # ---- tap:domain -----------------------------------------------------------------------
 
-# API Gateway's regional hosted zone id in us-east-1, the alias target's zone: moto reports
-# none, so local mode fills in this stand-in (it is never resolved locally).
-_APIGW_REGIONAL_ZONE = "Z1UJRXOUMOOFQ8"
+# API Gateway's regional hosted zone id (the alias target's zone): moto reports none, so
+# local mode fills in engine.APIGW_REGIONAL_ZONE (it is never resolved locally).
 
 
+@_handles(engine.CERTIFICATE, "domainName", "validationMethod")
 def _certificate(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     acm = ctx.client("acm")
     kwargs: dict[str, Any] = {
@@ -844,6 +974,9 @@ def _moto_zone(ctx: _Ctx, configured: str, record_name: str) -> str:
         return ctx.mocks.zones.setdefault(configured, created.rsplit("/", 1)[-1])
 
 
+@_handles(
+    engine.DNS_RECORD, "aliases", "allowOverwrite", "name", "records", "ttl", "type", "zoneId"
+)
 def _record(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name, type_ = str(inputs["name"]), str(inputs["type"])
     record: dict[str, Any] = {"Name": name, "Type": type_}
@@ -878,6 +1011,7 @@ def _record_names(ctx: _Ctx) -> set[str]:
     return names
 
 
+@_handles(engine.CERTIFICATE_VALIDATION, "certificateArn", "validationRecordFqdns")
 def _certificate_validation(
     ctx: _Ctx, logical: str, inputs: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -900,6 +1034,7 @@ def _certificate_validation(
     return arn, {"certificateArn": arn}
 
 
+@_handles(engine.HTTP_API_DOMAIN_NAME, "domainName", "domainNameConfiguration")
 def _domain_name(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     domain = str(inputs["domainName"])
     config = inputs["domainNameConfiguration"]
@@ -916,18 +1051,17 @@ def _domain_name(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, 
     )
     target = f"d-{secrets.token_hex(5)}.execute-api.{ctx.region}.amazonaws.com"
     return domain, {
-        "arn": created.get(
-            "DomainNameArn", f"arn:aws:apigateway:{ctx.region}::/domainnames/{domain}"
-        ),
+        "arn": created.get("DomainNameArn", engine.domain_name_arn(ctx.region, domain)),
         "apiMappingSelectionExpression": created.get("ApiMappingSelectionExpression", ""),
         "domainNameConfiguration": {
             **config,
             "targetDomainName": target,
-            "hostedZoneId": _APIGW_REGIONAL_ZONE,
+            "hostedZoneId": engine.APIGW_REGIONAL_ZONE,
         },
     }
 
 
+@_handles(engine.HTTP_API_MAPPING, "apiId", "apiMappingKey", "domainName", "stage")
 def _api_mapping(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {
         "ApiId": inputs["apiId"],
@@ -940,206 +1074,6 @@ def _api_mapping(ctx: _Ctx, logical: str, inputs: dict[str, Any]) -> tuple[str, 
     return mapping["ApiMappingId"], {}
 
 
-HANDLERS: dict[str, Handler] = {
-    "aws:iam/role:Role": _role,
-    "aws:iam/rolePolicy:RolePolicy": _role_policy,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:lambda/function:Function": _function,
-    "aws:apigatewayv2/api:Api": _api,
-    "aws:apigatewayv2/integration:Integration": _integration,
-    "aws:apigatewayv2/route:Route": _route,
-    "aws:apigatewayv2/stage:Stage": _stage,
-    "aws:lambda/permission:Permission": _permission,
-    "aws:sns/topic:Topic": _topic,
-    "aws:sns/topicSubscription:TopicSubscription": _subscription,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
-    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
-    "aws:cognito/userPool:UserPool": _user_pool,
-    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
-    "aws:apigatewayv2/authorizer:Authorizer": _authorizer,
-    "aws:acm/certificate:Certificate": _certificate,
-    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
-    "aws:route53/record:Record": _record,
-    "aws:apigatewayv2/domainName:DomainName": _domain_name,
-    "aws:apigatewayv2/apiMapping:ApiMapping": _api_mapping,
-}
-
-# The inputs each handler applies. Any other input would be silently lost, so the deploy
-# refuses it instead (naming it), unless it is in _NOT_EMULATED: provider-side settings
-# with no effect on what gets created.
-_APPLIED: dict[str, frozenset[str]] = {
-    "aws:iam/role:Role": frozenset(
-        {
-            "name",
-            "namePrefix",
-            "assumeRolePolicy",
-            "path",
-            "description",
-            "maxSessionDuration",
-            "permissionsBoundary",
-            "tags",
-        }
-    ),
-    "aws:iam/rolePolicy:RolePolicy": frozenset({"name", "namePrefix", "role", "policy"}),
-    "aws:cloudwatch/logGroup:LogGroup": frozenset(
-        {"name", "namePrefix", "retentionInDays", "kmsKeyId", "logGroupClass", "tags"}
-    ),
-    "aws:lambda/function:Function": frozenset(
-        {
-            "name",
-            "role",
-            "runtime",
-            "handler",
-            "code",
-            "publish",
-            "tags",
-            "memorySize",
-            "timeout",
-            "description",
-            "architectures",
-            "environment",
-            "tracingConfig",
-            "loggingConfig",
-            "reservedConcurrentExecutions",
-            "packageType",
-            "sourceCodeHash",
-        }
-    ),
-    "aws:apigatewayv2/api:Api": frozenset(
-        {
-            "name",
-            "protocolType",
-            "corsConfiguration",
-            "description",
-            "tags",
-            "routeSelectionExpression",
-            "apiKeySelectionExpression",
-            "disableExecuteApiEndpoint",
-            "version",
-        }
-    ),
-    "aws:apigatewayv2/integration:Integration": frozenset(
-        {
-            "apiId",
-            "integrationType",
-            "integrationUri",
-            "integrationMethod",
-            "payloadFormatVersion",
-            "connectionType",
-            "description",
-            "timeoutMilliseconds",
-        }
-    ),
-    "aws:apigatewayv2/route:Route": frozenset(
-        {
-            "apiId",
-            "routeKey",
-            "target",
-            "authorizationType",
-            "operationName",
-            "authorizerId",
-            "authorizationScopes",
-        }
-    ),
-    "aws:apigatewayv2/stage:Stage": frozenset(
-        {
-            "apiId",
-            "name",
-            "autoDeploy",
-            "defaultRouteSettings",
-            "accessLogSettings",
-            "stageVariables",
-            "description",
-            "tags",
-        }
-    ),
-    "aws:lambda/permission:Permission": frozenset(
-        {
-            "action",
-            "function",
-            "principal",
-            "sourceArn",
-            "sourceAccount",
-            "statementId",
-            "statementIdPrefix",
-            "qualifier",
-        }
-    ),
-    "aws:sns/topic:Topic": frozenset(
-        {"name", "namePrefix", "displayName", "kmsMasterKeyId", "policy", "tags"}
-    ),
-    "aws:sns/topicSubscription:TopicSubscription": frozenset({"topic", "protocol", "endpoint"}),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": frozenset(
-        {
-            "name",
-            "comparisonOperator",
-            "evaluationPeriods",
-            "metricName",
-            "namespace",
-            "statistic",
-            "extendedStatistic",
-            "alarmDescription",
-            "unit",
-            "treatMissingData",
-            "actionsEnabled",
-            "thresholdMetricId",
-            "evaluateLowSampleCountPercentiles",
-            "alarmActions",
-            "okActions",
-            "insufficientDataActions",
-            "threshold",
-            "period",
-            "datapointsToAlarm",
-            "dimensions",
-            "metricQueries",
-            "tags",
-        }
-    ),
-    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName", "dashboardBody"}),
-    "aws:cognito/userPool:UserPool": frozenset(
-        {
-            "name",
-            "passwordPolicy",
-            "adminCreateUserConfig",
-            "usernameConfiguration",
-            "mfaConfiguration",
-            "softwareTokenMfaConfiguration",
-            "userPoolTier",
-            "userPoolAddOns",
-            "tags",
-        }
-    ),
-    "aws:cognito/userPoolClient:UserPoolClient": frozenset(
-        {
-            "name",
-            "userPoolId",
-            "generateSecret",
-            "explicitAuthFlows",
-            "preventUserExistenceErrors",
-            "enableTokenRevocation",
-            "accessTokenValidity",
-            "idTokenValidity",
-            "refreshTokenValidity",
-            "tokenValidityUnits",
-        }
-    ),
-    "aws:apigatewayv2/authorizer:Authorizer": frozenset(
-        {"apiId", "authorizerType", "name", "identitySources", "jwtConfiguration"}
-    ),
-    "aws:acm/certificate:Certificate": frozenset({"domainName", "validationMethod", "tags"}),
-    "aws:acm/certificateValidation:CertificateValidation": frozenset(
-        {"certificateArn", "validationRecordFqdns"}
-    ),
-    "aws:route53/record:Record": frozenset(
-        {"zoneId", "name", "type", "records", "ttl", "aliases", "allowOverwrite"}
-    ),
-    "aws:apigatewayv2/domainName:DomainName": frozenset(
-        {"domainName", "domainNameConfiguration", "tags"}
-    ),
-    "aws:apigatewayv2/apiMapping:ApiMapping": frozenset(
-        {"apiId", "domainName", "stage", "apiMappingKey"}
-    ),
-}
 _NOT_EMULATED = frozenset({"skipDestroy", "forceDetachPolicies", "region"})
 
 

@@ -22,7 +22,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
-STACK_TYPE = "pulumi:pulumi:Stack"
+from tap import engine
+
+STACK_TYPE = engine.STACK
 
 
 class StackOutputsMonitor(pulumi_mocks.MockMonitor):

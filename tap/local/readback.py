@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .. import engine
 from ..text import quote
 from . import jwt_auth
 from .cloudwatch import log_group_from_arn
 from .emulator import ApiSpec, CorsSpec, FunctionSpec
 from .mocks import Deployed
 
-FUNCTION_TYPE = "aws:lambda/function:Function"
-API_TYPE = "aws:apigatewayv2/api:Api"
+FUNCTION_TYPE = engine.LAMBDA_FUNCTION
+API_TYPE = engine.HTTP_API
 # Lambda's default log group when logging_config names none (docs/http-api.md rule 20).
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
-_INVOKE_ARN_MARKER = ":lambda:path/2015-03-31/functions/"
 
 
 class ReadbackError(RuntimeError):
@@ -30,8 +30,9 @@ class ReadbackError(RuntimeError):
 
 def function_arn_from_uri(uri: str) -> str | None:
     """The function ARN of a Lambda integration URI (invoke ARN or bare ARN), else None."""
-    if _INVOKE_ARN_MARKER in uri and uri.endswith("/invocations"):
-        return uri.split(_INVOKE_ARN_MARKER, 1)[1][: -len("/invocations")]
+    function_arn = engine.function_arn_of_invoke_arn(uri)
+    if function_arn is not None:
+        return function_arn
     if uri.startswith("arn:") and ":lambda:" in uri and ":function:" in uri:
         return uri
     return None

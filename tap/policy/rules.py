@@ -14,8 +14,9 @@ documents as JSON strings, values unknown during preview (``UNKNOWN``). A check 
 unknown value raises ``Undecidable``: the resource is reported as undecided, never as
 passing.
 
-This module imports only the standard library and ``tap.config`` (itself pure), so the pack
-runs without pulumi-aws and importing it never starts the policy server.
+This module imports only the standard library and pure ``tap`` modules (``tap.engine``,
+``tap.config``, ``tap.text``), so the pack runs without pulumi-aws and importing it never
+starts the policy server.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
+from tap import engine
 from tap.config import HTTP_API_INTEGRATION_TIMEOUT_S
 from tap.text import excerpt, quote
 
@@ -50,34 +52,16 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 
-# The sentinels the engine sends for unknown values, one per type (pulumi
-# sdk/go/common/resource/plugin/rpc.go; repeated in pulumi_policy/proxy.py).
-_UNKNOWN_SENTINELS: Final = frozenset(
-    {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-    }
-)
-# How the engine (and the mock runtime, which sees the serialized form) wraps a secret:
-# {SIG_KEY: SECRET_SIG, "value": ...} (pulumi sdk/go/common/resource/properties.go).
-_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type tag)
-
 
 def normalize(value: Any) -> Any:
     """Plain data: secrets unwrapped and the engine's unknown sentinels replaced by UNKNOWN."""
     if isinstance(value, Mapping):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
+        if engine.is_secret(value):
             return normalize(value.get("value"))
         return {str(k): normalize(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [normalize(v) for v in value]
-    if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
+    if isinstance(value, str) and value in engine.UNKNOWN_SENTINELS:
         return UNKNOWN
     return value
 
@@ -184,48 +168,33 @@ class Report:
 # ---------------------------------------------------------------------------------------
 # Resource types (pulumi-aws 7 type tokens).
 
-LAMBDA_FUNCTION = "aws:lambda/function:Function"
-LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-HTTP_API = "aws:apigatewayv2/api:Api"
-HTTP_API_STAGE = "aws:apigatewayv2/stage:Stage"
-HTTP_API_ROUTE = "aws:apigatewayv2/route:Route"
-HTTP_API_AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
-HTTP_API_DOMAIN_NAME = "aws:apigatewayv2/domainName:DomainName"
-IAM_ROLE = "aws:iam/role:Role"
-IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-IAM_POLICY = "aws:iam/policy:Policy"
-IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
-IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-IAM_POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
-IAM_USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
-IAM_GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
-IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = (
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
-)
+LAMBDA_FUNCTION = engine.LAMBDA_FUNCTION
+LAMBDA_PERMISSION = engine.LAMBDA_PERMISSION
+LOG_GROUP = engine.LOG_GROUP
+METRIC_ALARM = engine.METRIC_ALARM
+COMPOSITE_ALARM = engine.COMPOSITE_ALARM
+HTTP_API = engine.HTTP_API
+HTTP_API_STAGE = engine.HTTP_API_STAGE
+HTTP_API_ROUTE = engine.HTTP_API_ROUTE
+HTTP_API_AUTHORIZER = engine.HTTP_API_AUTHORIZER
+HTTP_API_DOMAIN_NAME = engine.HTTP_API_DOMAIN_NAME
+IAM_ROLE = engine.IAM_ROLE
+IAM_ROLE_POLICY = engine.IAM_ROLE_POLICY
+IAM_POLICY = engine.IAM_POLICY
+IAM_USER_POLICY = engine.IAM_USER_POLICY
+IAM_GROUP_POLICY = engine.IAM_GROUP_POLICY
+IAM_ROLE_POLICY_ATTACHMENT = engine.IAM_ROLE_POLICY_ATTACHMENT
+IAM_POLICY_ATTACHMENT = engine.IAM_POLICY_ATTACHMENT
+IAM_USER_POLICY_ATTACHMENT = engine.IAM_USER_POLICY_ATTACHMENT
+IAM_GROUP_POLICY_ATTACHMENT = engine.IAM_GROUP_POLICY_ATTACHMENT
+IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE = engine.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE
 
 # Types that accept `tags` in pulumi-aws 7 even when a resource sets none (then its tags
 # come only from the provider's default tags, which a resource validation cannot see in
-# its own properties). tests/policy checks this list against pulumi-aws's signatures.
-# Any other type counts as taggable when its properties carry `tags` or `tagsAll`.
-TAGGABLE_TYPES: Final = (
-    LAMBDA_FUNCTION,
-    LOG_GROUP,
-    METRIC_ALARM,
-    COMPOSITE_ALARM,
-    HTTP_API,
-    HTTP_API_STAGE,
-    IAM_ROLE,
-    IAM_POLICY,
-    "aws:sns/topic:Topic",
-    "aws:sqs/queue:Queue",
-    "aws:kms/key:Key",
-    "aws:apigatewayv2/domainName:DomainName",
-    "aws:apigatewayv2/vpcLink:VpcLink",
-)
+# its own properties): tap.engine's one list, which tests/policy checks against
+# pulumi-aws's signatures. Any other type counts as taggable when its properties carry
+# `tags` or `tagsAll`.
+TAGGABLE_TYPES: Final = engine.TAGGABLE_TYPES
 
 ENVIRONMENT_TAG = "Environment"
 
@@ -290,31 +259,13 @@ def _number(value: Any) -> float | None:
 
 
 def is_taggable(resource: Resource) -> bool:
-    if resource.type in TAGGABLE_TYPES:
-        return True
-    return "tags" in resource.props or "tagsAll" in resource.props
+    return engine.is_taggable(resource.type, resource.props)
 
 
 def provider_default_tags(provider: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The provider's default tags, whether the engine passes them parsed or as JSON text.
-
-    The mock runtime (and the engine, for provider inputs) hands ``defaultTags`` over as a
-    JSON string; a parsed provider state has ``{"tags": {...}}``; older pulumi-aws versions
-    modelled the block as a one-element list.
-    """
-    if not provider:
-        return {}
-    default_tags = provider.get("defaultTags")
-    if isinstance(default_tags, str):
-        default_tags = parse_json(default_tags, "provider defaultTags")
-    if isinstance(default_tags, list):
-        default_tags = default_tags[0] if default_tags else {}
-    if not isinstance(default_tags, Mapping):
-        return {}
-    tags = known(default_tags.get("tags"), "provider defaultTags.tags")
-    if isinstance(tags, str):
-        tags = parse_json(tags, "provider defaultTags.tags")
-    return dict(tags) if isinstance(tags, Mapping) else {}
+    """The provider's default tags, whether the engine passes them parsed or as JSON text
+    (tap.engine); a value unknown in preview makes the check undecidable."""
+    return engine.provider_default_tags(provider, parse_json)
 
 
 def effective_tags(resource: Resource) -> dict[str, Any]:
@@ -323,12 +274,8 @@ def effective_tags(resource: Resource) -> dict[str, Any]:
     ``tagsAll`` (an output) already merges both; it is read too so a stack validation,
     which sees outputs, agrees with a resource validation, which sees inputs.
     """
-    tags = provider_default_tags(resource.provider)
-    for key in ("tagsAll", "tags"):
-        value = known(resource.props.get(key), key)
-        if isinstance(value, Mapping):
-            tags.update(value)
-    return tags
+    own = [known(resource.props.get(key), key) for key in ("tagsAll", "tags")]
+    return engine.effective_tags(provider_default_tags(resource.provider), *own)
 
 
 # ---------------------------------------------------------------------------------------

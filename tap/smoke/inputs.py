@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tap import engine
 from tap.cors import allowed_origin, origin_allowed
 from tap.text import quote
 
@@ -46,7 +47,7 @@ CORS_KEYS = (
     "allow_credentials",
 )
 
-_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
+_UNKNOWN = engine.UNKNOWN_STRING  # pulumi.runtime.rpc.UNKNOWN (preview)
 
 
 def smoke_trigger(parts: Mapping[str, Any]) -> str:

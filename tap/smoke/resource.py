@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dynamic
 
+from tap import engine
 from tap.smoke.inputs import PROTECTED_REQUEST, RESULT_OUTPUTS
 from tap.smoke.provider import SmokeCheckProvider
 
@@ -70,4 +71,4 @@ class SmokeCheck(dynamic.Resource, module="smoke", name="SmokeCheck"):
 
 
 # The type token the resource registers under (module="smoke", name="SmokeCheck").
-TYPE_TOKEN = "pulumi-python:dynamic/smoke:SmokeCheck"  # noqa: S105 (not a password)
+TYPE_TOKEN = engine.SMOKE_CHECK

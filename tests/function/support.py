@@ -50,7 +50,7 @@ def check_response(response: object) -> tuple[int, dict[str, str], Any]:
     assert headers["x-request-id"]
     assert not [name for name in headers if name.lower().startswith("access-control-")]
     assert isinstance(body, str)
-    assert response.get("isBase64Encoded", False) is False
+    assert response["isBase64Encoded"] is False
     parsed = json.loads(body)
     assert isinstance(parsed, dict)
     return status, headers, parsed

@@ -8,6 +8,7 @@ import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,6 +128,45 @@ def test_any_value_at_all_is_a_400(event: Any, context: Any) -> None:
     status, _, body = check_response(make_app([])(event, context))
     assert status == 400
     assert body["error"].startswith("not an API Gateway HTTP API payload format 2.0 request")
+
+
+def _field_paths(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key of the event, at every depth."""
+    paths: list[tuple[str, ...]] = []
+    for key, value in node.items():
+        paths.append((*prefix, key))
+        if isinstance(value, dict):
+            paths.extend(_field_paths(value, (*prefix, key)))
+    return paths
+
+
+FIELDS = _field_paths(
+    http_event("POST", "/x", headers={"content-type": "application/json"}, body="{}")
+)
+
+
+def _of_another_type(original: object) -> st.SearchStrategy[Any]:
+    """A value of any type other than the field's own (a present field, wrongly typed)."""
+    return ANY_VALUE.filter(lambda value: type(value) is not type(original))
+
+
+@pytest.mark.parametrize("path", FIELDS, ids=".".join)
+@settings(max_examples=max(EXAMPLES // 4, 10))
+@given(data=st.data())
+def test_any_field_of_another_type_is_never_a_5xx(
+    path: tuple[str, ...], data: st.DataObject
+) -> None:
+    # GIVEN a valid 2.0 request with one field, at any depth, present but of another type
+    event = http_event("POST", "/x", headers={"content-type": "application/json"}, body="{}")
+    parent = event
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = data.draw(_of_another_type(parent[path[-1]]), label="value")
+    lines: list[str] = []
+    # WHEN it is handled, THEN the answer is a valid response and not a 5xx
+    status, _, _ = check_response(make_app(lines)(event, None))
+    assert status < 500
+    assert json.loads(lines[0])["status"] == status
 
 
 FAULTS = st.sampled_from([ZeroDivisionError, KeyError, TypeError, RecursionError, MemoryError])

@@ -193,7 +193,7 @@ def test_aws_region_is_refused_saying_where_the_region_is_set(
 def test_a_cors_value_nested_3000_deep_is_a_config_error_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # tap/config.py turns the parser's RecursionError into a ConfigError; the command
+    # tap.config turns the parser's RecursionError into a ConfigError; the command
     # answers it as any invalid value: exit 2, the config error, no traceback, and not
     # "the Pulumi program raised" (the program never ran)
     code = main(["local", "--check", "-c", "cors=" + "[" * 3000])

@@ -22,9 +22,10 @@ import pytest
 from pulumi.runtime import MockResourceArgs
 
 from tap import compute
+from tap.engine import secret
 from tap.local import checks
 from tap.local.deploy import BrokenReferencesError, DeployError, LocalDeployment, deploy
-from tap.local.mocks import SECRET_SIG, SECRET_SIG_KEY, Deployed, MotoMocks
+from tap.local.mocks import Deployed, MotoMocks
 from tap.local.motoserver import MotoServer
 from tap.local.readback import API_TYPE, ReadbackError
 from tap.local.stackfile import StackFileError, config_text, load_config
@@ -35,10 +36,6 @@ REGION = "us-east-1"
 
 def fresh_account() -> str:
     return f"{secrets.randbelow(10**12):012d}"
-
-
-def secret(value: Any) -> dict[str, Any]:
-    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
 
 
 @pytest.fixture(scope="module")

@@ -124,11 +124,9 @@ def test_simple_request_from_an_allowed_origin_carries_cors_headers(
     assert exposed == set(cors.expose_headers)
 
 
-def test_binary_body_reaches_the_function_base64_and_is_refused_by_type(
-    stack: StackUnderTest,
-) -> None:
-    # A non-text content type arrives base64-encoded (docs/http-api.md rule 6); the function
-    # accepts only JSON bodies: 415 naming what to send.
+def test_a_binary_body_is_refused_by_its_content_type(stack: StackUnderTest) -> None:
+    # The function accepts only JSON bodies: 415 naming what to send (decided on the
+    # content type, before the body is read; base64 transport is the next test's).
     response = stack.request(
         "POST",
         "/upload",
@@ -138,6 +136,23 @@ def test_binary_body_reaches_the_function_base64_and_is_refused_by_type(
     assert response.status == 415
     assert response.json() == {
         "error": "content-type 'application/octet-stream' is not supported; send application/json"
+    }
+
+
+def test_a_binary_media_type_body_arrives_base64_as_the_bytes_sent(stack: StackUnderTest) -> None:
+    # application/problem+json is not one of the text types, so it travels base64
+    # (docs/http-api.md rule 6): the function decodes the very bytes sent, and names the
+    # offset of the one that is not UTF-8 (a body passed as text would have been read, or
+    # refused, as characters).
+    response = stack.request(
+        "POST",
+        "/items/1",
+        headers={"content-type": "application/problem+json"},
+        body=b'{"a": "\xff"}',
+    )
+    assert response.status == 400
+    assert response.json() == {
+        "error": "request body is not valid UTF-8: invalid start byte at byte 7"
     }
 
 

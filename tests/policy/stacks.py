@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from tap import engine
 from tap.policy import rules as r
 from tests.pulumi_mocks import ProgramRun, is_unknown
 
@@ -24,17 +25,12 @@ TODAY = date(2026, 11, 26)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LOG_GROUP_NAME = "/aws/lambda/tap-dev-function"
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_NAME}"
+LOG_GROUP_ARN = engine.log_group_arn(REGION, ACCOUNT, LOG_GROUP_NAME)
 API_ID = "a1b2c3d4e5"
-EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
-SECRET_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown string
-
-
-def secret(value: Any) -> dict[str, Any]:
-    """A value wrapped the way the engine and the mock runtime wrap a secret."""
-    return {SECRET_KEY: SECRET_SIG, "value": value}
+EXECUTION_ARN = engine.execute_api_arn(REGION, ACCOUNT, API_ID)
+UNKNOWN_STRING = engine.UNKNOWN_STRING  # the engine's unknown string
+# A value wrapped the way the engine and the mock runtime wrap a secret.
+secret = engine.secret
 
 
 def from_recording(run: ProgramRun) -> list[r.Resource]:

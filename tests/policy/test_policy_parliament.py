@@ -67,13 +67,15 @@ def test_the_policy_the_default_stack_deploys_has_no_finding(
     assert parliament_findings(deployed) == []
 
 
-# Wildcard policies and exactly what the gate finds in each. (`"Action": "*"` fails it too,
+# Wildcard policies, exactly what the gate finds in each, and the pack's rules that fire:
+# TAP-IAM-001 for a wildcard action, TAP-IAM-002 for a `*` resource. (`"Action": "*"` fails it too,
 # but parliament expands every action of every service for it: about 10 s per run.)
 WILDCARD_POLICIES = {
     # The templates' shape: every logs and X-Ray action, everywhere.
     "service-wildcards-on-star": (
         statement(["logs:*", "xray:*"], "*"),
         [("PERMISSIONS_MANAGEMENT_ACTIONS", "MEDIUM"), ("RESOURCE_STAR", "LOW")],
+        {"TAP-IAM-001", "TAP-IAM-002"},
     ),
     "iam-wildcard": (
         statement(["iam:*"], "*"),
@@ -83,21 +85,26 @@ WILDCARD_POLICIES = {
             ("PRIVILEGE_ESCALATION", "HIGH"),
             ("RESOURCE_STAR", "LOW"),
         ],
+        {"TAP-IAM-001", "TAP-IAM-002"},
     ),
     # The seed's mistake (and AWSLambdaBasicExecutionRole's): the right actions, no scope.
     "log-writes-on-star": (
         statement(list(iam.LOG_WRITE_ACTIONS), "*"),
         [("RESOURCE_STAR", "LOW")],
+        {"TAP-IAM-002"},
     ),
     "logs-wildcard-on-the-group": (
         statement(["logs:*"], f"{LOG_GROUP_ARN}:*"),
         [("RESOURCE_MISMATCH", "MEDIUM")],
+        {"TAP-IAM-001"},
     ),
 }
 
 
 @pytest.mark.parametrize(
-    ("document", "expected"), WILDCARD_POLICIES.values(), ids=WILDCARD_POLICIES
+    ("document", "expected"),
+    [(document, findings) for document, findings, _ in WILDCARD_POLICIES.values()],
+    ids=WILDCARD_POLICIES,
 )
 def test_a_wildcard_policy_fails_the_same_gate(
     document: dict[str, Any], expected: list[tuple[str, str]]
@@ -106,10 +113,13 @@ def test_a_wildcard_policy_fails_the_same_gate(
 
 
 @pytest.mark.parametrize(
-    ("document", "expected"), WILDCARD_POLICIES.values(), ids=WILDCARD_POLICIES
+    ("document", "findings", "rules"), WILDCARD_POLICIES.values(), ids=WILDCARD_POLICIES
 )
 def test_the_pack_fails_what_parliament_fails(
-    default_stack: list[r.Resource], document: dict[str, Any], expected: object
+    default_stack: list[r.Resource],
+    document: dict[str, Any],
+    findings: list[tuple[str, str]],
+    rules: set[str],
 ) -> None:
     # GIVEN the default stack with its inline policy replaced by the wildcard one
     policy = one(default_stack, r.IAM_ROLE_POLICY)
@@ -117,8 +127,9 @@ def test_the_pack_fails_what_parliament_fails(
         policy.type, policy.name, {**policy.props, "policy": json.dumps(document)}, policy.urn
     )
     stack = [changed if x is policy else x for x in default_stack]
-    # WHEN the pack runs THEN a wildcard IAM rule fires, and nothing else
+    # WHEN the pack runs THEN the wildcard IAM rules for what parliament found fire, and
+    # nothing else
     fired = r.evaluate(stack, today=TODAY).fired("mandatory")
 
-    assert fired
-    assert fired <= {"TAP-IAM-001", "TAP-IAM-002"}
+    assert findings
+    assert fired == rules

@@ -446,8 +446,8 @@ def test_a_policy_document_that_is_not_an_object_is_a_violation() -> None:
         ("python3.11", date(2026, 6, 30), True),
         ("python3.10", TODAY, True),
         ("python3.12", TODAY, False),
+        ("python3.12", date(2028, 10, 30), False),
         ("python3.12", date(2028, 10, 31), True),
-        ("python3.14", date(2040, 1, 1), False),
     ],
 )
 def test_runtime_deprecation_depends_on_today(runtime: str, today: date, fires: bool) -> None:
@@ -456,6 +456,46 @@ def test_runtime_deprecation_depends_on_today(runtime: str, today: date, fires: 
     fired = {v.rule_id for v in new_violations(stack, today)}
 
     assert fired == ({"TAP-LAMBDA-001"} if fires else set())
+
+
+@pytest.mark.parametrize(
+    "runtime", sorted(k for k, v in r.RUNTIME_DEPRECATION.items() if v is not None)
+)
+def test_each_dated_runtime_fires_from_its_date_on(runtime: str) -> None:
+    deprecated_on = r.RUNTIME_DEPRECATION[runtime]
+    assert deprecated_on is not None
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], runtime)
+
+    def fired(today: date) -> list[str]:
+        return [
+            v.message for v in evaluate(stack, today).violations if v.rule_id == "TAP-LAMBDA-001"
+        ]
+
+    assert fired(deprecated_on - timedelta(days=1)) == []
+    assert [m.split(" and gets")[0] for m in fired(deprecated_on)] == [
+        f"runtime {runtime!r} was deprecated on {deprecated_on.isoformat()}"
+    ]
+
+
+def test_a_runtime_without_a_date_never_fires_and_is_always_supported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The table as it could be on any day: one runtime without an announced date (today
+    # python3.14; once AWS announces its date, the rule's handling of None still holds).
+    table = {"python3.8": date(2024, 10, 14), "python3.13": date(2029, 6, 30), "python3.14": None}
+    monkeypatch.setattr(r, "RUNTIME_DEPRECATION", table)
+    undated = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.14")
+    old = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.8")
+
+    assert evaluate(undated, today=date.max).fired("mandatory") == set()
+    assert only_fired(old, "TAP-LAMBDA-001", today=date.max) == [
+        "runtime 'python3.8' was deprecated on 2024-10-14 and gets no security patches; use "
+        "one of python3.14"
+    ]
+    assert only_fired(old, "TAP-LAMBDA-001", today=date(2029, 6, 29)) == [
+        "runtime 'python3.8' was deprecated on 2024-10-14 and gets no security patches; use "
+        "one of python3.13, python3.14"
+    ]
 
 
 def test_a_deprecated_runtime_message_names_the_date_and_the_alternatives() -> None:
@@ -833,11 +873,22 @@ def test_normalize_unwraps_secrets_at_any_depth_and_marks_unknowns() -> None:
     assert r.normalize(raw) == {"a": {"b": [1.0, r.UNKNOWN]}, "c": [1, 2]}
 
 
-def test_evaluate_defaults_today_to_the_real_date() -> None:
-    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.9")
+def test_evaluate_defaults_today_to_the_real_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real date is read through date.today(); a fake one stands in for the clock, so the
+    # test holds on any day.
+    class FakeDate(date):
+        day_it_is = date(2028, 10, 30)
 
+        @classmethod
+        def today(cls) -> date:
+            return cls.day_it_is
+
+    monkeypatch.setattr(r, "date", FakeDate)
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.12")
+
+    assert "TAP-LAMBDA-001" not in r.evaluate(stack).fired("mandatory")
+    FakeDate.day_it_is = date(2028, 10, 31)
     assert "TAP-LAMBDA-001" in r.evaluate(stack).fired("mandatory")
-    assert r.evaluate(hand_stack(), today=date.today() - timedelta(days=1)).violations == ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -864,3 +915,137 @@ def test_the_exemptions_table_lists_each_deliberate_exception_with_its_reason() 
 def test_provider_props_helper_matches_the_engine_shape() -> None:
     # Guards the fixture itself: defaultTags is JSON text, as the engine passes it.
     assert isinstance(provider_props()["defaultTags"], str)
+
+
+# ---------------------------------------------------------------------------------------
+# What the mutation run found no test pinning down.
+
+
+def test_an_undecidable_value_names_itself_in_its_message() -> None:
+    error = r.Undecidable("loggingConfig.logGroup")
+
+    assert (str(error), error.what) == (
+        "loggingConfig.logGroup is not known until the resource is created",
+        "loggingConfig.logGroup",
+    )
+
+
+def test_a_wildcard_partition_is_a_wildcard_resource() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream"],
+        "Resource": "arn:*:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*",
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], policy)
+
+    assert [v.rule_id for v in new_violations(stack)] == ["TAP-IAM-002"]
+
+
+def test_a_resource_that_is_not_a_string_is_no_wildcard() -> None:
+    # IAM only takes strings; anything else is not this rule's to judge
+    assert [r._is_wildcard_resource(x) for x in (None, 5, ["*"], {"*": "*"})] == [False] * 4
+    assert r._is_wildcard_resource("*") is True
+
+
+def test_a_log_group_unknown_and_from_nowhere_is_undecided_not_a_crash() -> None:
+    # computed during preview, with no dependency recorded for loggingConfig at all
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], UNKNOWN_STRING)
+    function = one(stack, r.LAMBDA_FUNCTION)
+    assert "loggingConfig" not in function.dependencies
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (
+        r.Undecided("TAP-LAMBDA-003", function.urn, "loggingConfig.logGroup"),
+    )
+
+
+def test_an_unknown_function_name_without_a_log_group_is_undecided_on_the_name() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], DELETE)
+    stack = mutate(stack, r.LAMBDA_FUNCTION, ["name"], UNKNOWN_STRING)
+    function = one(stack, r.LAMBDA_FUNCTION)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-LAMBDA-003", function.urn, "name"),)
+
+
+def test_logs_to_an_unmanaged_group_fire_lambda_003_saying_why() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["loggingConfig", "logGroup"], "/elsewhere")
+
+    assert only_fired(stack, "TAP-LAMBDA-003") == [
+        "writes its logs to '/elsewhere', a log group this stack does not manage (so it has "
+        "no retention and no tags: docs/http-api.md rule 20); set loggingConfig.logGroup to "
+        "the stack's log group"
+    ]
+
+
+def test_a_table_cell_escapes_pipes_and_flattens_newlines() -> None:
+    rule = r.Rule(
+        "TAP-X-001",
+        "a | b\nc",
+        "advisory",
+        ("x | y",),
+        (r.LAMBDA_FUNCTION,),
+        lambda resource, context: iter(()),
+    )
+
+    assert r.render_rule_table([rule]).splitlines()[2] == (
+        "| TAP-X-001 | a \\| b c | advisory | x \\| y |"
+    )
+
+
+@pytest.mark.parametrize("source", [DELETE, "", 5, [f"{EXECUTION_ARN}/*/*"]])
+def test_a_missing_or_malformed_source_arn_lets_any_api_invoke(source: object) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["sourceArn"], source)
+
+    assert only_fired(stack, "TAP-API-004") == [
+        "lets any API Gateway API in any account invoke the function: set sourceArn to this "
+        "stack's API (<executionArn>/*/*)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "fires"),
+    [
+        ({}, True),
+        ({"sourceArn": "arn:aws:events:us-east-1:123456789012:rule/nightly"}, False),
+        ({"sourceAccount": "123456789012"}, False),
+        ({"sourceArn": "", "sourceAccount": ""}, True),
+    ],
+)
+def test_another_service_principal_is_scoped_by_source_arn_or_account(
+    scope: dict[str, str], fires: bool
+) -> None:
+    events = r.Resource(
+        r.LAMBDA_PERMISSION, "events", {"principal": "events.amazonaws.com", **scope}
+    )
+
+    fired = [v.rule_id for v in new_violations([*hand_stack(), events])]
+
+    assert fired == (["TAP-API-004"] if fires else [])
+
+
+def test_a_source_arn_outside_this_stack_says_to_scope_it() -> None:
+    source = "arn:aws:execute-api:us-east-1:123456789012:otherapi1/*/*"
+    stack = mutate(hand_stack(), r.LAMBDA_PERMISSION, ["sourceArn"], source)
+
+    assert only_fired(stack, "TAP-API-004") == [
+        f"sourceArn {source!r} is not under the execution ARN of an API in this stack: scope "
+        "the permission to this stack's API"
+    ]
+
+
+def test_an_api_execution_arn_unknown_during_preview_is_undecided_on_it() -> None:
+    stack = mutate(hand_stack(), r.HTTP_API, ["executionArn"], UNKNOWN_STRING)
+    permission = one(stack, r.LAMBDA_PERMISSION)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (
+        r.Undecided("TAP-API-004", permission.urn, "the API's executionArn"),
+    )

@@ -14,6 +14,7 @@ import selectors
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,31 @@ MANDATORY = analyzer_pb2.MANDATORY
 ADVISORY = analyzer_pb2.ADVISORY
 
 
+# The served pack's rules check against today's date (pack.policies() defaults to
+# date.today). The host is started through this launcher, which binds the rules to
+# SERVED_TODAY first, so what the pack answers never depends on the machine's clock; the
+# rest of the chain (the host's runpy of tap/policy, PolicyPack, gRPC) is the real one.
+# The day before python3.10 and python3.11 were deprecated: a pack still on the real clock
+# would not list them as supported.
+SERVED_TODAY = date(2026, 6, 29)
+LAUNCHER = f"""
+import datetime, runpy, sys
+sys.path.insert(0, {str(REPO)!r})
+from tap.policy import pack
+_policies = pack.policies
+pack.policies = lambda today=lambda: datetime.date.fromisoformat({SERVED_TODAY.isoformat()!r}): (
+    _policies(today)
+)
+sys.argv[0] = "pulumi.policy"
+runpy.run_module("pulumi.policy", run_name="__main__", alter_sys=True)
+"""
+
+
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     process = subprocess.Popen(
         # The engine address is only parsed by the host; nothing here calls the engine.
-        [sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", str(REPO / "tap" / "policy")],
+        [sys.executable, "-c", LAUNCHER, "127.0.0.1:1", str(REPO / "tap" / "policy")],
         cwd=REPO,
         # The host prints the port with print(): through a pipe that is block-buffered and
         # would never arrive without this.
@@ -161,9 +182,7 @@ def test_the_default_stack_draws_no_mandatory_diagnostic(
 def test_a_deprecated_runtime_is_a_mandatory_diagnostic(
     analyzer: Any, default_stack: list[r.Resource]
 ) -> None:
-    # python2.7: deprecated in 2021, whatever the machine's clock says (the served pack
-    # checks against the real date).
-    stack = mutate(default_stack, r.LAMBDA_FUNCTION, ["runtime"], "python2.7")
+    stack = mutate(default_stack, r.LAMBDA_FUNCTION, ["runtime"], "python3.9")
 
     response = analyze(analyzer, one(stack, r.LAMBDA_FUNCTION))
 
@@ -171,11 +190,22 @@ def test_a_deprecated_runtime_is_a_mandatory_diagnostic(
     description, message = diagnostic.message.splitlines()
     assert diagnostic.enforcementLevel == MANDATORY
     assert description == r.RULES_BY_ID["TAP-LAMBDA-001"].description
-    assert message.startswith(
+    # the supported runtimes are those of SERVED_TODAY, not of the machine's clock
+    assert message == (
         "[TAP-LAMBDA-001] tap-compute-function (aws:lambda/function:Function) runtime "
-        "'python2.7' was deprecated on 2021-07-15 and gets no security patches; use one of "
+        "'python3.9' was deprecated on 2025-12-15 and gets no security patches; use one of "
+        "python3.10, python3.11, python3.12, python3.13, python3.14"
     )
-    assert message.endswith("python3.14")  # no deprecation date announced yet
+
+
+def test_the_served_pack_checks_runtimes_against_the_injected_day(
+    analyzer: Any, default_stack: list[r.Resource]
+) -> None:
+    stack = mutate(default_stack, r.LAMBDA_FUNCTION, ["runtime"], "python3.11")
+
+    response = analyze(analyzer, one(stack, r.LAMBDA_FUNCTION))
+
+    assert [d.policyName for d in response.diagnostics if d.policyName == "TAP-LAMBDA-001"] == []
 
 
 def test_an_unknown_value_is_the_engines_preview_advisory(

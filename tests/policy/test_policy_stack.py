@@ -17,7 +17,7 @@ import pytest
 
 from tap.policy import rules as r
 from tests.policy.stacks import DELETE, TODAY, from_recording, mutate, one
-from tests.pulumi_mocks import aws_class, is_taggable, run_program
+from tests.pulumi_mocks import aws_class, run_program, takes_tags_in_pulumi_aws
 
 # The two config values that turn the default stack's advisories off too.
 HARDENED_CONFIG = {"reservedConcurrency": "10", "logRetentionDays": "365"}
@@ -103,9 +103,9 @@ def test_in_a_preview_only_the_computed_policy_document_is_undecided() -> None:
 def test_the_taggable_types_agree_with_pulumi_aws(default_stack: list[r.Resource]) -> None:
     # TAGGABLE_TYPES lets the tag rule check resources that set no tags of their own; the
     # pack cannot import pulumi-aws to ask, so the list is checked against it here.
-    assert [t for t in r.TAGGABLE_TYPES if not is_taggable(t)] == []
+    assert [t for t in r.TAGGABLE_TYPES if not takes_tags_in_pulumi_aws(t)] == []
     recorded = {x.type for x in default_stack if aws_class(x.type) is not None}
-    assert {t for t in recorded if is_taggable(t)} <= set(r.TAGGABLE_TYPES)
+    assert {t for t in recorded if takes_tags_in_pulumi_aws(t)} <= set(r.TAGGABLE_TYPES)
 
 
 # ---------------------------------------------------------------------------------------

@@ -139,17 +139,23 @@ def silent_listener() -> Iterator[str]:
 
 
 class FakeTime:
-    """A clock that real time moves and ``sleep`` jumps forward, without waiting."""
+    """A clock that real time never moves: each reading advances it by ``tick`` (1 ms, so
+    a request's latency is never 0 and the same on every run) and ``sleep`` jumps it
+    forward without waiting. Whatever the machine's load, the same run reads the same
+    times."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
+    def __init__(self, tick: float = 0.001, start: float = 1000.0) -> None:
+        self.tick = tick
+        self.now = start
         self.slept: list[float] = []
 
     def clock(self) -> float:
-        return self._clock() + sum(self.slept)
+        self.now += self.tick
+        return self.now
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+        self.now += seconds
 
 
 @contextmanager

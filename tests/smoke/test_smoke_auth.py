@@ -4,7 +4,6 @@ Gateway's own 401 (docs/http-api.md rules 60-61); without tap:auth nothing is as
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -20,7 +19,7 @@ UNAUTHORIZED = Answer.json(401, {"message": "Unauthorized"})
 
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime(time.monotonic)
+    return FakeTime()
 
 
 def guarded(request: Request) -> Answer:

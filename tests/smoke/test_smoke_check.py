@@ -1,13 +1,13 @@
 """The smoke check's provider against real HTTP servers on 127.0.0.1 started by the tests.
 
-Time is injected (FakeTime: real clock plus skipped sleeps; a fixed random source) so the
-retries are fast and their waits exact; only the "never answers" case waits in real time,
-for a 2 s deadline.
+Time is injected (FakeTime: a clock that only readings and skipped sleeps move; a fixed
+random source) so the retries are fast and their waits and durations exact; only the
+"never answers" case waits in real time, for a 1 s deadline.
 """
 
 from __future__ import annotations
 
-import time
+import re
 from typing import Any
 
 import pytest
@@ -45,7 +45,7 @@ def provider(fake: FakeTime) -> SmokeCheckProvider:
 
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime(time.monotonic)
+    return FakeTime()
 
 
 def replacing(path_method: str, answers: list[Answer], fallback: Any) -> Any:
@@ -357,22 +357,22 @@ def test_the_report_shows_the_last_answer_of_a_check_that_recovered_and_broke_ag
 
 
 def test_a_server_that_never_answers_fails_within_the_deadline() -> None:
-    # GIVEN a port that accepts connections and never answers, and a 2 s deadline
+    # GIVEN a port that accepts connections and never answers, and a 1 s deadline. The one
+    # test on the real clock and sleep: only a real socket timeout shows that a request is
+    # bounded by what is left of the deadline. What it asserts is the outcome, not a time.
     from tests.smoke.fake_api import silent_listener
 
-    deadline, margin = 2.0, 3.0
-    with silent_listener() as url:
-        started = time.monotonic()
-        with pytest.raises(SmokeCheckFailed) as raised:
-            # real clock and sleep: nothing is skipped
-            SmokeCheckProvider(now=lambda: NOW).create(props(url, deadline_seconds=deadline))
-        elapsed = time.monotonic() - started
+    with silent_listener() as url, pytest.raises(SmokeCheckFailed) as raised:
+        SmokeCheckProvider(now=lambda: NOW).create(props(url, deadline_seconds=1.0))
 
-    # THEN it gives up by the deadline (a correctness bound, generous on purpose) ...
-    assert elapsed < deadline + margin
-    # ... and says so: the one request it had time for, and the two it never got to
-    assert report_lines(raised.value)[1:] == [
-        "  - health (GET /health): expected status 200, got no response within 2.0 s",
+    # THEN the first request waited out what was left of the deadline, and nothing was
+    # attempted after it: it gave up at the deadline, and says so
+    health, *not_attempted = report_lines(raised.value)[1:]
+    assert re.fullmatch(
+        r"  - health \(GET /health\): expected status 200, got no response within (1\.0|0\.9) s",
+        health,
+    ), health
+    assert not_attempted == [
         "  - not_found (GET /tap-smoke-check/no-such-route): not attempted before the deadline",
     ]
     assert raised.value.attempts == 1

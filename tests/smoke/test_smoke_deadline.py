@@ -303,7 +303,7 @@ def test_hostile_header_values_and_bodies_are_quoted_bounded_and_escaped() -> No
         return Answer(status, headers, HOSTILE.encode() if status != 204 else b"")
 
     with ScriptedServer(answer) as server, pytest.raises(SmokeCheckFailed) as raised:
-        provider(FakeTime(time.monotonic)).create(props(server.url, deadline_seconds=1.0))
+        provider(FakeTime()).create(props(server.url, deadline_seconds=1.0))
 
     message = str(raised.value)
     assert "\x1b" not in message

@@ -11,7 +11,6 @@ import os
 import pickletools
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +94,21 @@ def test_unchanged_inputs_are_no_change_whatever_the_serialized_provider_bytes()
     assert result.replaces == []
 
 
+def test_the_same_inputs_in_another_key_order_with_lists_of_floats_are_no_change() -> None:
+    # the engine hands objects back in its own key order, and numbers as floats, in lists too
+    olds = old_outputs()
+    reordered = dict(reversed(list(olds["expected_cors"].items())))
+    olds["expected_cors"] = {
+        k: ([float(x) if isinstance(x, int) else x for x in v] if isinstance(v, list) else v)
+        for k, v in reordered.items()
+    }
+    assert list(olds["expected_cors"]) != list(news()["expected_cors"])
+
+    result = SmokeCheckProvider().diff("smoke-1", olds, news())
+
+    assert (result.changes, result.replaces, result.delete_before_replace) == (False, [], False)
+
+
 def test_a_url_unknown_during_preview_is_a_change() -> None:
     result = SmokeCheckProvider().diff("smoke-1", old_outputs(), news(url=rpc.UNKNOWN))
 
@@ -113,7 +127,7 @@ def test_state_from_before_an_input_existed_is_a_change() -> None:
 
 
 def test_update_with_a_new_trigger_rechecks_and_returns_fresh_outputs() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with ScriptedServer(deployed_api()) as server:
         result = provider(fake).update(
             "smoke-1", old_outputs(server.url), news(server.url, trigger="code:def456")
@@ -133,7 +147,7 @@ def test_update_with_a_new_trigger_rechecks_and_returns_fresh_outputs() -> None:
 
 
 def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_the_api() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with ScriptedServer(deployed_api()) as server:
         result = provider(fake).update(
             "smoke-1", old_outputs(server.url), news(server.url, deadline_seconds=300.0)
@@ -149,7 +163,7 @@ def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_
 
 
 def test_update_of_the_deadline_alone_keeps_the_previous_warnings() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     warning = "cors (GET /health): expected ..., got none (unverified AWS behaviour, ...)"
     with ScriptedServer(deployed_api()) as server:
         result = provider(fake).update(
@@ -164,7 +178,7 @@ def test_update_of_the_deadline_alone_keeps_the_previous_warnings() -> None:
 
 
 def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     with (
         ScriptedServer(deployed_api(environment="Staging")) as server,
         pytest.raises(
@@ -357,7 +371,7 @@ MIXED_CASE = CorsConfig(allow_origins=("https://App.Example.com",))
 
 
 def test_a_mixed_case_allowed_origin_is_checked_as_a_browser_sends_it() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     # GIVEN allowOrigins written with capitals (docs/http-api.md rule 25)
     # THEN the check preflights with the lower-case origin a browser sends, which is valid
     assert preflight_origin(MIXED_CASE) == "https://app.example.com"
@@ -374,7 +388,7 @@ def test_a_mixed_case_allowed_origin_is_checked_as_a_browser_sends_it() -> None:
 
 
 def test_an_api_comparing_origins_exactly_is_a_warning_naming_the_rule() -> None:
-    fake = FakeTime(time.monotonic)
+    fake = FakeTime()
     # GIVEN an API that grants CORS only to the entry's exact spelling (rule 25 assumed not)
     api = deployed_api(cors=MIXED_CASE)
 

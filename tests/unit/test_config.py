@@ -3,6 +3,7 @@ declarations agreeing with the contract."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -102,6 +103,24 @@ def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> Non
     keys = {k.name: k for k in c.KEYS}
     assert len(declared) == len(c.KEY_NAMES) - len(UNDECLARABLE)  # never an empty loop
 
+    # the keys the project schema can express, each with its default (a missing one would be
+    # an empty loop below, and nothing checked)
+    assert sorted(declared) == sorted(
+        [
+            "environment",
+            "region",
+            "runtime",
+            "architecture",
+            "memorySize",
+            "timeout",
+            "logLevel",
+            "tracing",
+            "cors",
+            "throttlingBurstLimit",
+            "smokeCheck",
+            "smokeCheckTimeoutSeconds",
+        ]
+    )
     for name, declaration in declared.items():
         assert name in keys, f"Pulumi.yaml declares {name}, which tap/config.py does not know"
         assert declaration["type"] == keys[name].type, name
@@ -122,6 +141,53 @@ def test_every_undeclared_key_is_explained_in_pulumi_yaml() -> None:
     for name in undeclared:
         assert f"#   {name} " in comments, f"{name} is neither declared nor explained"
     assert "string, integer, boolean, array and object" in comments
+
+
+def test_pulumi_yaml_declares_what_the_key_declarations_say() -> None:
+    # Every declarable key (a schema type and one fixed default), with its type, plain-text
+    # description and default as the engine hands it back: nothing more, nothing less.
+    assert _project()["config"] == c.pulumi_declarations()
+    assert {k.name for k in c.KEYS if not k.declarable} == UNDECLARABLE
+
+
+def test_pulumi_yaml_explains_the_default_of_every_undeclared_scalar_key() -> None:
+    lines = (REPO / "Pulumi.yaml").read_text().splitlines()
+    comments = " ".join(
+        " ".join(line.strip().lstrip("#").split()) for line in lines if line.startswith("#")
+    )
+    scalars = [k for k in c.KEYS if not k.declarable and k.type != "object"]
+    assert len(scalars) == 6  # never an empty loop
+
+    for key in scalars:
+        shown = c.shown_default(key).replace("`", "")
+        assert f"default {shown}" in comments, key.name
+
+
+def test_stack_config_has_one_field_per_key_with_its_default() -> None:
+    fields = dataclasses.fields(c.StackConfig)
+
+    assert [f.name for f in fields] == [k.field for k in c.KEYS]
+    for f, (name, value) in zip(fields, c.defaults().items(), strict=True):
+        assert f.default == value, name
+    assert c.StackConfig() == c.parse({})
+
+
+def test_problems_are_listed_in_the_order_the_keys_are_read() -> None:
+    # The README's order, but the smoke check's keys come last (as they always have).
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"smokeCheck": "yes", "domain": "[", "auth": "[", "memorySize": "1"})
+
+    assert raised.value.keys == ("tap:memorySize", "tap:auth", "tap:domain", "tap:smokeCheck")
+    assert c.KEY_NAMES[-4:] == ("smokeCheck", "smokeCheckTimeoutSeconds", "auth", "domain")
+
+
+def test_environment_dependent_defaults_follow_the_environment_and_timeout() -> None:
+    staging = c.parse({"environment": "staging", "timeout": "10"})
+
+    assert staging.log_retention_days == c.default_log_retention_days("staging") == 30
+    assert staging.error_alarm_threshold == c.default_error_alarm_threshold("staging") == 5
+    assert staging.duration_alarm_threshold_ms == 10 * 1000 * 28 // c.MAX_TIMEOUT_S
+    assert c.default_duration_alarm_threshold_ms(c.PRODUCTION, c.MAX_TIMEOUT_S) == 25000
 
 
 def test_the_reserved_concurrency_key_warns_about_the_accounts_quota() -> None:
@@ -252,3 +318,18 @@ def test_a_cors_list_of_a_million_bad_values_is_reported_in_a_few_lines() -> Non
     assert "tap:cors.allowOrigins is '999,990 more values'" in message
     assert "tap:cors is '990 more unknown fields'" in message
     assert len(message) < 10_000
+
+
+def test_the_error_counts_its_problems_one_per_line() -> None:
+    one = c.ConfigError([c.Problem("tap:timeout", 40, "1-29")])
+    two = c.ConfigError(
+        [c.Problem("tap:timeout", 40, "1-29"), c.Problem("tap:tracing", None, "Active", "why")]
+    )
+
+    assert str(one) == "invalid configuration (1 value):\n  - tap:timeout is 40, but must be 1-29"
+    assert str(two).splitlines() == [
+        "invalid configuration (2 values):",
+        "  - tap:timeout is 40, but must be 1-29",
+        "  - tap:tracing is null, but must be Active: why",
+    ]
+    assert two.keys == ("tap:timeout", "tap:tracing")

@@ -2,9 +2,9 @@
 
 Each test reads the resources as the engine would receive them (tests/pulumi_mocks.py):
 inputs camelCase, numbers as floats, the mocks returning AWS-shaped ARNs, invoke ARNs and
-endpoints so wiring can be followed from one resource to the next. The documents (policy,
-access-log format, dashboard) are checked as data in test_iam/test_api/test_monitoring;
-here we check that the right document reaches the right resource.
+endpoints so wiring can be followed from one resource to the next. The documents a resource
+receives (trust and execution policies, access-log format) are compared with the contract's
+documents written out here, never with the functions of tap/ that build them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tap import api, iam, monitoring
+from tap import monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
 from tap.stack import (
@@ -23,6 +23,7 @@ from tap.stack import (
     render_outputs_table,
     resource_names,
 )
+from tests.contract_documents import ACCESS_LOG_FORMAT, TRUST_POLICY, execution_policy
 from tests.pulumi_mocks import (
     PROVIDER_TYPE,
     SMOKE_CHECK_TYPE,
@@ -193,9 +194,23 @@ def test_the_role_is_trusted_by_lambda_only_with_a_json_string_policy(run: Progr
 
     trust = role.input("assumeRolePolicy")
     assert isinstance(trust, str)  # pulumi-aws 7 refuses a dict
-    assert json.loads(trust) == iam.trust_policy()
+    assert json.loads(trust) == TRUST_POLICY
     assert "managedPolicyArns" not in role.inputs
     assert "inlinePolicies" not in role.inputs
+    assert role.input("description") == (
+        "Execution role of the tap function: writes its own logs only"
+    )
+
+
+def test_the_iam_component_exposes_the_role_arn_and_the_policy_name(run: ProgramRun) -> None:
+    role, policy = run.one(ROLE), run.one(ROLE_POLICY)
+    component = run.by_urn(role.parent)
+
+    assert component.type == "tap:iam:ExecutionRole"
+    assert run.component_outputs[component.urn] == {
+        "arn": role.outputs["arn"],
+        "policy": policy.input("name"),
+    }
 
 
 def test_the_inline_policy_writes_logs_to_the_functions_group_only(run: ProgramRun) -> None:
@@ -203,20 +218,17 @@ def test_the_inline_policy_writes_logs_to_the_functions_group_only(run: ProgramR
     group = function_log_group(run)
 
     assert policy.input("role") == run.one(ROLE).input("name")
-    document = json.loads(policy.input("policy"))
-    assert document == iam.execution_policy(group.outputs["arn"], "Active")
-    for statement in document["Statement"]:
-        actions = statement["Action"]
-        assert not [a for a in actions if "*" in a]
-        if any(a.startswith("logs:") for a in actions):
-            assert statement["Resource"] == group.outputs["arn"] + ":*"
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/tap-dev-function"
+    assert group.outputs["arn"] == group_arn
+    assert json.loads(policy.input("policy")) == execution_policy(group_arn, "Active")
 
 
 def test_with_passthrough_tracing_the_policy_has_no_xray_statement() -> None:
     run = run_program({"tracing": "PassThrough"})
 
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/tap-dev-function"
     document = json.loads(run.one(ROLE_POLICY).input("policy"))
-    assert [s["Sid"] for s in document["Statement"]] == ["WriteOwnLogGroup"]
+    assert document == execution_policy(group_arn, "PassThrough")
     assert run.one(FUNCTION).input("tracingConfig") == {"mode": "PassThrough"}
 
 
@@ -387,13 +399,7 @@ def test_the_stage_writes_json_access_logs_to_the_access_log_group(run: ProgramR
     group = access_log_group(run)
 
     assert settings["destinationArn"] == group.outputs["arn"]
-    assert settings["format"] == api.access_log_format()
-    fields = json.loads(settings["format"])
-    assert "$context.requestId" in fields.values()
-    assert {"$context.status", "$context.routeKey", "$context.responseLatency"} <= set(
-        fields.values()
-    )
-    assert "$context.integrationErrorMessage" in fields.values()
+    assert settings["format"] == ACCESS_LOG_FORMAT
     assert group.input("retentionInDays") == 14.0
 
 
