@@ -14,6 +14,7 @@ The Lambda function (``tap/function``) stands alone and does not.
 from __future__ import annotations
 
 import json
+import re
 import reprlib
 
 # How much of a value an error message shows: enough to recognise it, never the whole of
@@ -78,3 +79,35 @@ def quote(value: object, limit: int = MAX_QUOTED_CHARS) -> str:
     if len(text) <= limit:
         return escape(text)
     return f"{escape(text[:limit])}... ({len(text):,} characters in all)"
+
+
+# How deep a JSON document from outside may nest before it is refused unread. json's own
+# limit differs between Pythons: up to 3.12 it raises RecursionError near the interpreter's
+# recursion limit (about 1,000 levels), while 3.13's decoder reads 3,000 levels and fails
+# further on, so code that relied on RecursionError alone answered differently per version.
+MAX_JSON_DEPTH = 1000
+
+# A backslash and the character it escapes, a quote, or a bracket: all that nesting needs.
+_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``text`` nests arrays and objects more than ``limit`` deep
+    (brackets inside strings do not count). Linear in the text, and stops as soon as it
+    knows; a text with no more than ``limit`` brackets is answered without a scan."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string = 0, False
+    for match in _JSON_STRUCTURE.finditer(text):
+        part = match.group()
+        if part == '"':
+            in_string = not in_string
+        elif in_string or len(part) == 2:
+            continue
+        elif part in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False

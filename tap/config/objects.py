@@ -30,6 +30,7 @@ from tap.config.limits import (
 )
 from tap.config.reader import Reader
 from tap.function.routes import ROUTE_KEYS
+from tap.text import json_too_deep
 
 CORS_FIELDS = (
     "allowOrigins",
@@ -100,11 +101,13 @@ def _cors_object(r: Reader, value: str) -> dict[str, Any] | None:
     """The JSON object tap:cors holds; None (reported) when it holds no object."""
     key = "cors"
     try:
+        if json_too_deep(value):  # "[" x 3,000: refused the same way on every Python
+            raise RecursionError
         obj = json.loads(value)
     except ValueError:  # also an integer of more than 4,300 digits
         r.problem(key, value, "a JSON object with fields " + ", ".join(CORS_FIELDS))
         return None
-    except RecursionError:  # "[" x 3,000: json recurses once per level
+    except RecursionError:  # json recurses once per level
         r.problem(
             key,
             value,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tap.text import MAX_QUOTED_CHARS, escape, excerpt, quote
+from tap.text import MAX_QUOTED_CHARS, escape, excerpt, json_too_deep, quote
 
 
 def test_a_short_string_is_quoted_whole() -> None:
@@ -67,3 +69,31 @@ def test_a_value_too_deep_for_json_is_still_shown_bounded() -> None:
 
     assert shown.startswith("[[[")
     assert len(shown) < 2 * MAX_QUOTED_CHARS
+
+
+# --- json_too_deep ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "too_deep"),
+    [
+        ("[" * 1000 + "]" * 1000, False),  # exactly the limit
+        ("[" * 1001 + "]" * 1001, True),
+        ("[" * 3000, True),  # unclosed: refused before json reads it
+        ('{"a":' * 1001 + "1" + "}" * 1001, True),
+        ("[" + "[]," * 5000 + "[]]", False),  # many brackets, shallow
+        ('["' + "[" * 5000 + '"]', False),  # brackets inside a string do not count
+        ('["\\"' + "[" * 5000 + '"]', False),  # an escaped quote does not end the string
+        ('["\\\\"' + ", [" * 1001 + "]" * 1001 + "]", True),  # an escaped backslash does not
+        ("", False),
+    ],
+)
+def test_json_too_deep(text: str, too_deep: bool) -> None:
+    assert json_too_deep(text) is too_deep
+
+
+def test_json_too_deep_passes_what_json_reads() -> None:
+    for depth in (1, 10, 500):
+        text = "[" * depth + "]" * depth
+        assert not json_too_deep(text)
+        assert json.loads(text) is not None
