@@ -15,36 +15,25 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import statistics
 import sys
 import threading
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from tap.local import emulator as emulator_module
-from tap.local.emulator import ApiSpec, Emulator, FunctionSpec
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tap.local import emulator as emulator_module  # noqa: E402
+from tap.local.emulator import ApiSpec, Emulator, FunctionSpec  # noqa: E402
+from tests.integration.single_function import single_function  # noqa: E402
 
 FUNCTION = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 
 
 def _specs() -> tuple[ApiSpec, dict[str, FunctionSpec]]:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("fn.py", FUNCTION)
-    function = FunctionSpec(
-        name="fn",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:fn",
-        zip_bytes=buffer.getvalue(),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10,
-        memory_mb=128,
-        region="us-east-1",
-        log_group="/aws/lambda/fn",
-    )
+    function = single_function(FUNCTION)
     api = ApiSpec(
         api_id="burst",
         region="us-east-1",

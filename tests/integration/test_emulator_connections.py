@@ -7,12 +7,10 @@ other error; the latency figures are in tests/benchmarks/bench_burst.py.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -20,6 +18,7 @@ import pytest
 
 from tap.local import emulator as emulator_module
 from tap.local.emulator import ApiSpec, Emulator, FunctionSpec
+from tests.integration.single_function import single_function
 
 FUNCTION = r"""
 def handler(event, context):
@@ -29,21 +28,7 @@ ACCESS_LOG_FORMAT = '{"status":"$context.status","error":"$context.error.message
 
 
 def _function() -> FunctionSpec:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("fn.py", FUNCTION)
-    return FunctionSpec(
-        name="fn",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:fn",
-        zip_bytes=buffer.getvalue(),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10,
-        memory_mb=128,
-        region="us-east-1",
-        log_group="/aws/lambda/fn",
-    )
+    return single_function(FUNCTION)
 
 
 API = ApiSpec(

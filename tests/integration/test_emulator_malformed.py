@@ -10,11 +10,9 @@ one connection), which is how a request is smuggled past a proxy.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import threading
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +20,7 @@ import pytest
 
 from tap.local import _http1
 from tap.local.emulator import MAX_REQUEST_BODY_BYTES, ApiSpec, Emulator, FunctionSpec
+from tests.integration.single_function import single_function
 
 FUNCTION = r"""
 import json
@@ -54,21 +53,7 @@ class Served:
 
 
 def _function() -> FunctionSpec:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("fn.py", FUNCTION)
-    return FunctionSpec(
-        name="fn",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:fn",
-        zip_bytes=buffer.getvalue(),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10,
-        memory_mb=128,
-        region="us-east-1",
-        log_group="/aws/lambda/fn",
-    )
+    return single_function(FUNCTION)
 
 
 def _api() -> ApiSpec:

@@ -12,6 +12,7 @@ hang, on a transport that only has a per-read timeout.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,19 +36,25 @@ HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
 
 
 @contextmanager
-def dripping_server(fast: bytes, drip: bytes, interval: float = DRIP_INTERVAL_S) -> Iterator[str]:
+def dripping_server(
+    fast: bytes,
+    drip: bytes,
+    interval: float = DRIP_INTERVAL_S,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[str]:
     """A URL whose server reads the request, sends ``fast`` at once, then ``drip`` one byte
-    every ``interval`` seconds (repeating it), until DRIP_LIMIT_S or the client leaves."""
+    every ``interval`` seconds (repeating it), until DRIP_LIMIT_S or the client leaves; over
+    TLS when ``tls`` is given (the handshake completes at once)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     listener.settimeout(0.05)
     stop = threading.Event()
 
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.settimeout(DRIP_LIMIT_S)
+    def serve(raw: socket.socket) -> None:
+        try:
+            raw.settimeout(DRIP_LIMIT_S)
+            with tls.wrap_socket(raw, server_side=True) if tls else raw as conn:
                 conn.recv(65536)
                 conn.sendall(fast)
                 started = time.monotonic()
@@ -56,8 +63,8 @@ def dripping_server(fast: bytes, drip: bytes, interval: float = DRIP_INTERVAL_S)
                     conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
                     i += 1
                     stop.wait(interval)
-            except OSError:
-                pass  # the client gave up: what the tests expect
+        except OSError:
+            pass  # the client gave up: what the tests expect
 
     def accept() -> None:
         while not stop.is_set():
@@ -72,7 +79,8 @@ def dripping_server(fast: bytes, drip: bytes, interval: float = DRIP_INTERVAL_S)
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        scheme = "https" if tls else "http"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/"
     finally:
         stop.set()
         thread.join(5)
@@ -374,50 +382,11 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 @contextmanager
 def tls_server(tls_files: tuple[str, str], fast: bytes, drip: bytes) -> Iterator[str]:
-    """dripping_server over TLS: the handshake completes at once, then the same script."""
-    import ssl
-
+    """dripping_server over TLS."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*tls_files)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.05)
-    stop = threading.Event()
-
-    def serve(raw: socket.socket) -> None:
-        try:
-            raw.settimeout(DRIP_LIMIT_S)
-            with context.wrap_socket(raw, server_side=True) as conn:
-                conn.recv(65536)
-                conn.sendall(fast)
-                started = time.monotonic()
-                i = 0
-                while drip and not stop.is_set() and time.monotonic() - started < DRIP_LIMIT_S:
-                    conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
-                    i += 1
-                    stop.wait(DRIP_INTERVAL_S)
-        except OSError:
-            pass
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with dripping_server(fast, drip, tls=context) as url:
+        yield url
 
 
 def _trusting_opener(cert: str) -> Any:
