@@ -1,12 +1,15 @@
 """The smoke check's requests keep their deadline whatever the server does, stay off proxies
 for a loopback URL, and quote what a hostile server sends bounded and escaped.
 
-Real servers on 127.0.0.1. Where the deadline logic can be driven by an injected clock, it
-is (a clock that jumps a second per reading); where only real time can show it (a server
-dripping one byte every 0.5 s), deadlines are 1-2 s and the bound checked is the issue's
-"deadline + 2 s", generous on a loaded machine yet far below what an unbounded request
-takes: each server stops dripping after DRIP_LIMIT_S, so the same tests fail, rather than
-hang, on a transport that only has a per-read timeout.
+No test here reads the wall clock or asserts on elapsed time. The deadline is proved on an
+injected clock: a scripted server connection (``DrippingConnection``) sends what a hostile
+server holds back one byte per ``interval`` of FAKE time, and honours the socket timeout
+the probe sets on it as a real socket would (a wait longer than the timeout moves the clock
+by the timeout and raises TimeoutError). A request then ends by its deadline exactly when
+the fake clock says so, on any machine at any load. Where a real socket must be used (TLS,
+name resolution), a clock that jumps makes the deadline pass after a known number of
+readings; the servers' real waits (DRIP_LIMIT_S) are safety limits only, so that a probe
+without a deadline fails these tests rather than hanging them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-import time
-from collections.abc import Callable, Iterator
+import types
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,15 +27,100 @@ import pytest
 from tap import smoke
 from tap.smoke import NoResponse, SmokeCheckFailed, SmokeCheckProvider, probe, send
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
-from tests.smoke.test_smoke_check import NOW, props, provider
+from tests.smoke.test_smoke_check import HALF, NOW, props, provider
 
 DRIP_INTERVAL_S = 0.5
-# A dripping server gives up after this long: a transport without a real deadline then
-# fails these tests in ~DRIP_LIMIT_S instead of hanging the suite.
+# A real dripping server gives up after this long (real seconds): a transport without a
+# deadline then fails these tests in ~DRIP_LIMIT_S instead of hanging the suite.
 DRIP_LIMIT_S = 12.0
-MARGIN_S = 2.0  # the issue's bound: every request, and the check, by deadline + 2 s
+# The scripted connection's server gives up after this much FAKE time: far past every
+# deadline below, so reaching it means the probe did not keep its deadline.
+FAKE_DRIP_LIMIT_S = 100.0
+# Where the scripted connections point: never connected to (probe._connect is replaced).
+URL = "http://127.0.0.1:9/"
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+
+
+class DrippingConnection:
+    """A connected socket, in fake time, to a server that sends ``fast`` at once and then
+    ``drip`` (repeated) one byte every ``interval`` seconds of ``fake``'s clock.
+
+    Like a real socket, a receive waits at most the timeout last set: when the next byte
+    is further away than that, the clock moves by the timeout and TimeoutError is raised.
+    ``timeouts`` records every timeout the probe set, in order."""
+
+    def __init__(self, fake: FakeTime, fast: bytes, drip: bytes, interval: float) -> None:
+        self.fake = fake
+        self.pending = bytearray(fast)
+        self.drip = drip
+        self.interval = interval
+        self.sent = 0  # drip bytes delivered
+        self.started = fake.now
+        self.timeout: float | None = None
+        self.timeouts: list[float | None] = []
+        self.request = b""
+        self.closed = False
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.timeouts.append(timeout)
+
+    def setsockopt(self, *_: Any) -> None:
+        pass
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self.request += bytes(data)
+
+    def _wait(self, seconds: float) -> None:
+        if self.timeout is not None and seconds > self.timeout:
+            self.fake.now += self.timeout
+            raise TimeoutError("timed out")
+        self.fake.now += seconds
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        assert not self.closed, "read after close"
+        if self.pending:
+            n = min(len(self.pending), nbytes or len(buffer))
+            buffer[:n] = self.pending[:n]
+            del self.pending[:n]
+            return n
+        if not self.drip or self.fake.now - self.started >= FAKE_DRIP_LIMIT_S:
+            # a silent server: the read waits its whole timeout (None would be forever)
+            assert self.timeout is not None, "a read without a timeout on a silent server"
+            self._wait(float("inf"))
+        self._wait(self.interval)
+        buffer[0] = self.drip[self.sent % len(self.drip)]
+        self.sent += 1
+        return 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    # A clock only the scripted connections and the check's sleeps move.
+    return FakeTime(tick=0.0, start=0.0)
+
+
+@pytest.fixture
+def dripping(monkeypatch: pytest.MonkeyPatch, fake: FakeTime) -> Any:
+    """``dripping(fast, drip)`` makes every connection the probe opens a DrippingConnection
+    (name resolution and connect are tested on real sockets elsewhere); returns the list of
+    connections made."""
+    made: list[DrippingConnection] = []
+
+    def script(fast: bytes, drip: bytes, interval: float = DRIP_INTERVAL_S) -> Any:
+        def connect(host: str, port: int, deadline: Any) -> DrippingConnection:
+            deadline.remaining()  # connecting checks the deadline too
+            made.append(DrippingConnection(fake, fast, drip, interval))
+            return made[-1]
+
+        monkeypatch.setattr(probe, "_connect", connect)
+        return made
+
+    return script
 
 
 @contextmanager
@@ -42,9 +130,10 @@ def dripping_server(
     interval: float = DRIP_INTERVAL_S,
     tls: ssl.SSLContext | None = None,
 ) -> Iterator[str]:
-    """A URL whose server reads the request, sends ``fast`` at once, then ``drip`` one byte
-    every ``interval`` seconds (repeating it), until DRIP_LIMIT_S or the client leaves; over
-    TLS when ``tls`` is given (the handshake completes at once)."""
+    """A real URL whose server reads the request, sends ``fast`` at once, then ``drip`` one
+    byte every ``interval`` seconds (repeating it), until DRIP_LIMIT_S or the client leaves;
+    over TLS when ``tls`` is given (the handshake completes at once). An empty ``drip``:
+    silent after ``fast`` until DRIP_LIMIT_S."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -57,12 +146,14 @@ def dripping_server(
             with tls.wrap_socket(raw, server_side=True) if tls else raw as conn:
                 conn.recv(65536)
                 conn.sendall(fast)
-                started = time.monotonic()
                 i = 0
-                while drip and not stop.is_set() and time.monotonic() - started < DRIP_LIMIT_S:
+                # a safety limit, not a measurement: the server stops after DRIP_LIMIT_S
+                limit = DRIP_LIMIT_S / interval if drip else 0
+                while i < limit and not stop.is_set():
                     conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
                     i += 1
                     stop.wait(interval)
+                stop.wait(DRIP_LIMIT_S)  # silent, the connection open, until the test ends
         except OSError:
             pass  # the client gave up: what the tests expect
 
@@ -95,83 +186,115 @@ SLOW = {
     "never closing": (HEAD + b"connection: close\r\n\r\n{", b" "),
     "huge content-length": (HEAD + b"content-length: 999999999999999\r\n\r\n", b" "),
     "chunked body": (HEAD + b"transfer-encoding: chunked\r\n\r\n", b"1\r\n \r\n"),
+    "silence": (b"", b""),
 }
 
 
-def _timed(call: Callable[[], Any]) -> tuple[Exception | None, float]:
-    started = time.monotonic()
-    try:
-        call()
-    except Exception as error:  # returned for the test to check
-        return error, time.monotonic() - started
-    return None, time.monotonic() - started
-
-
 @pytest.mark.parametrize("case", sorted(SLOW))
-def test_a_request_ends_by_its_deadline_whatever_the_server_holds_back(case: str) -> None:
-    fast, drip = SLOW[case]
-    deadline = 1.5
-    with dripping_server(fast, drip) as url:
-        error, elapsed = _timed(lambda: send("GET", url + "health", {}, deadline))
+def test_a_request_ends_by_its_deadline_whatever_the_server_holds_back(
+    case: str, fake: FakeTime, dripping: Any
+) -> None:
+    # GIVEN a server holding back part of its answer, a byte every 0.5 s (fake time)
+    connections = dripping(*SLOW[case])
 
-    assert isinstance(error, NoResponse), error
-    assert "within 1.5 s" in str(error)
-    assert elapsed < deadline + MARGIN_S
+    # WHEN a request with a 1.5 s deadline reads it
+    with pytest.raises(NoResponse) as raised:
+        send("GET", URL + "health", {}, 1.5, clock=fake.clock)
+
+    # THEN it gives up exactly at its deadline on its clock, not a read later, every wait
+    # bounded by the time left, and says so
+    assert "within 1.5 s" in str(raised.value)
+    assert fake.now == pytest.approx(1.5)
+    (connection,) = connections
+    assert connection.request.startswith(b"GET /health HTTP/1.1\r\n")
+    waits = [t for t in connection.timeouts if t is not None]
+    assert waits
+    assert all(0 < t <= 1.5 for t in waits)
+    assert connection.closed
 
 
-def test_a_slow_body_is_reported_as_an_unfinished_answer() -> None:
-    fast, drip = SLOW["body"]
-    with dripping_server(fast, drip) as url, pytest.raises(NoResponse) as raised:
-        send("GET", url, {}, 1.0)
+def test_each_read_waits_only_the_time_left(fake: FakeTime, dripping: Any) -> None:
+    # GIVEN a body dripping a byte every 0.4 s: WHEN a 1.5 s request reads it
+    connections = dripping(*SLOW["body"], interval=0.4)
+    with pytest.raises(NoResponse):
+        send("GET", URL, {}, 1.5, clock=fake.clock)
+
+    # THEN each read's timeout is what is left of the 1.5 s (the first body read starts at
+    # 0, then one every 0.4 s), so the 4th byte, due at 1.6 s, is waited for 0.3 s only
+    timeouts = connections[0].timeouts
+    assert timeouts[-4:] == pytest.approx([1.5, 1.1, 0.7, 0.3])
+    assert connections[0].sent == 3
+    assert fake.now == pytest.approx(1.5)
+
+
+def test_a_slow_body_is_reported_as_an_unfinished_answer(fake: FakeTime, dripping: Any) -> None:
+    dripping(*SLOW["body"])
+    with pytest.raises(NoResponse) as raised:
+        send("GET", URL, {}, 1.0, clock=fake.clock)
 
     assert str(raised.value) == ("no complete response within 1.0 s: status 200, body unfinished")
 
 
-def test_the_whole_check_ends_by_its_deadline_plus_two_seconds() -> None:
+def test_the_whole_check_ends_by_its_deadline(fake: FakeTime, dripping: Any) -> None:
     # GIVEN a server sending its headers one byte every 0.5 s, and a 2 s deadline
-    fast, drip = SLOW["headers"]
-    deadline = 2.0
-    with dripping_server(fast, drip) as url:
-        # WHEN the provider creates the check, on the real clock
-        error, elapsed = _timed(
-            lambda: SmokeCheckProvider(now=lambda: NOW).create(
-                props(url, deadline_seconds=deadline)
-            )
-        )
+    dripping(*SLOW["headers"])
+    check = SmokeCheckProvider(
+        clock=fake.clock, sleep=fake.sleep, rand=lambda: HALF, now=lambda: NOW
+    )
 
-    # THEN it fails, by the deadline plus the issue's 2 s
-    assert isinstance(error, SmokeCheckFailed), error
-    assert elapsed < deadline + MARGIN_S
-    assert "expected status 200, got no response within 2.0 s" in str(error)
+    # WHEN the provider creates the check
+    with pytest.raises(SmokeCheckFailed) as raised:
+        check.create(props(URL, deadline_seconds=2.0))
+
+    # THEN it fails at its deadline on its clock, naming the request's deadline
+    assert fake.now == pytest.approx(2.0)
+    assert fake.slept == []  # the one attempt used the whole deadline: no retry to wait for
+    assert "expected status 200, got no response within 2.0 s" in str(raised.value)
+
+
+def test_the_opener_alone_uses_the_requests_timeout_as_its_deadline(
+    monkeypatch: pytest.MonkeyPatch, fake: FakeTime, dripping: Any
+) -> None:
+    # A request not made by send() (no deadline of its own) still gets one: its timeout,
+    # on the monotonic clock (here the fake one).
+    monkeypatch.setattr(probe, "time", types.SimpleNamespace(monotonic=fake.clock))
+    dripping(*SLOW["body"])
+    with smoke.new_opener(URL).open(URL, timeout=1.0) as answer, pytest.raises(TimeoutError):
+        answer.read()
+
+    assert fake.now == pytest.approx(1.0)
 
 
 class JumpingClock:
-    """A clock that moves one second each time it is read: deadlines pass after a few
-    socket operations, whatever real time does."""
+    """A clock that moves ``step`` seconds each time it is read: deadlines pass after a
+    known number of socket operations, whatever real time does."""
 
-    def __init__(self) -> None:
-        self.now = 0.0
+    def __init__(self, step: float = 1.0, start: float = 0.0) -> None:
+        self.now = start
+        self.step = step
         self.reads = 0
 
     def __call__(self) -> float:
         self.reads += 1
-        self.now += 1.0
+        self.now += self.step
         return self.now
 
 
-def test_the_deadline_is_checked_between_reads_on_the_injected_clock() -> None:
-    # GIVEN a server streaming a body fast (a byte every 5 ms, far within any timeout)
+def test_the_deadline_is_checked_between_reads_on_a_real_socket() -> None:
+    # GIVEN a real server streaming a body fast (a byte every 5 ms, far within any timeout)
     fast, drip = SLOW["never closing"]
     clock = JumpingClock()
-    with dripping_server(fast, drip, interval=0.005) as url:
-        # WHEN a request with a 5 s deadline runs on a clock that moves 1 s per reading
-        error, elapsed = _timed(lambda: send("GET", url, {}, 5.0, clock=clock))
+    # WHEN a request with a 5 s deadline runs on a clock that moves 1 s per reading
+    with (
+        dripping_server(fast, drip, interval=0.005) as url,
+        pytest.raises(NoResponse) as raised,
+    ):
+        send("GET", url, {}, 5.0, clock=clock)
 
-    # THEN it stops after a handful of socket operations, not when the server stops
-    assert isinstance(error, NoResponse), error
-    assert str(error) == "no complete response within 5.0 s: status 200, body unfinished"
-    assert clock.reads <= 6
-    assert elapsed < DRIP_LIMIT_S / 2
+    # THEN it stops at the sixth reading (the deadline's own, then one per socket
+    # operation), not when the server stops
+    assert str(raised.value) == "no complete response within 5.0 s: status 200, body unfinished"
+    assert clock.reads == 6
 
 
 def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,18 +304,21 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
 
     def hanging(host: str, *args: Any, **kwargs: Any) -> Any:
         if host == "api.tap-smoke.test":
-            release.wait(DRIP_LIMIT_S)
+            release.wait(DRIP_LIMIT_S)  # a safety limit: far past the time left below
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    # WHEN a 1.0 s request looks the name up with 0.05 s of it left (the clock's second
+    # reading), THEN it gives up when that time is over, not when the lookup ends
+    clock = JumpingClock(step=0.95)
     try:
-        error, elapsed = _timed(lambda: send("GET", "http://api.tap-smoke.test/health", {}, 1.0))
+        with pytest.raises(NoResponse) as raised:
+            send("GET", "http://api.tap-smoke.test/health", {}, 1.0, clock=clock)
     finally:
         release.set()
 
-    assert isinstance(error, NoResponse), error
-    assert str(error) == "no response within 1.0 s"
-    assert elapsed < 1.0 + MARGIN_S
+    assert str(raised.value) == "no response within 1.0 s"
+    assert clock.reads == 2
 
 
 def test_a_name_that_does_not_resolve_is_no_response_naming_why(
@@ -210,21 +336,6 @@ def test_a_name_that_does_not_resolve_is_no_response_naming_why(
         send("GET", "http://api.tap-smoke.test/health", {}, 2.0)
 
     assert "Name or service not known" in str(raised.value)
-
-
-def test_the_opener_alone_uses_the_requests_timeout_as_its_deadline() -> None:
-    # A request not made by send() (no deadline of its own) still gets one.
-    fast, drip = SLOW["body"]
-    with dripping_server(fast, drip) as url:
-        started = time.monotonic()
-        with (
-            smoke.new_opener(url).open(url, timeout=1.0) as answer,
-            pytest.raises(TimeoutError),
-        ):
-            answer.read()
-        elapsed = time.monotonic() - started
-
-    assert elapsed < 1.0 + MARGIN_S
 
 
 # ---------------------------------------------------------------------------------------
@@ -351,6 +462,8 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    # OpenSSL checks the validity period against the machine's clock: a window around it,
+    # so the certificate is valid whatever today's date is.
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder()
@@ -381,11 +494,13 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 
 @contextmanager
-def tls_server(tls_files: tuple[str, str], fast: bytes, drip: bytes) -> Iterator[str]:
+def tls_server(
+    tls_files: tuple[str, str], fast: bytes, drip: bytes, interval: float = DRIP_INTERVAL_S
+) -> Iterator[str]:
     """dripping_server over TLS."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*tls_files)
-    with dripping_server(fast, drip, tls=context) as url:
+    with dripping_server(fast, drip, interval, tls=context) as url:
         yield url
 
 
@@ -412,23 +527,33 @@ def test_an_https_answer_is_read_through_the_deadline_transport(tls_files: tuple
 
 
 def test_a_slow_https_body_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:
+    # GIVEN a real TLS server streaming a body a byte every 5 ms, and a 3 s request on a
+    # clock that moves 0.5 s per reading
     fast, drip = SLOW["body"]
-    with tls_server(tls_files, fast, drip) as url:
-        error, elapsed = _timed(lambda: send("GET", url, {}, 1.5, _trusting_opener(tls_files[0])))
+    clock = JumpingClock(step=0.5)
+    with (
+        tls_server(tls_files, fast, drip, interval=0.005) as url,
+        pytest.raises(NoResponse) as raised,
+    ):
+        send("GET", url, {}, 3.0, _trusting_opener(tls_files[0]), clock=clock)
 
-    assert isinstance(error, NoResponse), error
-    assert str(error) == "no complete response within 1.5 s: status 200, body unfinished"
-    assert elapsed < 1.5 + MARGIN_S
+    # THEN the TLS reads stop at the deadline (the 7th reading: the deadline's own, the
+    # connect, the handshake, the request, then one per read), not when the body ends
+    assert str(raised.value) == "no complete response within 3.0 s: status 200, body unfinished"
+    assert clock.reads == 7
 
 
-def test_a_dripped_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:
-    # GIVEN a server answering the ClientHello with the start of a 16 KB TLS record, one
-    # byte every 0.5 s: a handshake that never completes
+def test_a_stalled_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:
+    # GIVEN a server answering the ClientHello with the start of a 16 KB TLS record and
+    # then nothing: a handshake that never completes
     record = b"\x16\x03\x03\x40\x00" + b"\x02" * 64
-    with dripping_server(b"", record) as url:
+    clock = JumpingClock(step=0.5)
+    with dripping_server(record, b"") as url:
         https = url.replace("http://", "https://")
-        error, elapsed = _timed(lambda: send("GET", https, {}, 1.5, _trusting_opener(tls_files[0])))
+        # WHEN a 1.5 s request (0.5 s of it left at the handshake, the 3rd reading) starts
+        with pytest.raises(NoResponse) as raised:
+            send("GET", https, {}, 1.5, _trusting_opener(tls_files[0]), clock=clock)
 
-    assert isinstance(error, NoResponse), error
-    assert str(error) == "no response within 1.5 s"
-    assert elapsed < 1.5 + MARGIN_S
+    # THEN the handshake is given up after the time left
+    assert str(raised.value) == "no response within 1.5 s"
+    assert clock.reads == 3
