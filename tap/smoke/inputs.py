@@ -134,7 +134,13 @@ def _deadline_problem(deadline: Any) -> str | None:
 
 def _protected_request_problem(protected: Any) -> str | None:
     method, _, path = protected.partition(" ") if isinstance(protected, str) else ("", "", "")
-    if not method.isalpha() or not method.isupper() or not path.startswith("/"):
+    # A path holding whitespace is no request line's target (RFC 9112 section 3.2).
+    if (
+        not method.isalpha()
+        or not method.isupper()
+        or not path.startswith("/")
+        or any(c.isspace() for c in path)
+    ):
         return f"must be 'METHOD /path', got {protected!r}"
     return None
 
