@@ -233,6 +233,8 @@ def test_a_slow_body_is_reported_as_an_unfinished_answer(fake: FakeTime, drippin
         send("GET", URL, {}, 1.0, clock=fake.clock)
 
     assert str(raised.value) == ("no complete response within 1.0 s: status 200, body unfinished")
+    # a byte every 0.5 s: the third read finds no time left, and the cause says so
+    assert str(raised.value.__cause__) == "deadline of 1.0 s reached"
 
 
 def test_the_whole_check_ends_by_its_deadline(fake: FakeTime, dripping: Any) -> None:
@@ -301,9 +303,12 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
     # GIVEN a resolver that hangs (getaddrinfo has no timeout of its own)
     release = threading.Event()
     real = socket.getaddrinfo
+    lookups: list[tuple[str, bool]] = []
 
     def hanging(host: str, *args: Any, **kwargs: Any) -> Any:
         if host == "api.tap-smoke.test":
+            thread = threading.current_thread()
+            lookups.append((thread.name, thread.daemon))
             release.wait(DRIP_LIMIT_S)  # a safety limit: far past the time left below
         return real(host, *args, **kwargs)
 
@@ -319,6 +324,12 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
 
     assert str(raised.value) == "no response within 1.0 s"
     assert clock.reads == 2
+    # the cause names what timed out; the lookup ran on its own daemon thread, named, and
+    # left to finish by itself (a daemon does not hold the deploy's process open)
+    cause = raised.value.__cause__
+    assert isinstance(cause, OSError)
+    assert "name api.tap-smoke.test not resolved within 1.0 s" in str(cause)
+    assert lookups == [("tap-smoke-resolve", True)]
 
 
 def test_a_name_that_does_not_resolve_is_no_response_naming_why(

@@ -9,6 +9,8 @@ the checks judged on its answer), on answers built here; no server is needed for
 from __future__ import annotations
 
 import datetime as dt
+import re
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +21,14 @@ from tap.config import CorsConfig
 from tap.smoke import RetryPolicy, SmokeCheckFailed, SmokeCheckProvider, probe, retry
 from tap.smoke.checks import UNKNOWN_PATH as UNKNOWN
 from tap.smoke.checks import CheckResult, Mismatch, not_attempted, probes_of
-from tap.smoke.inputs import ExpectedCors, SmokeCheckInputError, SmokeSpec, validate_inputs
-from tap.smoke.probe import Response, send
+from tap.smoke.inputs import (
+    ExpectedCors,
+    SmokeCheckInputError,
+    SmokeSpec,
+    smoke_trigger,
+    validate_inputs,
+)
+from tap.smoke.probe import NoResponse, Response, send
 from tests.smoke.fake_api import (
     Answer,
     FakeTime,
@@ -739,3 +747,140 @@ def test_an_input_unknown_at_run_time_is_named() -> None:
         SmokeSpec.from_props(props(rpc.UNKNOWN))
 
     assert raised.value.problems == (("url", "is unknown (not yet computed)"),)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("max_age", "300", "must be a whole number of seconds >= 0, got '300'"),
+        ("max_age", True, "must be a whole number of seconds >= 0, got true"),
+        ("max_age", -1, "must be a whole number of seconds >= 0, got -1"),
+        ("allow_credentials", "yes", "must be true or false, got 'yes'"),
+    ],
+)
+def test_an_invalid_expected_cors_field_is_named(key: str, value: Any, reason: str) -> None:
+    cors = {**props(API)["expected_cors"], key: value}
+
+    assert validate_inputs(props(API, expected_cors=cors)) == [(f"expected_cors.{key}", reason)]
+
+
+def test_a_max_age_of_zero_is_valid() -> None:
+    cors = {**props(API)["expected_cors"], "max_age": 0}
+
+    assert validate_inputs(props(API, expected_cors=cors)) == []
+
+
+def test_an_unknown_cors_list_does_not_stop_the_others_being_checked() -> None:
+    cors = {**props(API)["expected_cors"], "allow_origins": rpc.UNKNOWN, "allow_methods": "GET"}
+
+    assert validate_inputs(props(API, expected_cors=cors)) == [
+        ("expected_cors.allow_methods", "must be a list of strings, got 'GET'")
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# The transport.
+
+
+def test_only_http_urls_are_sent() -> None:
+    expected = "only http(s) URLs are checked, got 'file:///etc/passwd'"
+    with pytest.raises(ValueError, match=re.escape(expected)) as raised:
+        send("GET", "file:///etc/passwd", {}, 1.0)
+
+    assert str(raised.value) == expected
+
+
+def test_a_loopback_url_sent_without_an_opener_skips_the_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # send() building its own opener makes the same loopback decision as a run's opener
+    with ScriptedServer(deployed_api()) as proxy, ScriptedServer(deployed_api()) as api:
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        response = send("GET", api.url + "health", {}, 5.0)
+
+    assert response.status == 200
+    assert proxy.requests == []
+    assert api.paths() == ["GET /health"]
+
+
+def test_a_malformed_status_line_is_reported_on_one_line() -> None:
+    with raw_server(b"not http\r\nat all\r\n") as url, pytest.raises(NoResponse) as raised:
+        send("GET", url, {}, 2.0)
+
+    assert str(raised.value) == "no response: BadStatusLine: not http"
+
+
+def test_the_next_address_is_tried_when_one_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a name resolving to a closed port first, then to a live server
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]
+    closed.close()
+    with ScriptedServer(deployed_api()) as api:
+        live_port = int(api.url.rsplit(":", 1)[1].strip("/"))
+
+        def resolver(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", p))
+                for p in (dead_port, live_port)
+            ]
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        response = send("GET", "http://api.tap-smoke.test/health", {}, 5.0)
+
+    # THEN the request reached the second address
+    assert response.status == 200
+    assert api.paths() == ["GET /health"]
+
+
+def test_only_stream_addresses_are_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a resolver listing a datagram address first when not asked for streams only
+    # (getaddrinfo's order is the resolver's), as a UDP "connect" would succeed silently
+    with ScriptedServer(deployed_api()) as api:
+        port = int(api.url.rsplit(":", 1)[1].strip("/"))
+        stream = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))
+        datagram = (socket.AF_INET, socket.SOCK_DGRAM, 17, "", ("127.0.0.1", port))
+
+        def resolver(host: str, port: Any, *args: Any, type: int = 0, **kwargs: Any) -> Any:
+            return [stream] if type == socket.SOCK_STREAM else [datagram, stream]
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolver)
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        response = send("GET", "http://api.tap-smoke.test/health", {}, 2.0)
+
+    assert response.status == 200
+
+
+def test_connecting_waits_only_the_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a 1.5 s request on a clock that already says 0.5 s passed when it connects
+    timeouts: list[float | None] = []
+    real_socket = socket.socket
+
+    class Recording(real_socket):  # type: ignore[misc,valid-type]
+        def settimeout(self, value: float | None) -> None:
+            timeouts.append(value)
+            super().settimeout(value)
+
+    monkeypatch.setattr(socket, "socket", Recording)
+    readings = iter([0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    with ScriptedServer(deployed_api()) as api:
+        send("GET", api.url + "health", {}, 1.5, clock=lambda: next(readings))
+
+    # THEN the connect's timeout was the 1.0 s left
+    assert timeouts[0] == pytest.approx(1.0)
+
+
+def test_the_trigger_is_the_sha256_of_compact_sorted_json() -> None:
+    # The digest existing stacks hold: a different canonical form would change every
+    # stack's trigger on upgrade and re-run each smoke check for nothing.
+    parts = {"settings": {"memory": 512}, "routes": ["GET /health"], "code": "abc"}
+    # sha256 of '{"code":"abc","routes":["GET /health"],"settings":{"memory":512}}'
+    assert smoke_trigger(parts) == (
+        "sha256:9161ed639db7328950fc9644d02c9e0803f6d711c6eff617bf321a8281c76151"
+    )
