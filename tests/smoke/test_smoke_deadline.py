@@ -18,6 +18,7 @@ import socket
 import ssl
 import threading
 import types
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -485,7 +486,9 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(TUNNELLED)]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -552,6 +555,88 @@ def test_a_slow_https_body_ends_by_the_deadline(tls_files: tuple[str, str]) -> N
     # connect, the handshake, the request, then one per read), not when the body ends
     assert str(raised.value) == "no complete response within 3.0 s: status 200, body unfinished"
     assert clock.reads == 7
+
+
+TUNNELLED = "api.tap-smoke.test"  # a name only the proxy below knows how to reach
+
+
+@contextmanager
+def connect_proxy(target: str) -> Iterator[tuple[str, list[bytes]]]:
+    """An HTTP proxy on 127.0.0.1 that answers CONNECT by tunnelling to ``target``
+    (host:port) whatever host was asked for; yields its URL and the CONNECT lines seen."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+    seen: list[bytes] = []
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def serve(client: socket.socket) -> None:
+        client.settimeout(DRIP_LIMIT_S)  # a safety limit
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := client.recv(4096)):
+            head += chunk
+        seen.append(head.split(b"\r\n")[0])
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), timeout=DRIP_LIMIT_S)
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def test_https_through_a_proxy_tunnel_checks_the_certificate_of_the_host_asked_for(
+    tls_files: tuple[str, str],
+) -> None:
+    # GIVEN an HTTPS API reachable only through a CONNECT proxy, its certificate for the
+    # API's name (not the proxy's)
+    body = b'{"status":"healthy"}'
+    answer = HEAD + f"content-length: {len(body)}\r\n\r\n".encode() + body
+    with (
+        tls_server(tls_files, answer, b"") as url,
+        connect_proxy(url.removeprefix("https://").strip("/")) as (proxy_url, seen),
+    ):
+        context = ssl.create_default_context(cafile=tls_files[0])
+        opener = urllib.request.build_opener(
+            probe._NoRedirects,
+            probe._DeadlineHTTPHandler,
+            probe._DeadlineHTTPSHandler(context=context),
+            urllib.request.ProxyHandler({"https": proxy_url}),
+        )
+        # WHEN the check asks for it by name
+        response = send("GET", f"https://{TUNNELLED}/health", {}, 5.0, opener)
+
+    # THEN the request went through the tunnel and TLS verified the API's name
+    # (HTTP/1.0 or 1.1 by Python version)
+    assert [line.rsplit(b"/", 1)[0] for line in seen] == [f"CONNECT {TUNNELLED}:443 HTTP".encode()]
+    assert (response.status, response.body) == (200, body)
 
 
 def test_a_stalled_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]) -> None:

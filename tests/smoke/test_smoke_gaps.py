@@ -472,9 +472,9 @@ def timed_provider(fake: FakeTime, policy: RetryPolicy | None = None) -> SmokeCh
 
 
 def test_each_checks_latency_is_its_requests_time_in_whole_milliseconds(scripted: Any) -> None:
-    # GIVEN answers taking 12.3 ms (health), 0 ms (preflight) and 40 ms (unknown path)
+    # GIVEN answers taking 12.3 ms (health), 0 ms (preflight) and 1 s (unknown path)
     fake = FakeTime(tick=0.0)
-    took = {"GET /health": 0.0123, "OPTIONS /health": 0.0, "GET " + UNKNOWN: 0.040}
+    took = {"GET /health": 0.0123, "OPTIONS /health": 0.0, "GET " + UNKNOWN: 1.0}
     scripted(fake, deployed_api(), lambda r: took[f"{r.method} {r.path}"])
 
     outs = timed_provider(fake).create(props(URL)).outs
@@ -483,9 +483,9 @@ def test_each_checks_latency_is_its_requests_time_in_whole_milliseconds(scripted
         "health": 12,
         "cors": 12,
         "preflight": 0,
-        "not_found": 40,
+        "not_found": 1000,
     }
-    assert outs["latency_ms"] == 52  # each request once: health and cors share one
+    assert outs["latency_ms"] == 1012  # each request once: health and cors share one
 
 
 def test_the_provider_runs_with_its_own_retry_policy(scripted: Any) -> None:
@@ -576,6 +576,7 @@ def test_a_preflight_without_an_answer_is_a_warning_naming_both_statuses(scripte
 
     outs = timed_provider(fake).create(props(URL)).outs
 
+    assert outs["checks"]["preflight"]["latency_ms"] == 0  # reset at once, on the fake clock
     assert outs["warnings"] == [
         "preflight (OPTIONS /health): expected status 200 or 204, got no response: "
         "ConnectionResetError: connection reset by peer "
