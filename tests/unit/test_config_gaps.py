@@ -1,0 +1,282 @@
+"""What the configuration promises that no other test pinned down (found by the mutation
+run, tests/mutation): each refused value's whole message (key, value, what is allowed and
+why), the bounds themselves, and the environment-dependent defaults.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tap import config as c
+
+RETENTION = (
+    "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, "
+    "2922, 3288, 3653"
+)
+EMAIL_RULE = (
+    "an address local@domain (at most 254 characters): a local part of at most 64 of A-Z a-z "
+    "0-9 !#$%&'*+/=?^_`{|}~- in dot-separated runs, and a domain of two or more dot-separated "
+    "labels of A-Z a-z 0-9 and inner hyphens: e.g. ops@example.com"
+)
+
+
+ROUTES = (
+    "GET /, GET /health, GET /info, POST /, POST /{proxy+}, PUT /, PUT /{proxy+}, DELETE /, "
+    "DELETE /{proxy+}"
+)
+
+
+def jwt(**changes: object) -> str:
+    """tap:auth for a JWT issuer, with ``changes``."""
+    auth = {"type": "jwt", "issuer": "https://issuer.example/", "audience": ["api"]}
+    return json.dumps({**auth, **changes})
+
+
+def problems(raw: dict[str, str]) -> list[str]:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse(raw)
+    return [str(p) for p in raised.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"timeout": "10", "durationAlarmThresholdMs": "10000"},
+            "tap:durationAlarmThresholdMs is '10000', but must be 1-9999 (below tap:timeout, "
+            "10 s): the function is stopped at its timeout, so a threshold at or above it "
+            "never fires",
+        ),
+        (
+            {"alarmEmail": "not-an-email"},
+            f"tap:alarmEmail is 'not-an-email', but must be {EMAIL_RULE}",
+        ),
+        (
+            {"environment": "bad env"},
+            "tap:environment is 'bad env', but must be 1-32 of [A-Za-z0-9-]: it is used in "
+            "resource names and tags",
+        ),
+        (
+            {"throttlingRateLimit": "0"},
+            "tap:throttlingRateLimit is '0', but must be a number 0.01-10000 in ASCII digits "
+            "(requests per second; 0.01 is one request per 100 s): a rate of 0 rejects every "
+            "request with 429, and a smaller one is not a rate",
+        ),
+        (
+            {"region": "mars-1"},
+            "tap:region is 'mars-1', but must be an AWS region name such as us-east-1 or eu-west-2",
+        ),
+        (
+            {"logRetentionDays": "2"},
+            f"tap:logRetentionDays is '2', but must be one of {RETENTION}: the values "
+            "CloudWatch Logs accepts",
+        ),
+        (
+            {"logRetentionDays": "x"},
+            "tap:logRetentionDays is 'x', but must be a whole number in ASCII digits 0-9, "
+            f"one of {RETENTION}: the values CloudWatch Logs accepts",
+        ),
+        (
+            {"runtime": "python2.7"},
+            "tap:runtime is 'python2.7', but must be one of python3.12, python3.13, "
+            "python3.14: older Python runtimes are deprecated by AWS",
+        ),
+        (
+            {"memorySize": "x"},
+            "tap:memorySize is 'x', but must be a whole number in ASCII digits 0-9, "
+            "128-10240: Lambda's memory range in MB",
+        ),
+        (
+            {"memorySize": "99999"},
+            "tap:memorySize is '99999', but must be 128-10240: Lambda's memory range in MB",
+        ),
+        ({"smokeCheck": "yes"}, "tap:smokeCheck is 'yes', but must be true or false"),
+        (
+            {"auth": json.dumps({"type": "cognito", "issuer": "https://x.example"})},
+            "tap:auth.issuer is 'https://x.example', but must be absent when type is cognito: "
+            "the stack's own user pool is the issuer and its app client the audience",
+        ),
+        (
+            {"auth": json.dumps({"type": "jwt", "issuer": "http://x.example", "audience": ["a"]})},
+            "tap:auth.issuer is 'http://x.example', but must be an https:// URL such as "
+            "https://example.auth0.com/: API Gateway fetches the issuer's keys over https and "
+            "compares it with iss",
+        ),
+        (
+            {"auth": jwt(audience=[])},
+            "tap:auth.audience is [], but must be a non-empty list of non-empty strings: a token "
+            "is accepted only when its aud (or client_id) is one of them",
+        ),
+        (
+            {"auth": jwt(audience="api")},
+            "tap:auth.audience is 'api', but must be a non-empty list of non-empty strings: a "
+            "token is accepted only when its aud (or client_id) is one of them",
+        ),
+        (
+            {"auth": jwt(publicRoutes="GET /")},
+            f"tap:auth.publicRoutes is 'GET /', but must be a list of route keys, each one of "
+            f"{ROUTES}",
+        ),
+        (
+            {"auth": jwt(publicRoutes=["GET /nope"])},
+            f"tap:auth.publicRoutes is 'GET /nope', but must be a route key of the route table: "
+            f"{ROUTES}",
+        ),
+        (
+            {"auth": jwt(scopes=["x"])},
+            'tap:auth.scopes is ["x"], but must be an object: route key -> list of scopes',
+        ),
+        (
+            {"auth": jwt(scopes={"GET /nope": ["a"]})},
+            f"tap:auth.scopes is 'GET /nope', but must be a route key of the route table: {ROUTES}",
+        ),
+        (
+            {"auth": jwt(scopes={"GET /health": ["a"]})},
+            'tap:auth.scopes.GET /health is ["a"], but must be absent for a public route: a '
+            "public route has no authorizer to check scopes",
+        ),
+        (
+            {"auth": jwt(scopes={"GET /info": []})},
+            "tap:auth.scopes.GET /info is [], but must be a non-empty list of scopes (no spaces, "
+            "quotes or backslashes)",
+        ),
+        ({"auth": jwt(type="saml")}, "tap:auth.type is 'saml', but must be one of cognito, jwt"),
+        (
+            {"auth": jwt(), "cors": json.dumps({"allowHeaders": ["content-type"]})},
+            'tap:cors.allowHeaders is ["content-type"], but must be a list including '
+            "authorization while tap:auth is set: browsers send the token in the Authorization "
+            "header",
+        ),
+        (
+            {"auth": jwt(issuer=5)},
+            "tap:auth.issuer is 5, but must be an https:// URL such as "
+            "https://example.auth0.com/: API Gateway fetches the issuer's keys over https and "
+            "compares it with iss",
+        ),
+        (
+            {"domain": json.dumps({"name": "API.example.com", "zoneId": "Z1"})},
+            "tap:domain.name is 'API.example.com', but must be a lowercase DNS name such as "
+            "api.example.com (no wildcard, no trailing dot)",
+        ),
+        (
+            {"domain": json.dumps({"name": "api.example.com"})},
+            'tap:domain is {"name": "api.example.com"}, but must be an object with exactly one '
+            "of zoneId or certificateArn: zoneId: the stack issues and validates a certificate "
+            "in that Route 53 zone; certificateArn: an existing certificate",
+        ),
+        (
+            {"domain": json.dumps({"name": "api.example.com", "zoneId": "z"})},
+            "tap:domain.zoneId is 'z', but must be a Route 53 hosted zone id such as "
+            "Z0123456789ABC",
+        ),
+        (
+            {
+                "domain": json.dumps(
+                    {
+                        "name": "api.example.com",
+                        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+                    }
+                )
+            },
+            "tap:domain.certificateArn is 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', "
+            "but must be an ACM certificate ARN in us-east-1 "
+            "(arn:aws:acm:us-east-1:<account>:certificate/<id>): a regional API's domain name "
+            "needs a certificate in the API's own region",
+        ),
+        (
+            {"domain": json.dumps({"name": "api.example.com", "certificateArn": 5})},
+            "tap:domain.certificateArn is 5, but must be an ACM certificate ARN in us-east-1 "
+            "(arn:aws:acm:us-east-1:<account>:certificate/<id>): a regional API's domain name "
+            "needs a certificate in the API's own region",
+        ),
+        (
+            {
+                "domain": json.dumps(
+                    {
+                        "name": "api.example.com",
+                        "zoneId": "Z0123456789ABC",
+                        "disableDefaultEndpoint": "yes",
+                    }
+                )
+            },
+            "tap:domain.disableDefaultEndpoint is 'yes', but must be true or false",
+        ),
+    ],
+)
+def test_a_refused_value_is_named_with_what_is_allowed_and_why(
+    raw: dict[str, str], message: str
+) -> None:
+    assert problems(raw) == [message]
+
+
+# ---------------------------------------------------------------------------------------
+# The bounds, at the bound.
+
+
+def _email(length: int, local_length: int) -> str:
+    local = "a" * local_length
+    labels, left = [], length - local_length - 1 - len(".com")
+    while left > 0:
+        label = min(63, left)
+        labels.append("b" * label)
+        left -= label + 1
+    return f"{local}@{'.'.join(labels)}.com"
+
+
+def test_an_email_of_254_characters_with_a_64_character_local_part_is_accepted() -> None:
+    email = _email(254, 64)
+    assert (len(email), len(email.partition("@")[0])) == (254, 64)
+
+    assert c.parse({"alarmEmail": email}).alarm_email == email
+
+
+def test_an_email_one_character_too_long_is_refused() -> None:
+    assert problems({"alarmEmail": _email(255, 64)})[0].startswith("tap:alarmEmail is ")
+    assert problems({"alarmEmail": "a" * 65 + "@example.com"}) == [
+        f"tap:alarmEmail is '{'a' * 65}@example.com', but must be {EMAIL_RULE}"
+    ]
+
+
+def test_a_domain_name_of_253_characters_is_accepted() -> None:
+    name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
+    assert len(name) == 253
+
+    domain = c.parse({"domain": json.dumps({"name": name, "zoneId": "Z0123456789ABC"})}).domain
+
+    assert domain is not None
+    assert domain.name == name
+
+
+def test_an_unbounded_integer_of_18_digits_is_read_and_19_are_refused() -> None:
+    # errorAlarmThreshold has no upper bound: 18 digits are still a number
+    assert c.parse({"errorAlarmThreshold": "9" * 18}).error_alarm_threshold == 10**18 - 1
+    assert problems({"errorAlarmThreshold": "9" * 19}) == [
+        f"tap:errorAlarmThreshold is '{'9' * 19}', but must be >= 0"
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# The defaults that depend on the environment (README config table).
+
+
+def test_the_production_defaults_differ_from_the_others() -> None:
+    assert c.default_log_retention_days("Production") == 14
+    assert c.default_log_retention_days("Staging") == 30
+    assert c.default_error_alarm_threshold("Production") == 3
+    assert c.default_error_alarm_threshold("Staging") == 5
+
+
+def test_the_duration_threshold_default_is_25_or_28_s_of_29_scaled_to_the_timeout() -> None:
+    assert c.default_duration_alarm_threshold_ms("Production", 29) == 25000
+    assert c.default_duration_alarm_threshold_ms("Staging", 29) == 28000
+    assert c.default_duration_alarm_threshold_ms("Production", 10) == 8620  # 10 * 25000 // 29
+    assert c.default_duration_alarm_threshold_ms("Staging", 60) == 57931  # 60 * 28000 // 29
+
+
+def test_a_wildcard_allow_headers_lets_the_authorization_header_through() -> None:
+    config = c.parse({"auth": jwt(), "cors": json.dumps({"allowHeaders": ["*"]})})
+
+    assert config.auth is not None
+    assert config.cors.allow_headers == ("*",)
