@@ -47,9 +47,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # the mutated function. It credits a call to the test being torn down, so the calls made
 # while a module- or session-scoped fixture is built go to the first test that used it, and
 # the other tests that read the fixture's result would never run against a mutant. These
-# two hooks remember the calls made during each such fixture's setup and credit them to
-# every test that uses the fixture. They only act during mutmut's recording run.
+# hooks remember the calls made during each such fixture's setup and credit them to every
+# test that uses the fixture; and the calls made while the test modules are imported
+# (tap's import-time code: the config keys' readers, the README's shown defaults) to every
+# test, since every test runs on what they built. They only act during the recording run.
 _fixture_hits: dict[Any, set[str]] = {}
+_import_hits: set[str] = set()
 
 
 def _mutmut_recording() -> bool:
@@ -72,12 +75,40 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Generator[None, None,
         state()._stats.update(earlier)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    if not _fixture_hits or not _mutmut_recording():
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not _mutmut_recording():
         return
     from mutmut.state import state
 
+    _import_hits.update(state()._stats)
+    state()._stats.clear()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if not _mutmut_recording():
+        return
+    from mutmut.state import state
+
+    state()._stats.update(_import_hits)
     for defs in item._fixtureinfo.name2fixturedefs.values():  # type: ignore[attr-defined]
         for fixturedef in defs:
             state()._stats.update(_fixture_hits.get(fixturedef, ()))
+
+
+# mutmut's own values of MUTANT_UNDER_TEST; anything else names a mutant being tested.
+_MUTMUT_PHASES = {"", "stats", "fail", "list_all_tests", "mutant_generation"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Each mutant's process imports tap afresh (setup.cfg [mutmut] forkserver_warmup), so a
+    # mutant in import-time code can make a test module fail to import. pytest calls that an
+    # interrupted session (exit 2), which mutmut would not count as killed; but a test
+    # module that cannot import with the mutant caught it, as a failing test does.
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if (
+        mutant not in _MUTMUT_PHASES
+        and exitstatus == pytest.ExitCode.INTERRUPTED
+        and session.testsfailed
+    ):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
