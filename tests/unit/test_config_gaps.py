@@ -28,6 +28,10 @@ ROUTES = (
 )
 
 
+CORS = "allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAge, allowCredentials"
+AUTH = "type, issuer, audience, publicRoutes, scopes"
+
+
 def jwt(**changes: object) -> str:
     """tap:auth for a JWT issuer, with ``changes``."""
     auth = {"type": "jwt", "issuer": "https://issuer.example/", "audience": ["api"]}
@@ -155,6 +159,23 @@ def problems(raw: dict[str, str]) -> list[str]:
             "https://example.auth0.com/: API Gateway fetches the issuer's keys over https and "
             "compares it with iss",
         ),
+        ({"cors": "[1]"}, f"tap:cors is [1], but must be an object with fields {CORS}"),
+        (
+            {"cors": "not json"},
+            f"tap:cors is 'not json', but must be a JSON object with fields {CORS}",
+        ),
+        (
+            {"cors": json.dumps({"color": "red"})},
+            f"tap:cors.color is 'red', but must be a field of {CORS}",
+        ),
+        (
+            {"cors": json.dumps({"allowOrigins": ["https://a.example:65536"]})},
+            "tap:cors.allowOrigins is 'https://a.example:65536', but must be '*' or "
+            "scheme://host[:port] (no path, no trailing slash)",
+        ),
+        ({"auth": "[1]"}, f"tap:auth is [1], but must be an object with fields {AUTH}"),
+        ({"auth": "nope"}, f"tap:auth is 'nope', but must be a JSON object with fields {AUTH}"),
+        ({"auth": jwt(extra=1)}, f"tap:auth.extra is 1, but must be a field of {AUTH}"),
         (
             {"domain": json.dumps({"name": "API.example.com", "zoneId": "Z1"})},
             "tap:domain.name is 'API.example.com', but must be a lowercase DNS name such as "
@@ -280,3 +301,9 @@ def test_a_wildcard_allow_headers_lets_the_authorization_header_through() -> Non
 
     assert config.auth is not None
     assert config.cors.allow_headers == ("*",)
+
+
+def test_the_highest_port_in_an_allowed_origin_is_65535() -> None:
+    origin = "https://a.example:65535"
+
+    assert c.parse({"cors": json.dumps({"allowOrigins": [origin]})}).cors.allow_origins == (origin,)
