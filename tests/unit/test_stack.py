@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 
+import pulumi_aws as aws
 import pytest
 
-from tap import monitoring
+from tap import config, monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
+from tap.smoke import SmokeCheck
 from tap.stack import (
     MAX_PREFIX_LENGTH,
     OUTPUTS,
+    TapStack,
+    TapStackArgs,
     name_prefix,
     render_outputs_table,
     resource_names,
@@ -491,6 +495,55 @@ def test_another_region_reaches_the_provider_the_arns_and_the_dashboard() -> Non
     assert run.output("lambda_function_arn").startswith("arn:aws:lambda:eu-west-2:")
     body = json.loads(run.one(DASHBOARD).input("dashboardBody"))
     assert {w["properties"]["region"] for w in body["widgets"]} == {"eu-west-2"}
+
+
+# ---------------------------------------------------------------------------------------
+# The stack's attributes
+
+
+def _built_stack(raw_config: dict[str, str]) -> TapStack:
+    built: list[TapStack] = []
+
+    def program() -> None:
+        built.append(TapStack("tap", TapStackArgs(config=config.load(), stack_name="dev")))
+
+    run_program(raw_config, program=program)
+    [stack] = built
+    return stack
+
+
+def test_the_stacks_attributes_are_the_resources_they_are_named_for() -> None:
+    zone = {"name": "api.example.com", "zoneId": "Z0123456789ABC"}
+    stack = _built_stack({"auth": json.dumps({"type": "cognito"}), "domain": json.dumps(zone)})
+
+    assert isinstance(stack.function, aws.lambda_.Function)
+    assert isinstance(stack.log_group, aws.cloudwatch.LogGroup)
+    assert isinstance(stack.role, aws.iam.Role)
+    assert isinstance(stack.role_policy, aws.iam.RolePolicy)
+    assert isinstance(stack.api, aws.apigatewayv2.Api)
+    assert isinstance(stack.stage, aws.apigatewayv2.Stage)
+    assert {type(r) for r in stack.routes} == {aws.apigatewayv2.Route}
+    assert len(stack.routes) == len(ROUTE_KEYS)
+    assert isinstance(stack.permission, aws.lambda_.Permission)
+    assert isinstance(stack.authorizer, aws.apigatewayv2.Authorizer)
+    assert isinstance(stack.access_log_group, aws.cloudwatch.LogGroup)
+    assert isinstance(stack.alarm_topic, aws.sns.Topic)
+    assert {type(a) for a in stack.alarms.values()} == {aws.cloudwatch.MetricAlarm}
+    assert isinstance(stack.dashboard, aws.cloudwatch.Dashboard)
+    assert isinstance(stack.user_pool, aws.cognito.UserPool)
+    assert isinstance(stack.user_pool_client, aws.cognito.UserPoolClient)
+    assert isinstance(stack.domain_name, aws.apigatewayv2.DomainName)
+    assert isinstance(stack.smoke, SmokeCheck)
+
+
+def test_what_is_not_configured_is_none_on_the_stack() -> None:
+    stack = _built_stack({"smokeCheck": "false"})
+
+    assert stack.user_pool is None
+    assert stack.user_pool_client is None
+    assert stack.authorizer is None
+    assert stack.domain_name is None
+    assert stack.smoke is None
 
 
 # ---------------------------------------------------------------------------------------
