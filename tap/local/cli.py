@@ -382,7 +382,7 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
         return EXIT_OK
     try:
         printer.line(_own_smoke_check(deployment))
-    except smoke.SmokeCheckFailed as error:
+    except smoke.SmokeCheckFailedError as error:
         _flush_buffer(printer)
         return int(fail(EXIT_FAILED, str(error)))
     return EXIT_OK

@@ -76,7 +76,7 @@ from tap.smoke.inputs import (
 from tap.smoke.probe import (
     MAX_BODY_BYTES,
     REQUEST_TIMEOUT_S,
-    NoResponse,
+    NoResponseError,
     Response,
     is_loopback,
     new_opener,
@@ -86,7 +86,7 @@ from tap.smoke.provider import SmokeCheckProvider
 from tap.smoke.resource import TYPE_TOKEN, SmokeCheck, SmokeCheckArgs
 from tap.smoke.retry import (
     RetryPolicy,
-    SmokeCheckFailed,
+    SmokeCheckFailedError,
     SmokeReport,
     run_smoke_check,
     utc_now,
@@ -124,12 +124,12 @@ __all__ = [
     "CheckResult",
     "ExpectedCors",
     "Mismatch",
-    "NoResponse",
+    "NoResponseError",
     "Response",
     "RetryPolicy",
     "SmokeCheck",
     "SmokeCheckArgs",
-    "SmokeCheckFailed",
+    "SmokeCheckFailedError",
     "SmokeCheckInputError",
     "SmokeCheckProvider",
     "SmokeReport",

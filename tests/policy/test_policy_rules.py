@@ -924,7 +924,7 @@ def test_provider_props_helper_matches_the_engine_shape() -> None:
 
 
 def test_an_undecidable_value_names_itself_in_its_message() -> None:
-    error = r.Undecidable("loggingConfig.logGroup")
+    error = r.UndecidableError("loggingConfig.logGroup")
 
     assert (str(error), error.what) == (
         "loggingConfig.logGroup is not known until the resource is created",

@@ -24,7 +24,7 @@ from tap.smoke import (
     INPUTS,
     MAX_DEADLINE_S,
     RESULT_OUTPUTS,
-    SmokeCheckFailed,
+    SmokeCheckFailedError,
     SmokeCheckInputError,
     SmokeCheckProvider,
     smoke_trigger,
@@ -182,7 +182,8 @@ def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
     with (
         ScriptedServer(deployed_api(environment="Staging")) as server,
         pytest.raises(
-            SmokeCheckFailed, match=r"expected environment 'Production', got environment 'Staging'"
+            SmokeCheckFailedError,
+            match=r"expected environment 'Production', got environment 'Staging'",
         ),
     ):
         provider(fake).update(

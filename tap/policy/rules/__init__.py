@@ -11,7 +11,7 @@ recording into the same model, so every rule is tested without the Pulumi CLI.
 The model is deliberately tolerant of the shapes the engine and the mock runtime disagree on:
 numbers as floats, secrets wrapped, provider ``defaultTags`` as a JSON string, policy
 documents as JSON strings, values unknown during preview (``UNKNOWN``). A check that needs an
-unknown value raises ``Undecidable``: the resource is reported as undecided, never as
+unknown value raises ``UndecidableError``: the resource is reported as undecided, never as
 passing.
 
 The modules, one job each: ``model`` (resources, context, rules, reports, type tokens),
@@ -90,7 +90,7 @@ from tap.policy.rules.model import (
     Resource,
     Rule,
     Severity,
-    Undecidable,
+    UndecidableError,
     Undecided,
     Violation,
     is_taggable,
@@ -164,7 +164,7 @@ __all__ = [
     "Resource",
     "Rule",
     "Severity",
-    "Undecidable",
+    "UndecidableError",
     "Undecided",
     "Violation",
     "as_list",

@@ -12,7 +12,7 @@ from tap.policy.rules.model import (
     UNKNOWN,
     Context,
     Resource,
-    Undecidable,
+    UndecidableError,
 )
 from tap.policy.rules.read import as_list, as_number, known, parse_json, prop, quoted
 
@@ -98,7 +98,7 @@ def check_invoke_permission(resource: Resource, context: Context) -> Iterator[st
         api_urns = {api.urn for api in apis}
         if api_urns & set(resource.dependencies.get("sourceArn", ())):
             return
-        raise Undecidable("sourceArn")
+        raise UndecidableError("sourceArn")
     if not isinstance(source, str) or not source:
         yield (
             "lets any API Gateway API in any account invoke the function: set sourceArn "

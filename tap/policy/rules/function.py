@@ -9,7 +9,7 @@ from datetime import date
 from typing import Final
 
 from tap.config import HTTP_API_INTEGRATION_TIMEOUT_S
-from tap.policy.rules.model import LOG_GROUP, UNKNOWN, Context, Resource, Undecidable
+from tap.policy.rules.model import LOG_GROUP, UNKNOWN, Context, Resource, UndecidableError
 from tap.policy.rules.read import as_list, as_number, known, prop, quoted
 
 # Deprecation dates of the Python runtimes (AWS Lambda developer guide, "Lambda runtimes";
@@ -87,11 +87,11 @@ def check_function_logging(resource: Resource, context: Context) -> Iterator[str
         sources = resource.dependencies.get("loggingConfig", ())
         if any((r := context.by_urn(u)) is not None and r.type == LOG_GROUP for u in sources):
             return
-        raise Undecidable("loggingConfig.logGroup")
+        raise UndecidableError("loggingConfig.logGroup")
     name = known(resource.props.get("name"), "name")
     target = explicit or (f"/aws/lambda/{name}" if isinstance(name, str) else None)
     if target is None:
-        raise Undecidable("name")
+        raise UndecidableError("name")
     if target not in _managed_log_group_names(context):
         yield (
             f"writes its logs to {quoted(target)}, a log group this stack does not manage (so "

@@ -3,7 +3,7 @@
 A check takes one ``Resource`` (its type token and its properties, camelCase, as the
 engine passes them) and a ``Context`` (every resource of the stack, and today's date) and
 yields one message per problem. Values unknown during preview are ``UNKNOWN``; a check
-that needs one raises ``Undecidable``.
+that needs one raises ``UndecidableError``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class Context:
         return next((r for r in self.stack if r.urn == urn), None)
 
 
-class Undecidable(Exception):
+class UndecidableError(Exception):
     """A check needs a value that is unknown during preview."""
 
     def __init__(self, what: str) -> None:

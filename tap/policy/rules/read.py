@@ -8,19 +8,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from tap import engine
-from tap.policy.rules.model import UNKNOWN, Resource, Undecidable, normalize
+from tap.policy.rules.model import UNKNOWN, Resource, UndecidableError, normalize
 from tap.text import excerpt, json_too_deep, quote
 
 
 def known(value: Any, what: str) -> Any:
     """``value``, unless it is unknown during preview: then the check cannot decide."""
     if value is UNKNOWN:
-        raise Undecidable(what)
+        raise UndecidableError(what)
     return value
 
 
 def prop(props: Mapping[str, Any], *path: str) -> Any:
-    """The value at ``path`` (camelCase keys), ``None`` when absent; Undecidable if unknown.
+    """The value at ``path`` (camelCase keys), ``None`` when absent; UndecidableError if unknown.
 
     Blocks that pulumi-aws models as one-element lists in some versions (``[{...}]``) are
     read as their single element.

@@ -12,7 +12,7 @@ from tap.policy.rules.model import (
     Report,
     Resource,
     Rule,
-    Undecidable,
+    UndecidableError,
     Undecided,
     Violation,
 )
@@ -33,7 +33,7 @@ def run_rule(rule: Rule, resource: Resource, context: Context) -> Outcome:
     try:
         for message in rule.check(resource, context):
             messages.append(message)
-    except Undecidable as error:
+    except UndecidableError as error:
         return Outcome(tuple(messages), error.what)
     except ValueError as error:
         # A malformed document (invalid JSON, a statement that is not an object): a
