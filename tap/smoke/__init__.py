@@ -92,10 +92,10 @@ from tap.smoke.retry import (
     utc_now,
 )
 
-# The classes dill pickles by reference into stack state keep the module name they had
-# when tap.smoke was one file, and share one string object for it as they did then: dill
-# memoizes the second occurrence, so the pickled provider is byte for byte the one existing
-# stacks hold (tests/smoke/test_smoke_provider.py).
+# The classes dill pickles by reference into stack state are recorded under the module
+# tap.smoke, the name deployed stacks hold, and share one string object for it: dill
+# memoizes the second occurrence, so the pickled provider is byte for byte the one in those
+# stacks' state (tests/smoke/test_smoke_provider.py).
 SmokeCheckProvider.__module__ = RetryPolicy.__module__ = __name__
 
 __all__ = [

@@ -1,5 +1,4 @@
-"""tap:auth and tap:domain under Pulumi's mocks: the exact resources and their inputs
-(issue 15, Must show 1)."""
+"""tap:auth and tap:domain under Pulumi's mocks: the exact resources and their inputs."""
 
 from __future__ import annotations
 

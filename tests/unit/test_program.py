@@ -10,7 +10,7 @@ from tests.pulumi_mocks import AwsMocks, run_program
 
 
 def test_an_invalid_timeout_fails_the_program_before_any_resource_is_registered() -> None:
-    # GIVEN the seed's timeout, which an HTTP API can never use
+    # GIVEN a 60 s timeout, which an HTTP API can never use
     mocks = AwsMocks()
 
     # WHEN the program runs

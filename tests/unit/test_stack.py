@@ -76,7 +76,7 @@ COMPONENT_TYPES = {
     "tap:api:HttpApi",
     "tap:monitoring:Monitoring",
 }
-# docs/design.md's outputs contract: the seed's eleven plus four.
+# docs/design.md's outputs contract: the outputs every stack has.
 CONTRACT_OUTPUTS = {
     "api_gateway_url",
     "lambda_function_name",
