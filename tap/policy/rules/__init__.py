@@ -17,9 +17,11 @@ passing.
 The modules, one job each: ``model`` (resources, context, rules, reports, type tokens),
 ``read`` (helpers over normalized properties), ``iam``, ``function``, ``api`` and
 ``monitoring`` (the checks, by what they look at), ``catalog`` (the declarations), ``run``
-(evaluating them) and ``tables`` (the README's tables). This package imports only the
-standard library and pure ``tap`` modules (``tap.engine``, ``tap.config``, ``tap.text``), so
-the pack runs without pulumi-aws and importing it never starts the policy server.
+(evaluating them) and ``tables`` (the README's tables). The check functions are imported
+from their modules (``tap.policy.rules.iam.check_trust_policy``); the model, the helpers,
+the rules and their evaluation from here. This package imports only the standard library
+and pure ``tap`` modules (``tap.engine``, ``tap.config``, ``tap.text``), so the pack runs
+without pulumi-aws and importing it never starts the policy server.
 """
 
 from tap.policy.rules.api import (
@@ -27,36 +29,18 @@ from tap.policy.rules.api import (
     PUBLIC_OPERATION,
     REQUEST_ID_VARIABLE,
     SECURE_TLS_POLICY,
-    check_access_logs,
-    check_cors_credentials,
-    check_default_endpoint_disabled,
-    check_domain_tls,
-    check_invoke_permission,
-    check_jwt_issuer,
-    check_routes_authorized,
-    check_stage_throttling,
 )
 from tap.policy.rules.catalog import RULES, RULES_BY_ID
 from tap.policy.rules.function import (
     LAMBDA_DEFAULT_TIMEOUT_S,
     MIN_UNRESERVED_CONCURRENCY,
     RUNTIME_DEPRECATION,
-    check_active_tracing,
-    check_arm64,
-    check_function_logging,
-    check_reserved_concurrency,
-    check_runtime,
-    check_timeout,
 )
 from tap.policy.rules.iam import (
     IAM_WILDCARDS,
     LAMBDA_SERVICE_PRINCIPAL,
     XRAY_ACTIONS_WITHOUT_RESOURCE_SCOPE,
     XRAY_EXCEPTION_REASON,
-    check_no_aws_managed_policies,
-    check_no_wildcard_actions,
-    check_no_wildcard_resources,
-    check_trust_policy,
     is_wildcard_resource,
     policy_documents,
     statements,
@@ -99,10 +83,6 @@ from tap.policy.rules.model import (
 from tap.policy.rules.monitoring import (
     ENVIRONMENT_TAG,
     LONG_RETENTION_DAYS,
-    check_alarm_actions,
-    check_environment_tag,
-    check_log_retention,
-    check_long_retention,
 )
 from tap.policy.rules.read import (
     as_list,
@@ -169,28 +149,6 @@ __all__ = [
     "Violation",
     "as_list",
     "as_number",
-    "check_access_logs",
-    "check_active_tracing",
-    "check_alarm_actions",
-    "check_arm64",
-    "check_cors_credentials",
-    "check_default_endpoint_disabled",
-    "check_domain_tls",
-    "check_environment_tag",
-    "check_function_logging",
-    "check_invoke_permission",
-    "check_jwt_issuer",
-    "check_log_retention",
-    "check_long_retention",
-    "check_no_aws_managed_policies",
-    "check_no_wildcard_actions",
-    "check_no_wildcard_resources",
-    "check_reserved_concurrency",
-    "check_routes_authorized",
-    "check_runtime",
-    "check_stage_throttling",
-    "check_timeout",
-    "check_trust_policy",
     "effective_tags",
     "evaluate",
     "is_taggable",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from tap import engine
 from tap.config import HTTP_API_INTEGRATION_TIMEOUT_S
 from tap.policy.rules.api import (
     check_access_logs,
@@ -30,30 +31,7 @@ from tap.policy.rules.iam import (
     check_no_wildcard_resources,
     check_trust_policy,
 )
-from tap.policy.rules.model import (
-    COMPOSITE_ALARM,
-    HTTP_API,
-    HTTP_API_AUTHORIZER,
-    HTTP_API_DOMAIN_NAME,
-    HTTP_API_ROUTE,
-    HTTP_API_STAGE,
-    IAM_GROUP_POLICY,
-    IAM_GROUP_POLICY_ATTACHMENT,
-    IAM_POLICY,
-    IAM_POLICY_ATTACHMENT,
-    IAM_ROLE,
-    IAM_ROLE_POLICY,
-    IAM_ROLE_POLICY_ATTACHMENT,
-    IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
-    IAM_USER_POLICY,
-    IAM_USER_POLICY_ATTACHMENT,
-    LAMBDA_FUNCTION,
-    LAMBDA_PERMISSION,
-    LOG_GROUP,
-    METRIC_ALARM,
-    TAGGABLE_TYPES,
-    Rule,
-)
+from tap.policy.rules.model import Rule
 from tap.policy.rules.monitoring import (
     LONG_RETENTION_DAYS,
     check_alarm_actions,
@@ -62,7 +40,13 @@ from tap.policy.rules.monitoring import (
     check_long_retention,
 )
 
-_IAM_DOCUMENT_TYPES = (IAM_ROLE_POLICY, IAM_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY, IAM_ROLE)
+_IAM_DOCUMENT_TYPES = (
+    engine.IAM_ROLE_POLICY,
+    engine.IAM_POLICY,
+    engine.IAM_USER_POLICY,
+    engine.IAM_GROUP_POLICY,
+    engine.IAM_ROLE,
+)
 
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
@@ -76,7 +60,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "cdk-nag: none",
             "checkov: none built in",
         ),
-        TAGGABLE_TYPES,
+        engine.TAGGABLE_TYPES,
         check_environment_tag,
         any_taggable=True,
     ),
@@ -110,12 +94,12 @@ RULES: Final[tuple[Rule, ...]] = (
         "mandatory",
         ("cdk-nag `AwsSolutions-IAM4`", "checkov: closest `CKV_AWS_274` (AdministratorAccess)"),
         (
-            IAM_ROLE,
-            IAM_ROLE_POLICY_ATTACHMENT,
-            IAM_POLICY_ATTACHMENT,
-            IAM_USER_POLICY_ATTACHMENT,
-            IAM_GROUP_POLICY_ATTACHMENT,
-            IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
+            engine.IAM_ROLE,
+            engine.IAM_ROLE_POLICY_ATTACHMENT,
+            engine.IAM_POLICY_ATTACHMENT,
+            engine.IAM_USER_POLICY_ATTACHMENT,
+            engine.IAM_GROUP_POLICY_ATTACHMENT,
+            engine.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE,
         ),
         check_no_aws_managed_policies,
     ),
@@ -124,7 +108,7 @@ RULES: Final[tuple[Rule, ...]] = (
         f"Every role is assumable by `{LAMBDA_SERVICE_PRINCIPAL}` only, with `sts:AssumeRole`",
         "mandatory",
         ("checkov `CKV_AWS_60`, `CKV_AWS_61`", "cdk-nag: none"),
-        (IAM_ROLE,),
+        (engine.IAM_ROLE,),
         check_trust_policy,
     ),
     Rule(
@@ -136,7 +120,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "checkov `CKV_AWS_363`",
             "cdk-nag: closest `AwsSolutions-L1` (asks for the latest runtime)",
         ),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_runtime,
     ),
     Rule(
@@ -145,7 +129,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "integration timeout",
         "mandatory",
         ("none; closest cdk-nag `Serverless-LambdaDefaultTimeout` (an explicit timeout)",),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_timeout,
     ),
     Rule(
@@ -156,7 +140,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "none; it makes `CKV_AWS_66` / `Serverless-CloudWatchLogGroupRetentionPeriod` "
             "cover the function's own logs",
         ),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_function_logging,
         scope="stack",
     ),
@@ -165,7 +149,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "Every log group has a retention period",
         "mandatory",
         ("checkov `CKV_AWS_66`", "cdk-nag `Serverless-CloudWatchLogGroupRetentionPeriod`"),
-        (LOG_GROUP,),
+        (engine.LOG_GROUP,),
         check_log_retention,
     ),
     Rule(
@@ -173,7 +157,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "CORS never allows credentials with origin `*`",
         "mandatory",
         ("none (API Gateway rejects it on deploy; this fails it at preview)",),
-        (HTTP_API,),
+        (engine.HTTP_API,),
         check_cors_credentials,
     ),
     Rule(
@@ -181,7 +165,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "Stage throttling sets both burst and rate limits above 0",
         "mandatory",
         ("cdk-nag `Serverless-APIGWDefaultThrottling`",),
-        (HTTP_API_STAGE,),
+        (engine.HTTP_API_STAGE,),
         check_stage_throttling,
     ),
     Rule(
@@ -194,7 +178,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "checkov `CKV_AWS_95`",
             "Security Hub `APIGateway.9`",
         ),
-        (HTTP_API_STAGE,),
+        (engine.HTTP_API_STAGE,),
         check_access_logs,
     ),
     Rule(
@@ -202,7 +186,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "API Gateway's invoke permission is scoped to this stack's API; no public principal",
         "mandatory",
         ("checkov `CKV_AWS_364`, `CKV_AWS_301`", "Security Hub `Lambda.1`"),
-        (LAMBDA_PERMISSION,),
+        (engine.LAMBDA_PERMISSION,),
         check_invoke_permission,
         scope="stack",
     ),
@@ -211,7 +195,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "Every alarm has an action, and its actions are enabled",
         "mandatory",
         ("Security Hub `CloudWatch.15`, `CloudWatch.17`", "checkov `CKV_AWS_319`"),
-        (METRIC_ALARM, COMPOSITE_ALARM),
+        (engine.METRIC_ALARM, engine.COMPOSITE_ALARM),
         check_alarm_actions,
     ),
     Rule(
@@ -219,7 +203,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "The function runs on arm64",
         "advisory",
         ("none (cost: 20% less per GB-second)",),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_arm64,
     ),
     Rule(
@@ -227,7 +211,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "The function has active X-Ray tracing",
         "advisory",
         ("Security Hub `Lambda.7`", "checkov `CKV_AWS_50`", "cdk-nag `Serverless-LambdaTracing`"),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_active_tracing,
     ),
     Rule(
@@ -235,7 +219,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "The function has reserved concurrency (at least 1)",
         "advisory",
         ("checkov `CKV_AWS_115`", "cdk-nag `NIST.800.53.R5-LambdaConcurrency`"),
-        (LAMBDA_FUNCTION,),
+        (engine.LAMBDA_FUNCTION,),
         check_reserved_concurrency,
     ),
     Rule(
@@ -243,7 +227,7 @@ RULES: Final[tuple[Rule, ...]] = (
         f"Log groups keep logs at least {LONG_RETENTION_DAYS} days",
         "advisory",
         ("checkov `CKV_AWS_338`", "Security Hub `CloudWatch.16`"),
-        (LOG_GROUP,),
+        (engine.LOG_GROUP,),
         check_long_retention,
     ),
     # ---- tap:auth and tap:domain ----
@@ -253,7 +237,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "`publicRoutes`",
         "mandatory",
         ("cdk-nag `AwsSolutions-APIG4`", "checkov `CKV_AWS_309`"),
-        (HTTP_API_ROUTE,),
+        (engine.HTTP_API_ROUTE,),
         check_routes_authorized,
         scope="stack",
     ),
@@ -262,7 +246,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "A JWT authorizer trusts an `https://` issuer and at least one audience",
         "mandatory",
         ("none (API Gateway itself refuses an http issuer at deploy; this fails it at preview)",),
-        (HTTP_API_AUTHORIZER,),
+        (engine.HTTP_API_AUTHORIZER,),
         check_jwt_issuer,
     ),
     Rule(
@@ -270,7 +254,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "A custom domain name uses the `TLS_1_2` security policy",
         "mandatory",
         ("checkov `CKV_AWS_206`",),
-        (HTTP_API_DOMAIN_NAME,),
+        (engine.HTTP_API_DOMAIN_NAME,),
         check_domain_tls,
     ),
     Rule(
@@ -278,7 +262,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "With a custom domain, the default `execute-api` endpoint is disabled",
         "advisory",
         ("none (a request to execute-api would skip the domain's TLS policy)",),
-        (HTTP_API,),
+        (engine.HTTP_API,),
         check_default_endpoint_disabled,
         scope="stack",
     ),
