@@ -24,10 +24,10 @@ Constraints that shape this module (docs/tools.md, "Dynamic providers"):
 - The provider object is serialized with dill when the resource is constructed and stored in
   state; the deploy-time host un-dills it. Its class is pickled by reference (module +
   name): ``SmokeCheckProvider`` and ``RetryPolicy`` are defined in submodules but keep
-  ``__module__ == "tap.smoke"`` and stay attributes of this package, so state recorded
-  before the package existed still loads. Nothing
-  unpicklable is held at module level or on the provider (no clients, sessions, locks,
-  SSL contexts): each request builds what it needs.
+  ``__module__ == "tap.smoke"`` and stay attributes of this package, the name the state of
+  deployed stacks holds, so that state loads. Nothing unpicklable is held at module level
+  or on the provider (no clients, sessions, locks, SSL contexts): each request builds what
+  it needs.
 - Standard library HTTP only (``urllib``): the host that runs the provider has the program's
   virtualenv, nothing more is needed.
 - ``create`` outputs only what it returns, so the meaningful inputs are echoed into the
