@@ -14,7 +14,7 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from tap import config, monitoring
+from tap import config, engine, monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
 from tap.smoke import SmokeCheck
@@ -37,19 +37,19 @@ from tests.pulumi_mocks import (
     run_program,
 )
 
-FUNCTION = "aws:lambda/function:Function"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-API = "aws:apigatewayv2/api:Api"
-INTEGRATION = "aws:apigatewayv2/integration:Integration"
-ROUTE = "aws:apigatewayv2/route:Route"
-STAGE = "aws:apigatewayv2/stage:Stage"
-PERMISSION = "aws:lambda/permission:Permission"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+FUNCTION = engine.LAMBDA_FUNCTION
+ROLE = engine.IAM_ROLE
+ROLE_POLICY = engine.IAM_ROLE_POLICY
+LOG_GROUP = engine.LOG_GROUP
+API = engine.HTTP_API
+INTEGRATION = engine.HTTP_API_INTEGRATION
+ROUTE = engine.HTTP_API_ROUTE
+STAGE = engine.HTTP_API_STAGE
+PERMISSION = engine.LAMBDA_PERMISSION
+TOPIC = engine.SNS_TOPIC
+SUBSCRIPTION = engine.SNS_SUBSCRIPTION
+ALARM = engine.METRIC_ALARM
+DASHBOARD = engine.DASHBOARD
 
 # The resource types the stack registers (local mode deploys each of them into moto), plus
 # the smoke check (a dynamic resource) when tap:smokeCheck is true, the default.
