@@ -44,6 +44,7 @@ from tap import domain as domain_layer
 from tap.config import PRODUCTION, CorsConfig, StackConfig
 from tap.function import metrics as function_metrics
 from tap.function.routes import ROUTE_KEYS
+from tap.outputs import OUTPUTS
 
 PROJECT = "tap"
 # The tightest AWS name limit among the resources: Lambda function and IAM role names, 64
@@ -220,44 +221,6 @@ def function_environment(config: StackConfig) -> dict[str, str]:
         function_metrics.NAMESPACE_ENV: function_metrics.DEFAULT_NAMESPACE,
         "APP_VERSION": tap.__version__,
     }
-
-
-# ---------------------------------------------------------------------------------------
-# The outputs contract (docs/design.md): name -> description. __main__.py exports exactly these,
-# in this order; the README's outputs table is rendered from it (render_outputs_table).
-
-OUTPUTS: dict[str, str] = {
-    "api_gateway_url": "Invoke URL of the `$default` stage (`https://<id>.execute-api."
-    "<region>.amazonaws.com/`); it stops answering when `tap:domain` disables it",
-    "lambda_function_name": "Name of the Lambda function",
-    "lambda_function_arn": "ARN of the Lambda function",
-    "api_gateway_id": "Id of the HTTP API",
-    "cloudwatch_log_group": "Name of the function's log group (the one it writes to)",
-    "environment_suffix": "The environment (`tap:environment`)",
-    "lambda_role_arn": "ARN of the function's execution role",
-    "region": "AWS region of every resource (`tap:region`)",
-    "memory_size": "Lambda memory in MB (`tap:memorySize`)",
-    "timeout": "Lambda timeout in seconds (`tap:timeout`)",
-    "runtime": "Lambda runtime (`tap:runtime`)",
-    "api_access_log_group": "Name of the API's access-log group",
-    "alarm_topic_arn": "ARN of the SNS topic the alarms notify",
-    "dashboard_name": "Name of the CloudWatch dashboard",
-    "smoke_check": "Result of the post-deploy smoke check (`passed_at`, `attempts`, "
-    "`latency_ms`, `checks` each with its `kind`, and `warnings`: the unverified checks that "
-    "did not pass, which never fail the deploy); absent when `tap:smokeCheck` is false",
-    "user_pool_id": "Id of the Cognito user pool; only with `tap:auth` type `cognito`",
-    "user_pool_client_id": "Id of the pool's app client (the tokens' audience); only with "
-    "`tap:auth` type `cognito`",
-    "issuer": "Issuer the JWT authorizer trusts; only with `tap:auth`",
-    "custom_domain_url": "`https://<tap:domain name>/`; only with `tap:domain`",
-}
-
-
-def render_outputs_table() -> str:
-    """The README's outputs table, generated from OUTPUTS."""
-    rows = ["| output | description |", "|---|---|"]
-    rows += [f"| `{name}` | {description} |" for name, description in OUTPUTS.items()]
-    return "\n".join(rows)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tap import engine
 from tap.config import LOG_RETENTION_DAYS, MAX_TIMEOUT_S, StackConfig, parse
 from tap.function.routes import ROUTE_KEYS
-from tap.stack import OUTPUTS
+from tap.outputs import OUTPUTS
 from tests.contract_documents import ACCESS_LOG_FORMAT, execution_policy
 from tests.pulumi_mocks import ProgramRun, RegisteredResource, run_program
 

@@ -17,14 +17,13 @@ import pytest
 from tap import config, engine, monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
+from tap.outputs import OUTPUTS, render_outputs_table
 from tap.smoke import SmokeCheck
 from tap.stack import (
     MAX_PREFIX_LENGTH,
-    OUTPUTS,
     TapStack,
     TapStackArgs,
     name_prefix,
-    render_outputs_table,
     resource_names,
 )
 from tests.contract_documents import ACCESS_LOG_FORMAT, TRUST_POLICY, execution_policy
