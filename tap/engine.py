@@ -1,7 +1,7 @@
 """What the Pulumi engine hands over, and what the AWS provider computes: written once.
 
 Three readers see the program's resources the way the engine passes them: the CrossGuard
-rules (``tap.policy.rules``), local mode (``tap.local.mocks``) and the test harness
+rules (``tap.policy.rules``), local mode (``tap.local.deploy.mocks``) and the test harness
 (``tests/pulumi_mocks.py``). They share from here:
 
 * the secret wrapper (``{SECRET_SIG_KEY: SECRET_SIG, "value": v}``) and its unwrapping,

@@ -1,4 +1,4 @@
-"""Benchmark: what writing the logs costs the requests (tap.local.cloudwatch, the console).
+"""Benchmark: what writing the logs costs the requests (tap.local.logs.cloudwatch, the console).
 
 The real stack is deployed in this process once per mode, and ``GET /health`` is loaded
 over keep-alive connections against each. Modes: ``none`` (no log consumer: the baseline),
@@ -72,8 +72,8 @@ def measure(
 ) -> tuple[float, float, float, int]:
     """(median req/s, median p50 ms, median CPU ms per request, lines written to moto)
     for one way of logging."""
-    from tap.local.console import ConsoleLog
-    from tap.local.deploy import deploy
+    from tap.local.deploy.deployment import deploy
+    from tap.local.logs.console import ConsoleLog
 
     console: Any = None
     if mode == "null-sink":  # lines produced and handed out, nobody doing anything
@@ -112,7 +112,7 @@ def measure(
             p50s.append(statistics.median(latencies))
         written = 0
         if deployment.cloudwatch is not None:
-            from tap.local.logs import fetch
+            from tap.local.logs.tail import fetch
 
             group = str(deployment.outputs["cloudwatch_log_group"])
             written = len(fetch(deployment.client("logs"), group, 0))

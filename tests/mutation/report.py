@@ -140,6 +140,8 @@ WHY_LEFT_OUT = {
     "checkout; it calls none of the targets",
     "tests/integration/": "deploys into moto and runs the function in worker subprocesses: "
     "minutes per mutant, and mutmut cannot map calls made in another process to the tests",
+    "tests/local/": "tests local mode (tap/local/, not a target): moto deploys and worker "
+    "subprocesses, minutes per mutant, and calls in another process are invisible to mutmut",
 }
 
 

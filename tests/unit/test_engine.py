@@ -9,7 +9,7 @@ from pulumi.runtime import rpc
 from pulumi_policy import proxy
 
 from tap import engine
-from tap.local.mocks import HANDLERS
+from tap.local.deploy.mocks import HANDLERS
 from tests.pulumi_mocks import aws_class, takes_tags_in_pulumi_aws
 
 
