@@ -37,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
         return EXIT_USAGE
     try:
-        from tap.local import cli, logs
+        from tap.local import cli
+        from tap.local.logs import tail
     except ModuleNotFoundError as error:
         root = (error.name or "").split(".")[0]
         if root not in _LOCAL_EXTRA_MODULES:
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tap.local import token
 
             return token.run(rest)
-        return logs.run(rest) if command == "logs" else cli.run(rest)
+        return tail.run(rest) if command == "logs" else cli.run(rest)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -27,8 +27,7 @@ from typing import Any
 import pulumi
 
 from tap import compute
-
-from .emulator import Emulator
+from tap.local.gateway.emulator import Emulator
 
 # watchfiles' default debounce is 1.6 s; an editor's save settles in a few milliseconds.
 _DEBOUNCE_MS = 50
@@ -184,7 +183,7 @@ def _shown(path: Path) -> str:
 
 def from_deployment(deployment: Any, say: Callable[[str], None]) -> Reloader:
     """A Reloader for every function a local deploy serves, updating moto's copy too."""
-    from .readback import FUNCTION_TYPE
+    from tap.local.deploy.readback import FUNCTION_TYPE
 
     functions: list[Watched] = []
     for resource in deployment.resources:

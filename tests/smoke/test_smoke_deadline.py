@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tap import smoke
-from tap.smoke import NoResponse, SmokeCheckFailed, SmokeCheckProvider, probe, send
+from tap.smoke import NoResponseError, SmokeCheckFailedError, SmokeCheckProvider, probe, send
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import HALF, NOW, props, provider
 
@@ -199,7 +199,7 @@ def test_a_request_ends_by_its_deadline_whatever_the_server_holds_back(
     connections = dripping(*SLOW[case])
 
     # WHEN a request with a 1.5 s deadline reads it
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", URL + "health", {}, 1.5, clock=fake.clock)
 
     # THEN it gives up exactly at its deadline on its clock, not a read later, every wait
@@ -217,7 +217,7 @@ def test_a_request_ends_by_its_deadline_whatever_the_server_holds_back(
 def test_each_read_waits_only_the_time_left(fake: FakeTime, dripping: Any) -> None:
     # GIVEN a body dripping a byte every 0.4 s: WHEN a 1.5 s request reads it
     connections = dripping(*SLOW["body"], interval=0.4)
-    with pytest.raises(NoResponse):
+    with pytest.raises(NoResponseError):
         send("GET", URL, {}, 1.5, clock=fake.clock)
 
     # THEN each read's timeout is what is left of the 1.5 s (the first body read starts at
@@ -230,7 +230,7 @@ def test_each_read_waits_only_the_time_left(fake: FakeTime, dripping: Any) -> No
 
 def test_a_slow_body_is_reported_as_an_unfinished_answer(fake: FakeTime, dripping: Any) -> None:
     dripping(*SLOW["body"])
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", URL, {}, 1.0, clock=fake.clock)
 
     assert str(raised.value) == ("no complete response within 1.0 s: status 200, body unfinished")
@@ -246,7 +246,7 @@ def test_the_whole_check_ends_by_its_deadline(fake: FakeTime, dripping: Any) -> 
     )
 
     # WHEN the provider creates the check
-    with pytest.raises(SmokeCheckFailed) as raised:
+    with pytest.raises(SmokeCheckFailedError) as raised:
         check.create(props(URL, deadline_seconds=2.0))
 
     # THEN it fails at its deadline on its clock, naming the request's deadline
@@ -290,7 +290,7 @@ def test_the_deadline_is_checked_between_reads_on_a_real_socket() -> None:
     # WHEN a request with a 5 s deadline runs on a clock that moves 1 s per reading
     with (
         dripping_server(fast, drip, interval=0.005) as url,
-        pytest.raises(NoResponse) as raised,
+        pytest.raises(NoResponseError) as raised,
     ):
         send("GET", url, {}, 5.0, clock=clock)
 
@@ -318,7 +318,7 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
     # reading), THEN it gives up when that time is over, not when the lookup ends
     clock = JumpingClock(step=0.95)
     try:
-        with pytest.raises(NoResponse) as raised:
+        with pytest.raises(NoResponseError) as raised:
             send("GET", "http://api.tap-smoke.test/health", {}, 1.0, clock=clock)
     finally:
         release.set()
@@ -344,7 +344,7 @@ def test_a_name_that_does_not_resolve_is_no_response_naming_why(
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", failing)
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", "http://api.tap-smoke.test/health", {}, 2.0)
 
     assert "Name or service not known" in str(raised.value)
@@ -389,7 +389,7 @@ def test_another_url_still_goes_through_the_proxy(proxy: ScriptedServer) -> None
 
 def test_https_to_another_host_is_tunnelled_through_the_proxy(proxy: ScriptedServer) -> None:
     # The fake proxy has no CONNECT: its 501 shows the request went to it, as a tunnel.
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", "https://api.tap-smoke.test/health", {}, 5.0)
 
     assert "Tunnel connection failed: 501" in str(raised.value)
@@ -433,7 +433,7 @@ def test_hostile_header_values_and_bodies_are_quoted_bounded_and_escaped() -> No
         status = 204 if request.method == "OPTIONS" else 500
         return Answer(status, headers, HOSTILE.encode() if status != 204 else b"")
 
-    with ScriptedServer(answer) as server, pytest.raises(SmokeCheckFailed) as raised:
+    with ScriptedServer(answer) as server, pytest.raises(SmokeCheckFailedError) as raised:
         provider(FakeTime()).create(props(server.url, deadline_seconds=1.0))
 
     message = str(raised.value)
@@ -448,7 +448,7 @@ def test_hostile_header_values_and_bodies_are_quoted_bounded_and_escaped() -> No
 def test_a_hostile_status_line_is_quoted_bounded_and_escaped() -> None:
     from tests.smoke.fake_api import raw_server
 
-    with raw_server(HOSTILE.encode() + b"\r\n") as url, pytest.raises(NoResponse) as raised:
+    with raw_server(HOSTILE.encode() + b"\r\n") as url, pytest.raises(NoResponseError) as raised:
         send("GET", url, {}, 2.0)
 
     message = str(raised.value)
@@ -547,7 +547,7 @@ def test_a_slow_https_body_ends_by_the_deadline(tls_files: tuple[str, str]) -> N
     clock = JumpingClock(step=0.5)
     with (
         tls_server(tls_files, fast, drip, interval=0.005) as url,
-        pytest.raises(NoResponse) as raised,
+        pytest.raises(NoResponseError) as raised,
     ):
         send("GET", url, {}, 3.0, _trusting_opener(tls_files[0]), clock=clock)
 
@@ -647,7 +647,7 @@ def test_a_stalled_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]
     with dripping_server(record, b"") as url:
         https = url.replace("http://", "https://")
         # WHEN a 1.5 s request (0.5 s of it left at the handshake, the 3rd reading) starts
-        with pytest.raises(NoResponse) as raised:
+        with pytest.raises(NoResponseError) as raised:
             send("GET", https, {}, 1.5, _trusting_opener(tls_files[0]), clock=clock)
 
     # THEN the handshake is given up after the time left

@@ -18,7 +18,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from tap.config import CorsConfig
-from tap.smoke import RetryPolicy, SmokeCheckFailed, SmokeCheckProvider, probe, retry
+from tap.smoke import RetryPolicy, SmokeCheckFailedError, SmokeCheckProvider, probe, retry
 from tap.smoke.checks import UNKNOWN_PATH as UNKNOWN
 from tap.smoke.checks import CheckResult, Mismatch, not_attempted, probes_of
 from tap.smoke.inputs import (
@@ -28,7 +28,7 @@ from tap.smoke.inputs import (
     smoke_trigger,
     validate_inputs,
 )
-from tap.smoke.probe import NoResponse, Response, send
+from tap.smoke.probe import NoResponseError, Response, send
 from tests.smoke.fake_api import (
     Answer,
     FakeTime,
@@ -306,9 +306,9 @@ def test_a_repeated_header_is_one_value_joined_with_a_comma() -> None:
 # The failure report.
 
 
-def _failed(attempts: int) -> SmokeCheckFailed:
+def _failed(attempts: int) -> SmokeCheckFailedError:
     result = CheckResult("health", "GET /health", 503, 5, (Mismatch("status 200", "status 503"),))
-    return SmokeCheckFailed(API, attempts, 2.5, 30.0, [result])
+    return SmokeCheckFailedError(API, attempts, 2.5, 30.0, [result])
 
 
 def test_the_failure_names_the_url_and_counts_one_attempt_in_the_singular() -> None:
@@ -537,7 +537,7 @@ def test_a_round_that_used_up_the_deadline_does_not_send_the_rest(scripted: Any)
         fake, lambda r: Answer.json(503, {"message": "Service Unavailable"}), lambda r: 2.0
     )
 
-    with pytest.raises(SmokeCheckFailed) as raised:
+    with pytest.raises(SmokeCheckFailedError) as raised:
         timed_provider(fake).create(props(URL, deadline_seconds=2.0))
 
     # THEN nothing else was sent: the unknown-path check was not attempted
@@ -562,7 +562,7 @@ def test_the_wait_after_a_failed_round_stops_at_the_deadline(scripted: Any) -> N
 
     scripted(fake, responder, lambda r: 0.5)
 
-    with pytest.raises(SmokeCheckFailed):
+    with pytest.raises(SmokeCheckFailedError):
         timed_provider(fake).create(props(URL, deadline_seconds=2.0))
 
     # THEN the backoff (0.75 s) is cut to the 0.5 s left, and no second round starts
@@ -588,7 +588,7 @@ def test_a_protected_route_without_an_answer_fails_expecting_401(scripted: Any) 
     fake = FakeTime(tick=0.0)
     scripted(fake, deployed_api(), lambda r: None if r.path == "/orders" else 0.0)
 
-    with pytest.raises(SmokeCheckFailed) as raised:
+    with pytest.raises(SmokeCheckFailedError) as raised:
         timed_provider(fake).create(
             props(URL, protected_request="POST /orders", deadline_seconds=1.0)
         )
@@ -808,7 +808,7 @@ def test_a_loopback_url_sent_without_an_opener_skips_the_proxy(
 
 
 def test_a_malformed_status_line_is_reported_on_one_line() -> None:
-    with raw_server(b"not http\r\nat all\r\n") as url, pytest.raises(NoResponse) as raised:
+    with raw_server(b"not http\r\nat all\r\n") as url, pytest.raises(NoResponseError) as raised:
         send("GET", url, {}, 2.0)
 
     assert str(raised.value) == "no response: BadStatusLine: not http"
