@@ -84,9 +84,20 @@ def test_without_tap_auth_open_routes_are_the_documented_exception() -> None:
 @pytest.mark.parametrize(
     ("jwt", "message"),
     [
-        ({"issuer": "http://idp.example.com", "audiences": ["a"]}, "must be an https URL"),
-        ({"audiences": ["a"]}, "jwtConfiguration.issuer is None"),
-        ({"issuer": "https://idp.example.com", "audiences": []}, "audiences is empty"),
+        (
+            {"issuer": "http://idp.example.com", "audiences": ["a"]},
+            "jwtConfiguration.issuer is 'http://idp.example.com': a JWT issuer must be an https "
+            "URL, the keys that sign the tokens are fetched from it (docs/http-api.md rule 60)",
+        ),
+        (
+            {"audiences": ["a"]},
+            "jwtConfiguration.issuer is None: a JWT issuer must be an https URL, the keys that "
+            "sign the tokens are fetched from it (docs/http-api.md rule 60)",
+        ),
+        (
+            {"issuer": "https://idp.example.com", "audiences": []},
+            "jwtConfiguration.audiences is empty: a token for any client would be accepted",
+        ),
     ],
 )
 def test_an_insecure_jwt_authorizer_fires_auth_002(
@@ -97,7 +108,7 @@ def test_an_insecure_jwt_authorizer_fires_auth_002(
     report = r.evaluate(stack, today=TODAY)
 
     [violation] = [v for v in report.violations if v.rule_id == "TAP-AUTH-002"]
-    assert message in violation.message
+    assert violation.message == message
 
 
 def test_a_domain_below_tls_1_2_fires_domain_001(secured: list[r.Resource]) -> None:
@@ -108,6 +119,11 @@ def test_a_domain_below_tls_1_2_fires_domain_001(secured: list[r.Resource]) -> N
     report = r.evaluate(stack, today=TODAY)
 
     assert report.fired("mandatory") == {"TAP-DOMAIN-001"}
+    [violation] = [v for v in report.violations if v.rule_id == "TAP-DOMAIN-001"]
+    assert violation.message == (
+        "domainNameConfiguration.securityPolicy is 'TLS_1_0': use TLS_1_2 "
+        "(TLS 1.0 and 1.1 are deprecated: docs/http-api.md rule 64)"
+    )
 
 
 def test_re_enabling_the_default_endpoint_is_only_advisory() -> None:
