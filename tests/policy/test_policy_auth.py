@@ -136,3 +136,14 @@ def test_re_enabling_the_default_endpoint_is_only_advisory() -> None:
 
     assert "TAP-DOMAIN-002" in report.fired("advisory")
     assert report.fired("mandatory") == set()
+
+
+def test_an_authorizer_type_unknown_during_preview_leaves_the_routes_undecided(
+    secured: list[r.Resource],
+) -> None:
+    stack = _replace(secured, "tap-http-authorizer", authorizerType=r.UNKNOWN)
+
+    report = r.evaluate(stack, today=TODAY)
+
+    assert "TAP-AUTH-001" not in report.fired()
+    assert {u.what for u in report.undecided if u.rule_id == "TAP-AUTH-001"} == {"authorizerType"}
