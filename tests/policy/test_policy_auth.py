@@ -62,7 +62,10 @@ def test_a_route_that_lost_its_authorizer_fires_auth_001(secured: list[r.Resourc
 
     [violation] = [v for v in report.violations if v.rule_id == "TAP-AUTH-001"]
     assert violation.severity == "mandatory"
-    assert "route 'POST /{proxy+}' has no authorizer" in violation.message
+    assert violation.message == (
+        "route 'POST /{proxy+}' has no authorizer while the API has a JWT authorizer: anyone "
+        "can call it; add it to tap:auth's publicRoutes only if it must be open"
+    )
 
 
 def test_a_public_route_is_open_only_when_declared_so(secured: list[r.Resource]) -> None:
@@ -136,6 +139,12 @@ def test_re_enabling_the_default_endpoint_is_only_advisory() -> None:
 
     assert "TAP-DOMAIN-002" in report.fired("advisory")
     assert report.fired("mandatory") == set()
+    [violation] = [v for v in report.violations if v.rule_id == "TAP-DOMAIN-002"]
+    assert violation.message == (
+        "the stack serves a custom domain but the execute-api endpoint stays open: clients can "
+        "bypass the domain (docs/http-api.md rule 65); set tap:domain.disableDefaultEndpoint "
+        "to true unless that is intended"
+    )
 
 
 def test_an_authorizer_type_unknown_during_preview_leaves_the_routes_undecided(

@@ -258,6 +258,8 @@ def test_a_wildcard_standing_for_the_whole_name_fires_iam_002(resource: str) -> 
         "arn:aws:s3:::my-bucket/*",  # the objects of one bucket
         "arn:aws:s3:::my-bucket",
         "arn:aws:dynamodb:us-east-1:123456789012:table/orders/index/*",
+        "arn:aws:apigateway:us-east-1::/tap-*",  # no resource type: a name prefix after "/"
+        "arn:aws:lambda:us-east-1:123456789012:function:X*",  # a name prefix "X"
     ],
 )
 def test_a_wildcard_after_a_fixed_name_is_scoping(resource: str) -> None:
@@ -947,6 +949,8 @@ def test_a_wildcard_partition_is_a_wildcard_resource() -> None:
 def test_a_resource_that_is_not_a_string_is_no_wildcard() -> None:
     # IAM only takes strings; anything else is not this rule's to judge
     assert [r.is_wildcard_resource(x) for x in (None, 5, ["*"], {"*": "*"})] == [False] * 4
+    # not an ARN, and not only wildcards: not "everything"
+    assert [r.is_wildcard_resource(x) for x in ("not-an-arn", "X*")] == [False, False]
     assert r.is_wildcard_resource("*") is True
 
 
