@@ -307,3 +307,24 @@ def test_the_highest_port_in_an_allowed_origin_is_65535() -> None:
     origin = "https://a.example:65535"
 
     assert c.parse({"cors": json.dumps({"allowOrigins": [origin]})}).cors.allow_origins == (origin,)
+
+
+def test_cors_nested_too_deeply_is_refused_with_the_whole_message() -> None:
+    text = "[" * 1500 + "]" * 1500
+
+    assert problems({"cors": text}) == [
+        f"tap:cors is '{'[' * 200}'... (3,000 characters in all), but must be a JSON object "
+        f"with fields {CORS}: it is nested too deeply"
+    ]
+
+
+def test_ten_unknown_cors_fields_are_each_listed_and_the_eleventh_counted() -> None:
+    ten = problems({"cors": json.dumps({f"f{i}": 1 for i in range(10)})})
+    eleven = problems({"cors": json.dumps({f"f{i}": 1 for i in range(11)})})
+
+    assert ten == [f"tap:cors.f{i} is 1, but must be a field of {CORS}" for i in range(10)]
+    assert eleven == [
+        *ten,
+        f"tap:cors is '1 more unknown fields', but must be an object with fields {CORS}: "
+        "only the first few are listed",
+    ]
