@@ -328,3 +328,66 @@ def test_ten_unknown_cors_fields_are_each_listed_and_the_eleventh_counted() -> N
         f"tap:cors is '1 more unknown fields', but must be an object with fields {CORS}: "
         "only the first few are listed",
     ]
+
+
+ORIGIN_RULE = "'*' or scheme://host[:port] (no path, no trailing slash)"
+
+
+@pytest.mark.parametrize(
+    ("cors", "message"),
+    [
+        (
+            {"allowOrigins": "x"},
+            f"tap:cors.allowOrigins is 'x', but must be a list of strings, each {ORIGIN_RULE}",
+        ),
+        (
+            {"allowOrigins": ["*", "https://a.example"]},
+            'tap:cors.allowOrigins is ["*", "https://a.example"], but must be either [\'*\'] '
+            "alone or a list of origins: '*' already allows every origin",
+        ),
+        (
+            {"allowHeaders": ["bad header"]},
+            "tap:cors.allowHeaders is 'bad header', but must be an HTTP header name or '*'",
+        ),
+        (
+            {"exposeHeaders": ["bad header"]},
+            "tap:cors.exposeHeaders is 'bad header', but must be an HTTP header name or '*'",
+        ),
+        (
+            {"maxAge": 86401},
+            "tap:cors.maxAge is 86401, but must be a whole number of seconds 0-86400: browsers "
+            "cap it anyway; API Gateway refuses more than a day",
+        ),
+        (
+            {"allowCredentials": "yes"},
+            "tap:cors.allowCredentials is 'yes', but must be true or false",
+        ),
+        (
+            {"allowCredentials": True},
+            "tap:cors.allowCredentials is true, but must be false while allowOrigins is ['*']: "
+            "credentials need an explicit list of origins",
+        ),
+    ],
+)
+def test_a_refused_cors_field_is_named_with_what_is_allowed_and_why(
+    cors: dict[str, object], message: str
+) -> None:
+    assert problems({"cors": json.dumps(cors)}) == [message]
+
+
+def test_a_max_age_of_one_day_is_the_highest() -> None:
+    assert c.parse({"cors": json.dumps({"maxAge": 86400})}).cors.max_age == 86400
+
+
+def test_ten_bad_values_of_a_cors_list_are_each_listed_and_the_eleventh_counted() -> None:
+    ten = problems({"cors": json.dumps({"allowOrigins": [f"bad{i}" for i in range(10)]})})
+    eleven = problems({"cors": json.dumps({"allowOrigins": [f"bad{i}" for i in range(11)]})})
+
+    assert ten == [
+        f"tap:cors.allowOrigins is 'bad{i}', but must be {ORIGIN_RULE}" for i in range(10)
+    ]
+    assert eleven == [
+        *ten,
+        f"tap:cors.allowOrigins is '1 more values', but must be {ORIGIN_RULE}: only the "
+        "first few are listed",
+    ]
