@@ -391,3 +391,27 @@ def test_ten_bad_values_of_a_cors_list_are_each_listed_and_the_eleventh_counted(
         f"tap:cors.allowOrigins is '1 more values', but must be {ORIGIN_RULE}: only the "
         "first few are listed",
     ]
+
+
+KNOWN_KEYS = (
+    "environment, region, runtime, architecture, memorySize, timeout, logRetentionDays, "
+    "logLevel, tracing, reservedConcurrency, cors, throttlingBurstLimit, throttlingRateLimit, "
+    "alarmEmail, errorAlarmThreshold, durationAlarmThresholdMs, smokeCheck, "
+    "smokeCheckTimeoutSeconds, auth, domain"
+)
+
+
+def test_an_unknown_key_lists_the_known_ones_and_suggests_the_closest() -> None:
+    assert problems({"timout": "10"}) == [
+        f"tap:timout is '10', but must be a known key: {KNOWN_KEYS}: did you mean tap:timeout?"
+    ]
+    assert problems({"zzzzzz": "1"}) == [
+        f"tap:zzzzzz is '1', but must be a known key: {KNOWN_KEYS}"
+    ]
+
+
+def test_the_error_counts_one_value_in_the_singular() -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({"zzzzzz": "1"})
+
+    assert str(raised.value).splitlines()[0] == "invalid configuration (1 value):"
