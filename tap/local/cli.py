@@ -361,7 +361,13 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             printer.line(note)
         # Where `tap logs --local` finds this deploy's moto endpoint.
         with local_state(find_program(args.program_dir), args.stack, deployment):
-            return _serve(deployment, printer, reload=not args.no_reload)
+            return _serve(
+                deployment,
+                printer,
+                reload=not args.no_reload,
+                overrides=overrides,
+                jwks_file=args.jwks,
+            )
 
 
 def _flush_buffer(printer: _Printer) -> None:
@@ -417,19 +423,27 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     return path
 
 
-def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
+def _serve(
+    deployment: LocalDeployment,
+    printer: _Printer,
+    *,
+    reload: bool = True,
+    overrides: dict[str, str] | None = None,
+    jwks_file: Path | None = None,
+) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
-    reloader = None
+    reloader = watcher = None
     if reload:
         from .reload import from_deployment
 
         reloader = from_deployment(deployment, printer.line)
         reloader.start()
         printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
+        watcher = _watch_program(deployment, printer, reloader, overrides, jwks_file)
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
@@ -440,12 +454,38 @@ def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = Tru
     try:
         return _wait_until_stopped(printer)
     finally:
+        if watcher is not None:
+            watcher.stop()
         if reloader is not None:
             reloader.stop()
         if state is not None:
             state.unlink(missing_ok=True)
-        if reloader is not None:
-            reloader.stop()
+
+
+def _watch_program(
+    deployment: LocalDeployment,
+    printer: _Printer,
+    reloader: Any,
+    overrides: dict[str, str] | None,
+    jwks_file: Path | None,
+) -> Any:
+    """Re-run the program on a change to what it reads (tap/local/redeploy.py)."""
+    from .redeploy import from_deployment as watch_program
+    from .reload import functions_of
+
+    watcher = watch_program(
+        deployment,
+        printer.line,
+        overrides=overrides,
+        jwks_file=jwks_file,
+        on_deployed=lambda d: reloader.retarget(functions_of(d)),
+    )
+    watcher.start()
+    printer.line(
+        "Watching the program (Pulumi*.yaml, __main__.py, tap/): a save re-runs it into moto "
+        "and prints what changed"
+    )
+    return watcher
 
 
 def _wait_until_stopped(printer: _Printer) -> int:
