@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -338,6 +339,10 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         traceback.print_exc(file=err)
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
+    # What the deploy loaded (moto, pulumi, botocore: most of the heap) stays for the
+    # whole run: the collector need not walk it again, while serving or at exit (where
+    # walking it made Ctrl-C take 1.5 s more, profiled).
+    gc.freeze()
     with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
@@ -436,6 +441,21 @@ def _serve(
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
+    try:
+        return _watch_and_wait(deployment, printer, reload, overrides, jwks_file)
+    except KeyboardInterrupt:  # Ctrl-C before the wait began: the same clean stop
+        printer.line()
+        printer.line("Stopping...")
+        return EXIT_OK
+
+
+def _watch_and_wait(
+    deployment: LocalDeployment,
+    printer: _Printer,
+    reload: bool,
+    overrides: dict[str, str] | None,
+    jwks_file: Path | None,
+) -> int:
     reloader = watcher = None
     if reload:
         from .reload import from_deployment
@@ -444,6 +464,16 @@ def _serve(
         reloader.start()
         printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
         watcher = _watch_program(deployment, printer, reloader, overrides, jwks_file)
+    try:
+        return _announce_and_wait(deployment, printer)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        if reloader is not None:
+            reloader.stop()
+
+
+def _announce_and_wait(deployment: LocalDeployment, printer: _Printer) -> int:
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
@@ -454,10 +484,6 @@ def _serve(
     try:
         return _wait_until_stopped(printer)
     finally:
-        if watcher is not None:
-            watcher.stop()
-        if reloader is not None:
-            reloader.stop()
         if state is not None:
             state.unlink(missing_ok=True)
 

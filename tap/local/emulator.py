@@ -209,6 +209,8 @@ KEEP_ALIVE_TIMEOUT_S = 60.0
 # After refusing a body (413), read and discard what the client still sends for at most
 # this long so it can read the answer instead of a connection reset.
 _DRAIN_TIMEOUT_S = 1.0
+# On stop, how long requests in flight get to finish before their instances are stopped.
+STOP_GRACE_S = 3.0
 _MAX_BLANK_LINES = 4  # RFC 9112 §2.2: ignore at least one empty line before a request
 # docs/http-api.md rule 43: open connections served at once (one thread each); past it a
 # new connection gets 503 and is closed. Idle keep-alive connections count.
@@ -461,7 +463,7 @@ class Emulator:
                 self._server = server
                 self._thread = threading.Thread(
                     target=server.serve_forever,
-                    kwargs={"poll_interval": 0.1},
+                    kwargs={"poll_interval": 0.05},
                     name="tap-emulator",
                     daemon=True,
                 )
@@ -475,14 +477,19 @@ class Emulator:
             thread, self._thread = self._thread, None
             loaded, self._loaded = self._loaded, None
         if server is not None:
-            server.shutdown()
+            server.shutdown()  # no new connections
             server.server_close()
-            server.close_connections()
-        if thread is not None:
-            thread.join(timeout=5)
+            # Requests in flight are answered: they finish (up to a grace period), then
+            # what still runs is stopped and answered 500 (its pool is closing).
+            server.wait_idle(STOP_GRACE_S)
         if loaded is not None:
             for function in loaded.functions.values():
                 function.close()
+        if server is not None:
+            server.wait_idle(STOP_GRACE_S)
+            server.close_connections()  # idle keep-alive connections: closed
+        if thread is not None:
+            thread.join(timeout=5)
 
     @property
     def loaded(self) -> bool:
@@ -783,6 +790,18 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._in_flight = 0  # requests read and not yet answered
+        self._idle = threading.Condition()
+
+    def request_started(self, started: bool) -> None:
+        with self._idle:
+            self._in_flight += 1 if started else -1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every request read so far has been answered; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if self._slots.acquire(blocking=False):
@@ -851,6 +870,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._started = False
         self._line: RequestLine | None = None
         try:
+            self._answer_one_request()
+        finally:
+            if self._started:  # counted in flight from its first line to its answer
+                self.server.request_started(False)
+
+    def _answer_one_request(self) -> None:
+        try:
             self._handle_one_request()
         except HeadError as error:
             self._refuse(error.status)
@@ -884,6 +910,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.raw_requestline:
             raise ConnectionAbortedError("the client closed an idle connection")
         self._started = True
+        self.server.request_started(True)
         if len(self.raw_requestline) > _MAX_LINE_BYTES:
             raise _RequestError(414)
         line = parse_request_line(strip_line_end(self.raw_requestline))

@@ -27,6 +27,7 @@ PREFIX = "/2018-06-01/runtime"
 # Lambda refuses a response over its 6 MB synchronous payload limit (rule 14); reading
 # more than this from the runtime would only waste memory.
 _MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024 * 1024
+_ACCEPT_WAKE_S = 1.0
 
 
 @dataclass
@@ -59,10 +60,7 @@ class RuntimeApi:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.5},
-            daemon=True,
-            name="lambda-runtime-api",
+            target=self._server.accept_forever, daemon=True, name="lambda-runtime-api"
         )
         self._thread.start()
 
@@ -97,9 +95,7 @@ class RuntimeApi:
             self._closed = True
             self._parked = None
             self._cond.notify_all()
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_connections()
+        self._server.stop()
 
     # --- what the handler calls ------------------------------------------------------
 
@@ -160,8 +156,36 @@ class _Server(ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
         super().__init__(address, handler)
+        self.stopped = False
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+
+    def accept_forever(self) -> None:
+        """Accept connections until ``stop()``: a blocking accept, woken by shutting the
+        listening socket down, instead of socketserver's ``serve_forever``, which polls
+        (every 0.5 s) and made each instance's close wait for the next poll (stopping
+        ``tap local`` waited about that long per instance, profiled)."""
+        # Linux wakes the accept at once; elsewhere the timeout bounds the wait.
+        self.socket.settimeout(_ACCEPT_WAKE_S)
+        while not self.stopped:
+            try:
+                connection, address = self.socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # stop() shut the listening socket down
+            connection.settimeout(None)
+            try:
+                self.process_request(connection, address)
+            except Exception:
+                self.shutdown_request(connection)
+
+    def stop(self) -> None:
+        self.stopped = True
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.server_close()
+        self.close_connections()
 
     def track(self, connection: socket.socket, add: bool) -> None:
         with self._lock:
