@@ -42,6 +42,7 @@ CHECK_PORT = 0
 # The emulator is already loaded when --check runs its own smoke check (only when the
 # program has none): a few seconds is plenty, 120 s would only delay a failure.
 CHECK_DEADLINE_S = 10.0
+_DEFAULT_GC_THRESHOLD = (700, 10, 10)  # CPython's
 _WAIT_STEP_S = 0.5  # how often the serve loop wakes (so a signal is seen promptly)
 
 
@@ -343,6 +344,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
     # whole run: the collector need not walk it again, while serving or at exit (where
     # walking it made Ctrl-C take 1.5 s more, profiled).
     gc.freeze()
+    gc.set_threshold(*_DEFAULT_GC_THRESHOLD)  # tap/__main__.py raised it for the start
     with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):

@@ -28,6 +28,8 @@ PREFIX = "/2018-06-01/runtime"
 # more than this from the runtime would only waste memory.
 _MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024 * 1024
 _ACCEPT_WAKE_S = 1.0
+_JSON = [("Content-Type", "application/json")]
+_ACCEPTED = b'{"status": "OK"}'  # every answer to a runtime's response: made once
 
 
 @dataclass
@@ -269,14 +271,14 @@ class _Handler(StreamRequestHandler):
         error_type = headers.get("lambda-runtime-function-error-type")
         if path == f"{PREFIX}/init/error":
             api.fail_init(body, error_type)
-            self._json(202, {"status": "OK"})
+            self._send(202, _JSON, _ACCEPTED)
             return
         parts = path.removeprefix(f"{PREFIX}/invocation/").split("/")
         if path.startswith(f"{PREFIX}/invocation/") and len(parts) == 2:
             request_id, kind = parts
             if kind in ("response", "error"):
                 if api.answer(request_id, kind, body, error_type):
-                    self._json(202, {"status": "OK"})
+                    self._send(202, _JSON, _ACCEPTED)
                 else:
                     self._json(400, {"errorType": "InvalidRequestID", "errorMessage": request_id})
                 return
