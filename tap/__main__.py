@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "local":
         gc.set_threshold(STARTUP_GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
-        from tap.local import cli, logs
+        from tap.local import cli
+        from tap.local.logs import tail
     except ModuleNotFoundError as error:
         root = (error.name or "").split(".")[0]
         if root not in _LOCAL_EXTRA_MODULES:
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tap.local import token
 
             return token.run(rest)
-        return logs.run(rest) if command == "logs" else cli.run(rest)
+        return tail.run(rest) if command == "logs" else cli.run(rest)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED

@@ -24,7 +24,7 @@ What a run gives you (``ProgramRun``):
 
 How it works, and why this way:
 
-* The program runs through ``tap.local.program.run_program`` (shared with local mode): on
+* The program runs through ``tap.local.deploy.program.run_program`` (shared with local mode): on
   its own thread with an empty ``contextvars`` context, as the Python language host runs it,
   so runs never see each other's state and the harness can be called any number of times in
   one process (Hypothesis) from plain tests. An exception raised by the program
@@ -53,8 +53,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from tap import engine
-from tap.local.program import StackOutputsMonitor
-from tap.local.program import run_program as run_pulumi_program
+from tap.local.deploy.program import StackOutputsMonitor
+from tap.local.deploy.program import run_program as run_pulumi_program
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = REPO_ROOT / "__main__.py"

@@ -22,18 +22,23 @@ from typing import Any, TextIO
 
 from tap import config as tap_config
 from tap import engine, smoke
+from tap.local import token
+from tap.local.deploy.checks import BrokenReferencesError
+from tap.local.deploy.deployment import (
+    DEFAULT_STACK,
+    LocalAuthError,
+    LocalDeployment,
+    PortInUseError,
+    deploy,
+)
+from tap.local.deploy.mocks import DeployError
+from tap.local.deploy.readback import FUNCTION_TYPE, ReadbackError
+from tap.local.deploy.stackfile import StackFileError, find_program
+from tap.local.gateway.emulator import EmulatorConfigError
+from tap.local.logs.console import ConsoleLog, runtime_note
+from tap.local.logs.tail import local_state
+from tap.local.runtime.instance import default_worker
 from tap.text import quote
-
-from . import token
-from .checks import BrokenReferencesError
-from .console import ConsoleLog, runtime_note
-from .deploy import DEFAULT_STACK, LocalAuthError, LocalDeployment, PortInUseError, deploy
-from .emulator import EmulatorConfigError
-from .logs import local_state
-from .mocks import DeployError
-from .readback import FUNCTION_TYPE, ReadbackError
-from .runtime.instance import default_worker
-from .stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 3000  # what `sam local start-api` uses, so muscle memory works
@@ -395,7 +400,7 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
         return EXIT_OK
     try:
         printer.line(_own_smoke_check(deployment))
-    except smoke.SmokeCheckFailed as error:
+    except smoke.SmokeCheckFailedError as error:
         _flush_buffer(printer)
         return int(fail(EXIT_FAILED, str(error)))
     return EXIT_OK
@@ -460,7 +465,7 @@ def _watch_and_wait(
 ) -> int:
     reloader = watcher = None
     if reload:
-        from .reload import from_deployment
+        from tap.local.reload import from_deployment
 
         reloader = from_deployment(deployment, printer.line)
         reloader.start()
@@ -498,8 +503,8 @@ def _watch_program(
     jwks_file: Path | None,
 ) -> Any:
     """Re-run the program on a change to what it reads (tap/local/redeploy.py)."""
-    from .redeploy import from_deployment as watch_program
-    from .reload import functions_of
+    from tap.local.deploy.redeploy import from_deployment as watch_program
+    from tap.local.reload import functions_of
 
     watcher = watch_program(
         deployment,

@@ -11,7 +11,7 @@ one cold-starts the new). One line says what happened.
 
 Limits: the set of packaged files is the archive's as deployed; a file added to or
 removed from the function folder needs a restart of ``tap local``. A change to the program
-itself (``tap/`` outside the function, ``Pulumi*.yaml``) re-runs it (tap/local/redeploy.py),
+itself (``tap/`` outside the function, ``Pulumi*.yaml``) re-runs it (tap/local/deploy/redeploy.py),
 which hands the new archives over here (``retarget``).
 """
 
@@ -28,8 +28,7 @@ from typing import Any
 import pulumi
 
 from tap import compute
-
-from .emulator import Emulator
+from tap.local.gateway.emulator import Emulator
 
 # watchfiles' default debounce is 1.6 s; an editor's save settles in a few milliseconds.
 _DEBOUNCE_MS = 50
@@ -190,7 +189,7 @@ def _shown(path: Path) -> str:
 
 def functions_of(deployment: Any) -> list[Watched]:
     """The code archive of every function a local deploy serves."""
-    from .readback import FUNCTION_TYPE
+    from tap.local.deploy.readback import FUNCTION_TYPE
 
     functions: list[Watched] = []
     for resource in deployment.resources:

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .motoserver import make_client
-from .stackfile import StackFileError, find_program
+from tap.local.deploy.motoserver import make_client
+from tap.local.deploy.stackfile import StackFileError, find_program
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_USER = "local-user"

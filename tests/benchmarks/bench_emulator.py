@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tap.compute import HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
-from tap.local.emulator import ApiSpec, CorsSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import ApiSpec, CorsSpec, Emulator, FunctionSpec
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'

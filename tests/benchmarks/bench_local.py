@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
     )
     print(f"  one run compiling every module (no bytecode at all): {cold:.2f} s")
 
-    from tap.local.deploy import deploy
+    from tap.local.deploy.deployment import deploy
 
     started = time.perf_counter()
     deployment = deploy(port=0, config=UNTHROTTLED)

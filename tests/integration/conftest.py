@@ -20,7 +20,7 @@ def stack() -> Iterator[StackUnderTest]:
     if TARGET != "local":
         raise pytest.UsageError(f"TAP_TARGET is {TARGET!r}; use local (default) or aws")
 
-    from tap.local.deploy import deploy
+    from tap.local.deploy.deployment import deploy
 
     # A moto account of its own: moto's backends are per process, and other tests in this
     # process deploy too.

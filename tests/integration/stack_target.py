@@ -101,7 +101,7 @@ class StackUnderTest:
 def aws_stack() -> StackUnderTest:
     import boto3
 
-    from tap.local.stackfile import load_config
+    from tap.local.deploy.stackfile import load_config
 
     stack = os.environ.get("TAP_STACK", "dev")
     outputs_file = os.environ.get("TAP_OUTPUTS_FILE")

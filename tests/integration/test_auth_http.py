@@ -85,7 +85,7 @@ def secured() -> Iterator[Secured]:
             live = StackUnderTest("aws", outputs, live.config, live._client, live._logging_config)
         yield Secured(live, token)
         return
-    from tap.local.deploy import deploy
+    from tap.local.deploy.deployment import deploy
     from tap.local.token import issue_token
 
     account_id = f"{secrets.randbelow(10**12):012d}"

@@ -1,4 +1,4 @@
-"""The redeploy's resource diff (tap/local/diff.py): a pure function over two snapshots."""
+"""The redeploy's resource diff (tap/local/deploy/diff.py): a pure function over two snapshots."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pulumi
 
-from tap.local.diff import Change, changed_inputs, output_changes, plan, render
-from tap.local.mocks import Deployed
+from tap.local.deploy.diff import Change, changed_inputs, output_changes, plan, render
+from tap.local.deploy.mocks import Deployed
 
 FN = "aws:lambda/function:Function"
 API = "aws:apigatewayv2/api:Api"

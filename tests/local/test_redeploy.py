@@ -1,4 +1,4 @@
-"""Redeploy in-process (tap/local/redeploy.py): the program re-run into the same moto
+"""Redeploy in-process (tap/local/deploy/redeploy.py): the program re-run into the same moto
 creates, updates and deletes what changed; a failed run keeps the previous deploy serving.
 
 The program folder is a copy of Pulumi.yaml and __main__.py only, so the ``tap`` modules
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from tap import engine
-from tap.local.deploy import LocalDeployment, deploy
-from tap.local.diff import Change
-from tap.local.redeploy import Redeployer
+from tap.local.deploy.deployment import LocalDeployment, deploy
+from tap.local.deploy.diff import Change
+from tap.local.deploy.redeploy import Redeployer
 
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "ops@example.com"

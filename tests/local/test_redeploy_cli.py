@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tap.local.motoserver import make_client
+from tap.local.deploy.motoserver import make_client
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "https://app.example.com"

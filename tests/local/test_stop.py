@@ -11,10 +11,10 @@ from typing import Any
 
 from moto.backends import get_backend
 
-from tap.local.deploy import deploy
-from tap.local.emulator import ApiSpec, Emulator
+from tap.local.deploy.deployment import deploy
+from tap.local.gateway.emulator import ApiSpec, Emulator
 from tap.local.runtime.instance import BUILTIN
-from tests.integration.single_function import single_function
+from tests.local.function_specs import single_function
 
 SLOW = """
 import json, time

@@ -38,7 +38,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "tap/iam.py": ("tap/iam.py",),
     "tap/function/": ("tap/function/*.py",),
     "tap/smoke/": ("tap/smoke/*.py",),
-    "tap/policy/rules.py": ("tap/policy/rules.py",),
+    "tap/policy/rules/": ("tap/policy/rules/*.py",),
 }
 
 # mutmut's exit codes (mutmut/stats.py): a test failed (1, 3), the tests ran too long
@@ -140,6 +140,8 @@ WHY_LEFT_OUT = {
     "checkout; it calls none of the targets",
     "tests/integration/": "deploys into moto and runs the function in worker subprocesses: "
     "minutes per mutant, and mutmut cannot map calls made in another process to the tests",
+    "tests/local/": "tests local mode (tap/local/, not a target): moto deploys and worker "
+    "subprocesses, minutes per mutant, and calls in another process are invisible to mutmut",
 }
 
 

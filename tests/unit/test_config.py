@@ -12,7 +12,7 @@ import yaml
 from pulumi.runtime.config import set_all_config
 
 from tap import config as c
-from tap.local.stackfile import config_text
+from tap.local.deploy.stackfile import config_text
 
 REPO = Path(__file__).resolve().parents[2]
 

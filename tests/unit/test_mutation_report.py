@@ -82,6 +82,7 @@ def test_the_report_lists_the_tests_left_out_with_their_reason() -> None:
         "test_deployed_archive_answers_health_on_the_standard_library_alone",
         "tests/unit/test_repository.py",
         "tests/integration/",
+        "tests/local/",
     ]
     text = report.render({}, [], left_out, 93.0, diffs=False, markdown=True)
     assert "`tests/integration/`: deploys into moto" in text

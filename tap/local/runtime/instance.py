@@ -25,20 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._lambda import (
+from tap.local.logs.sink import LogKind, LogSink
+from tap.local.runtime.api import Call, RuntimeApi
+from tap.local.runtime.invocation import (
     INIT_TIMEOUT_S,
     MAX_PAYLOAD_BYTES,
     Invocation,
     lambda_environment,
     passes_log_level,
 )
-from ..logsink import LogKind, LogSink
-from .api import Call, RuntimeApi
 
 if TYPE_CHECKING:
-    from ..emulator import FunctionSpec
+    from tap.local.gateway.emulator import FunctionSpec
 
-_BUILTIN_WORKER = Path(__file__).resolve().parent.parent / "_lambda_worker.py"
+_BUILTIN_WORKER = Path(__file__).resolve().parent / "builtin_worker.py"
 # How long to wait, once the runtime has answered, for the rest of its log lines.
 _LOG_DRAIN_TIMEOUT_S = 5.0
 

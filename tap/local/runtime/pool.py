@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._lambda import MAX_PAYLOAD_BYTES, Invocation
-from ..logsink import LogSink
-from .instance import BUILTIN, Instance, Worker, extract, remove
+from tap.local.logs.sink import LogSink
+from tap.local.runtime.instance import BUILTIN, Instance, Worker, extract, remove
+from tap.local.runtime.invocation import MAX_PAYLOAD_BYTES, Invocation
 
 if TYPE_CHECKING:
-    from ..emulator import FunctionSpec
+    from tap.local.gateway.emulator import FunctionSpec
 
 
 def default_max_instances() -> int:

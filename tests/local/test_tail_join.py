@@ -1,0 +1,150 @@
+"""``tap logs``' join of access-log lines and function records, on fixed events."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tap.local.logs import cloudwatch, tail
+from tap.local.logs.tail import (
+    LogEvent,
+    LogsError,
+    format_request,
+    join,
+    parse_since,
+    status_matcher,
+)
+
+STREAM = "2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef"
+
+
+def access(request_id: str, status: int, *, lambda_id: str | None = None, at: int = 0) -> LogEvent:
+    line = {
+        "requestId": request_id,
+        "httpMethod": "GET",
+        "path": "/health",
+        "routeKey": "GET /health",
+        "status": str(status),
+        "responseLatency": "3",
+        "integrationError": "-",
+        "errorMessage": "-",
+    }
+    if lambda_id is not None:
+        line["integrationRequestId"] = lambda_id
+    return LogEvent(at, json.dumps(line), "access")
+
+
+def invocation(lambda_id: str, api_id: str, *, at: int = 0, cold: bool = False) -> list[LogEvent]:
+    report = f"REPORT RequestId: {lambda_id}\tDuration: 2.00 ms\tBilled Duration: 2 ms"
+    if cold:
+        report += "\tInit Duration: 120.00 ms"
+    return [
+        LogEvent(at, f"START RequestId: {lambda_id} Version: $LATEST", STREAM),
+        LogEvent(at, json.dumps({"requestId": api_id, "status": 200}), STREAM),
+        LogEvent(at, "a print() line", STREAM),
+        LogEvent(at, f"END RequestId: {lambda_id}", STREAM),
+        LogEvent(at, report, STREAM),
+    ]
+
+
+def test_without_integration_request_id_the_request_line_inside_an_invocation_joins_it() -> None:
+    # An access-log format without integrationRequestId: the function's own request
+    # line (API Gateway's id) between START and END ties the two together.
+    events = invocation("L1", "A1", at=1) + invocation("L2", "A2", at=2, cold=False)
+
+    views = join([access("A2", 200, at=2), access("A1", 200, at=1)], events)
+
+    assert [v.request_id for v in views] == ["A1", "A2"]
+    assert [v.lambda_request_id for v in views] == ["L1", "L2"]
+    assert [len(v.records) for v in views] == [5, 5]
+    assert "a print() line" in [r.message for r in views[1].records]
+
+
+def test_integration_request_id_wins_and_init_duration_marks_a_cold_start() -> None:
+    events = invocation("L1", "someone-else", cold=True)
+
+    (view,) = join([access("A1", 200, lambda_id="L1")], events)
+
+    assert view.lambda_request_id == "L1"
+    assert view.cold is True
+    assert format_request(view, with_time=False, with_id=False) == "GET /health 200 3 ms [cold]"
+
+
+def test_a_runtime_error_record_is_the_requests_error() -> None:
+    error = {
+        "level": "ERROR",
+        "message": {"errorType": "KeyError", "errorMessage": "'x'", "stackTrace": []},
+        "requestId": "L1",
+    }
+    events = invocation("L1", "A1")
+    events.insert(2, LogEvent(0, json.dumps(error), STREAM))
+
+    (view,) = join([access("A1", 500, lambda_id="L1")], events)
+
+    assert view.error == "KeyError: 'x'"
+
+
+def test_an_invocation_without_an_access_line_is_listed_as_a_direct_invoke() -> None:
+    (view,) = join([], invocation("L9", "-"))
+
+    assert view.method == "INVOKE"
+    assert view.request_id == "L9"
+    assert view.latency_ms == 2
+
+
+def test_since_takes_durations_and_iso_times_and_refuses_the_rest() -> None:
+    now = 1_800_000_000.0
+    assert parse_since("10m", now) == int((now - 600) * 1000)
+    assert parse_since("2026-11-29T12:00:00Z", now) == 1_795_953_600_000
+    with pytest.raises(LogsError, match="30s, 10m"):
+        parse_since("yesterday", now)
+
+
+def test_status_filters() -> None:
+    fivexx = status_matcher("5xx")
+    assert fivexx(503)
+    assert not fivexx(404)
+    assert not fivexx(None)
+    some = status_matcher("404,2xx")
+    assert some(404)
+    assert some(204)
+    assert not some(403)
+    with pytest.raises(LogsError, match="class"):
+        status_matcher("500s")
+
+
+def test_put_log_events_batches_respect_the_api_limits_and_time_order() -> None:
+    big = "x" * 200_000
+    events = [{"timestamp": 10 - i % 3, "message": big} for i in range(12)]
+
+    chunks = cloudwatch._chunks(events)
+
+    assert sum(len(c) for c in chunks) == 12
+    for chunk in chunks:
+        size = sum(len(e["message"]) + cloudwatch.EVENT_OVERHEAD_BYTES for e in chunk)
+        assert size <= cloudwatch.MAX_BATCH_BYTES
+        assert [e["timestamp"] for e in chunk] == sorted(e["timestamp"] for e in chunk)
+
+
+def test_lambda_stream_names_and_log_group_arns() -> None:
+    assert cloudwatch.lambda_log_stream_name("abc", 1_795_953_600) == "2026/11/29/[$LATEST]abc"
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/x:*"
+    assert cloudwatch.log_group_from_arn(arn) == "/aws/apigateway/x"
+    assert cloudwatch.log_group_from_arn("arn:aws:s3:::bucket") is None
+
+
+def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
+    monkeypatch.setenv(tail.STATE_DIR_ENV, str(tmp_path))
+    err = io.StringIO()
+
+    code = tail.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)
+
+    # It got as far as looking for the local deploy (no argparse error).
+    assert code == tail.EXIT_USAGE
+    assert "no local deploy recorded" in err.getvalue()
