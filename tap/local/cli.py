@@ -503,7 +503,7 @@ def _watch_program(
     jwks_file: Path | None,
 ) -> Any:
     """Re-run the program on a change to what it reads (tap/local/redeploy.py)."""
-    from tap.local.deploy.redeploy import from_deployment as watch_program
+    from tap.local.deploy.watch import from_deployment as watch_program
     from tap.local.reload import functions_of
 
     watcher = watch_program(
