@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-reload",
         action="store_true",
-        help="do not watch the function's files (by default a save reloads the function: "
-        "the next request cold-starts the new code)",
+        help="do not watch for saves (by default a save of the function's files reloads "
+        "it: the next request cold-starts the new code; a save of Pulumi*.yaml, __main__.py "
+        "or tap/ re-runs the program into the same moto and prints what changed)",
     )
     parser.add_argument(
         "--jwks",
