@@ -79,11 +79,11 @@ def project(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def running(project: Path) -> Iterator[Running]:
+def start(project: Path, *options: str) -> Running:
     env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [sys.executable, "-m", "tap", "local", "--port", "0", "-c", "smokeCheck=false"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tap", "local", "--port", "0", "-v", "-c", "smokeCheck=false"],
+        [*command, *options],
         cwd=project,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -91,13 +91,22 @@ def running(project: Path) -> Iterator[Running]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    run = Running(process)
+    return Running(process)
+
+
+def stop(run: Running) -> None:
+    if run.process.poll() is None:
+        run.process.kill()
+    run.process.wait(30)
+
+
+@pytest.fixture
+def running(project: Path) -> Iterator[Running]:
+    run = start(project, "-v")
     try:
         yield run
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(30)
+        stop(run)
 
 
 def request(url: str, method: str, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
@@ -197,3 +206,15 @@ def test_editing_the_stack_config_redeploys_into_the_same_moto(
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(60) == 0
     running.wait_line(lambda line: line == "Stopping...")
+
+
+def test_no_reload_watches_nothing(project: Path) -> None:
+    run = start(project, "--no-reload")
+    try:
+        url = run.value("Serving on ").split()[2]
+        assert request(url, "GET", "/health", {}).status == 200
+        # The request's line is printed once everything `tap local` says at start is out.
+        first = run.wait_line(lambda line: line.startswith("GET /health 200"))
+        assert not [line for line in run.lines[:first] if line.startswith("Watching")]
+    finally:
+        stop(run)
