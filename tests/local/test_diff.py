@@ -137,3 +137,9 @@ def test_output_changes_show_old_and_new_values() -> None:
         "  ~ memory_size: 512.0 => 1024.0",
     ]
     assert output_changes(old, dict(old)) == []
+
+
+def test_effective_tags_that_changed_are_a_tags_all_update() -> None:
+    old = Deployed(FN, "fn", "fn", {"tags": {"C": "x"}}, {"tagsAll": {"C": "x", "Env": "Prod"}})
+    new = Deployed(FN, "fn", "fn", {"tags": {"C": "x"}}, {"tagsAll": {"C": "x", "Env": "Dev"}})
+    assert plan([old], [new]).changes == (Change("update", FN, "fn", ("tagsAll",)),)

@@ -107,3 +107,44 @@ def test_a_bad_value_keeps_the_previous_deploy(deployment: LocalDeployment) -> N
     assert said[-1] == "The update failed: still serving the previous deploy"
     assert deployment.resources == resources
     assert health(deployment) == 200
+
+
+def test_settings_are_updated_in_place_and_served(deployment: LocalDeployment) -> None:
+    said: list[str] = []
+    ids = {(r.type, r.name): r.id for r in deployment.resources}
+    outcome = Redeployer(
+        deployment,
+        say=said.append,
+        overrides={
+            "smokeCheck": "false",
+            "alarmEmail": EMAIL,
+            "throttlingBurstLimit": "50",
+            "reservedConcurrency": "2",
+            "environment": "Staging",
+        },
+    ).redeploy()
+    assert outcome.ok, outcome.error
+    assert outcome.plan is not None
+    changes = {(c.type, c.name): c for c in outcome.plan.changes}
+    assert {c.op for c in changes.values()} == {"update"}  # nothing recreated
+    stage = next(c for c in changes.values() if c.type == engine.HTTP_API_STAGE)
+    assert {"defaultRouteSettings", "tagsAll"} <= set(stage.keys)
+    function = next(c for c in changes.values() if c.type == engine.LAMBDA_FUNCTION)
+    assert {"environment", "reservedConcurrentExecutions", "tagsAll"} <= set(function.keys)
+    assert {(r.type, r.name): r.id for r in deployment.resources} == ids
+    # What is served...
+    name = str(deployment.outputs["lambda_function_name"])
+    pool = deployment.emulator.pool(name)
+    assert pool is not None
+    assert pool.spec.reserved_concurrency == 2
+    assert pool.spec.environment["ENVIRONMENT"] == "Staging"
+    assert health(deployment) == 200
+    # ... and what moto holds.
+    lam = deployment.client("lambda")
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 2
+    arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
+    assert lam.list_tags(Resource=arn)["Tags"]["Environment"] == "Staging"
+    [stage_item] = deployment.client("apigatewayv2").get_stages(
+        ApiId=str(deployment.outputs["api_gateway_id"])
+    )["Items"]
+    assert stage_item["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 50

@@ -142,6 +142,10 @@ def plan(old: Iterable[Recorded], new: Iterable[Recorded]) -> Plan:
             changes.append(Change("create", resource.type, resource.name))
             continue
         keys = changed_inputs(before.inputs, resource.inputs) if resource.custom else ()
+        if _differs(_tags_all(before), _tags_all(resource)):
+            # The provider's default tags changed: the resource's own inputs did not, its
+            # effective tags (pulumi-aws's tagsAll) did.
+            keys = tuple(sorted({*keys, "tagsAll"}))
         # An id that changed without an input changing is a provider's (random) id: the
         # same resource, as Pulumi sees it.
         if keys and before.custom and before.id != resource.id:
@@ -154,6 +158,11 @@ def plan(old: Iterable[Recorded], new: Iterable[Recorded]) -> Plan:
         if (resource.type, resource.name) not in seen:
             changes.append(Change("delete", resource.type, resource.name))
     return Plan(tuple(changes), unchanged)
+
+
+def _tags_all(resource: Recorded) -> Any:
+    outputs = getattr(resource, "outputs", None)
+    return outputs.get("tagsAll") if isinstance(outputs, Mapping) else None
 
 
 def render(result: Plan) -> list[str]:

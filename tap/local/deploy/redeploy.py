@@ -84,6 +84,15 @@ class RedeployMocks(MotoMocks):
             return super()._create(args)
         inputs = engine.unwrap_secrets(args.inputs)
         keys = frozenset(diff.changed_inputs(old.inputs, inputs))
+        if not args.typ.startswith(engine.DYNAMIC_PREFIX) and engine.is_taggable(args.typ):
+            # The provider's default tags changed (tap:environment): every taggable
+            # resource's effective tags did, though its own `tags` input did not.
+            provider = self._provider_of(args.provider)
+            own = _str_map(inputs.get("tags"))
+            if engine.effective_tags(provider.default_tags, own) != _str_map(
+                old.outputs.get("tagsAll")
+            ):
+                keys |= {"tags"}
         # Outputs as the provider answers: the inputs echoed, plus what AWS computed.
         computed = {k: v for k, v in old.outputs.items() if k not in old.inputs}
         if not keys:

@@ -204,42 +204,11 @@ def _update_api(
 def _update_stage(
     ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    apigw = ctx.client("apigatewayv2")
-    api_id = str(inputs["apiId"])
-    kwargs: dict[str, Any] = {}
-    if "defaultRouteSettings" in keys:
-        drs = inputs.get("defaultRouteSettings") or {}
-        settings: dict[str, Any] = {}
-        if "throttlingBurstLimit" in drs:
-            settings["ThrottlingBurstLimit"] = as_int(drs["throttlingBurstLimit"])
-        if "throttlingRateLimit" in drs:
-            settings["ThrottlingRateLimit"] = float(drs["throttlingRateLimit"])
-        if "detailedMetricsEnabled" in drs:
-            settings["DetailedMetricsEnabled"] = bool(drs["detailedMetricsEnabled"])
-        kwargs["DefaultRouteSettings"] = settings
-    if "accessLogSettings" in keys and "accessLogSettings" in inputs:
-        als = inputs["accessLogSettings"]
-        kwargs["AccessLogSettings"] = {
-            "DestinationArn": als["destinationArn"],
-            "Format": als["format"],
-        }
-    if "autoDeploy" in keys:
-        kwargs["AutoDeploy"] = bool(inputs.get("autoDeploy", False))
-    if "description" in keys:
-        kwargs["Description"] = str(inputs.get("description", ""))
-    if "stageVariables" in keys:
-        kwargs["StageVariables"] = _str_map(inputs.get("stageVariables"))
-    if kwargs:
-        apigw.update_stage(ApiId=api_id, StageName=old.id, **kwargs)
-    if "tags" in keys:
-        arn = engine.http_api_stage_arn(ctx.region, api_id, old.id)
-        _retag(
-            ctx,
-            old,
-            lambda tags: apigw.tag_resource(ResourceArn=arn, Tags=tags),
-            lambda gone: apigw.untag_resource(ResourceArn=arn, TagKeys=gone),
-        )
-    return {}
+    # The provider calls UpdateStage; moto (5.2) does not implement it, so the stage is
+    # put again under the same name: same id, same ARN, the API and its routes untouched.
+    ctx.client("apigatewayv2").delete_stage(ApiId=str(inputs["apiId"]), StageName=old.id)
+    _, computed = HANDLERS[engine.HTTP_API_STAGE](ctx, old.name, inputs)
+    return computed
 
 
 @_updates(
