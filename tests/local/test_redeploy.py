@@ -148,3 +148,5 @@ def test_settings_are_updated_in_place_and_served(deployment: LocalDeployment) -
         ApiId=str(deployment.outputs["api_gateway_id"])
     )["Items"]
     assert stage_item["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 50
+    # The alarm topic's tags changed in place: its email subscription is still there.
+    assert subscriptions(deployment) == [EMAIL]

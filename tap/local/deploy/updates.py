@@ -317,6 +317,42 @@ def _update_role(
     return {}
 
 
+@_updates(engine.SNS_TOPIC, "displayName", "policy", "tags")
+def _update_topic(
+    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+) -> dict[str, Any]:
+    sns = ctx.client("sns")
+    for key, attribute in (("displayName", "DisplayName"), ("policy", "Policy")):
+        if key in keys:
+            sns.set_topic_attributes(
+                TopicArn=old.id, AttributeName=attribute, AttributeValue=str(inputs.get(key, ""))
+            )
+    if "tags" in keys:
+        _retag(
+            ctx,
+            old,
+            lambda tags: sns.tag_resource(ResourceArn=old.id, Tags=_tag_list(tags)),
+            lambda gone: sns.untag_resource(ResourceArn=old.id, TagKeys=gone),
+        )
+    return {}
+
+
+@_updates(engine.USER_POOL, "tags")
+def _update_user_pool(
+    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+) -> dict[str, Any]:
+    # Only its tags: recreating a pool would change its id and void every token.
+    cognito = ctx.client("cognito-idp")
+    arn = str(old.outputs.get("arn"))
+    _retag(
+        ctx,
+        old,
+        lambda tags: cognito.tag_resource(ResourceArn=arn, Tags=tags),
+        lambda gone: cognito.untag_resource(ResourceArn=arn, TagKeys=gone),
+    )
+    return {}
+
+
 def _put_again(token: str, *keys: str) -> None:
     """Types whose create is a put (an upsert): updating is creating again, same name."""
 
