@@ -16,6 +16,11 @@ itself). On a save it:
    emulator serves (routes, CORS, authorizers, function configuration) with the same
    guarantee as a hot reload: requests in flight finish on what they started on.
 
+A resource recreated under the same name (a change no in-place update covers, e.g. a log
+group's class) keeps its id and is shown as an update; in moto it loses what AWS deletes
+with it (a role's inline policies, a topic's subscriptions), which is why the types this
+stack's config can change have in-place updates (tap/local/deploy/updates.py).
+
 A program that fails (bad config, an exception, a resource moto refuses, a failed smoke
 check) prints the error and keeps the previous deploy serving. Resources the failed run
 had already changed in moto stay changed, as after a failed ``pulumi up`` on AWS, and the
