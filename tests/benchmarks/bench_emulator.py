@@ -23,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tap.compute import HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
-from tap.local.gateway.emulator import ApiSpec, CorsSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
+from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'

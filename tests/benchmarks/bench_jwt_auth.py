@@ -19,6 +19,8 @@ import time
 import timeit
 from pathlib import Path
 
+from tap.local import specs
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
@@ -43,7 +45,7 @@ def main() -> None:
     now = time.time()
     claims = {"iss": ISSUER, "sub": "u", "client_id": "c", "iat": int(now), "exp": int(now) + 3600}
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
-    route = jwt_auth.RouteAuth(jwt_auth.JwtAuthorizer(ISSUER, ("c",), keys))
+    route = specs.RouteAuth(specs.JwtAuthorizer(ISSUER, ("c",), keys))
     public = keys["k1"]
     assert jwt_auth.authorize(f"Bearer {token}", route, now).allowed
 

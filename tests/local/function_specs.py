@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tap.local.gateway.emulator import FunctionSpec
+from tap.local.specs import FunctionSpec
 
 
 def single_function(source: str, name: str = "fn", timeout_s: float = 10) -> FunctionSpec:

@@ -23,13 +23,8 @@ from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import (
-    ApiSpec,
-    CorsSpec,
-    Emulator,
-    EmulatorConfigError,
-    FunctionSpec,
-)
+from tap.local.gateway.emulator import Emulator, EmulatorConfigError
+from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

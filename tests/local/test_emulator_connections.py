@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import pytest
 
 from tap.local.gateway import emulator as emulator_module
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
+from tap.local.specs import ApiSpec, FunctionSpec
 from tests.local.function_specs import single_function
 
 FUNCTION = r"""

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from tap.local.gateway import http1
-from tap.local.gateway.emulator import MAX_REQUEST_BODY_BYTES, ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import MAX_REQUEST_BODY_BYTES, Emulator
+from tap.local.specs import ApiSpec, FunctionSpec
 from tests.local.function_specs import single_function
 
 FUNCTION = r"""

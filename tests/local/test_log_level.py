@@ -17,8 +17,9 @@ import pytest
 
 from tap import compute
 from tap.local.deploy.deployment import deploy
-from tap.local.gateway.emulator import Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.runtime.invocation import line_level, passes_log_level
+from tap.local.specs import FunctionSpec
 from tests.local.test_emulator import api_spec, call, function_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,10 @@ import pytest
 from tap.compute import FUNCTION_SOURCE_DIR, HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
 from tap.local.cli import build_parser
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.reload import Reloader, watched
+from tap.local.specs import ApiSpec, FunctionSpec
 
 REGION = "us-east-1"
 

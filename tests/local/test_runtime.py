@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
+from tap.local.specs import ApiSpec, FunctionSpec
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

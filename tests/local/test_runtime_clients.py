@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Worker
+from tap.local.specs import ApiSpec, FunctionSpec
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -28,7 +28,7 @@ from tap.local.deploy.program import ProgramTimeout, StackOutputsMonitor, run_pr
 from tap.local.deploy.readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
 from tap.local.deploy.stackfile import apply_override, find_program, load_config
 from tap.local.gateway import jwt_auth
-from tap.local.gateway.emulator import AccessLogSink, Emulator, FunctionLogSink
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.cloudwatch import (
     CloudWatchLogs,
     MotoBackendPutLogEvents,
@@ -37,6 +37,7 @@ from tap.local.logs.cloudwatch import (
 from tap.local.logs.sink import LogKind, LogSink
 from tap.local.runtime.instance import Worker
 from tap.local.runtime.invoke import LambdaInvoker
+from tap.local.specs import AccessLogSink, FunctionLogSink
 
 DEFAULT_STACK = "local"
 # Bound on the program run. The smoke check inside it retries for up to

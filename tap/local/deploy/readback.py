@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tap import engine
+from tap.local import specs
 from tap.local.deploy.mocks import Deployed
-from tap.local.gateway import jwt_auth
-from tap.local.gateway.emulator import ApiSpec, CorsSpec, FunctionSpec
 from tap.local.logs.cloudwatch import log_group_from_arn
+from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
 from tap.text import quote
 
 FUNCTION_TYPE = engine.LAMBDA_FUNCTION
@@ -80,9 +80,9 @@ def build_specs(
     route_settings = stage.get("DefaultRouteSettings") or {}
     integrations = {i["IntegrationId"]: i for i in apigw.get_integrations(ApiId=api_id)["Items"]}
 
-    authorizers: dict[str, jwt_auth.JwtAuthorizer | None] = {}
+    authorizers: dict[str, specs.JwtAuthorizer | None] = {}
 
-    def authorizer_of(authorizer_id: str) -> jwt_auth.JwtAuthorizer | None:
+    def authorizer_of(authorizer_id: str) -> specs.JwtAuthorizer | None:
         # moto has no GetAuthorizers: each route's authorizer is read by its id.
         if authorizer_id not in authorizers:
             try:
@@ -99,14 +99,14 @@ def build_specs(
             issuer = str(jwt_config.get("Issuer", ""))
             if jwks_for is None:
                 raise ReadbackError(f"authorizer {quote(item.get('Name'))}: no keys for {issuer}")
-            authorizers[authorizer_id] = jwt_auth.JwtAuthorizer(
+            authorizers[authorizer_id] = specs.JwtAuthorizer(
                 issuer=issuer,
                 audiences=tuple(jwt_config.get("Audience", [])),
                 keys=jwks_for(issuer),
             )
         return authorizers[authorizer_id]
 
-    route_auth: dict[str, jwt_auth.RouteAuth] = {}
+    route_auth: dict[str, specs.RouteAuth] = {}
     routes: dict[str, str] = {}
     used: list[Mapping[str, Any]] = []
     for route in apigw.get_routes(ApiId=api_id)["Items"]:
@@ -124,7 +124,7 @@ def build_specs(
                         f"{quote(route.get('AuthorizerId'))}, which the API does not have"
                     )
                 continue  # mid-deploy: never serve a guarded route without its guard
-            route_auth[route["RouteKey"]] = jwt_auth.RouteAuth(
+            route_auth[route["RouteKey"]] = specs.RouteAuth(
                 authorizer, tuple(route.get("AuthorizationScopes") or ())
             )
         target = route.get("Target") or ""

@@ -26,7 +26,7 @@ from tap.cors import (
 from tap.text import quote
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import CorsSpec
+    from tap.local.specs import CorsSpec
 
 # HTTP API route methods (developer guide, "Working with routes for HTTP APIs").
 ROUTE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})

@@ -79,7 +79,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,78 +121,21 @@ from tap.local.logs.sink import LogKind, LogSink, from_line_callback, safe
 from tap.local.runtime.instance import Worker, default_worker
 from tap.local.runtime.invocation import INIT_TIMEOUT_S, Invocation
 from tap.local.runtime.pool import FunctionPool
+from tap.local.specs import (
+    MAX_INTEGRATION_TIMEOUT_MS,
+    MIN_INTEGRATION_TIMEOUT_MS,
+    AccessLogSink,
+    ApiSpec,
+    FunctionLogSink,
+    FunctionSpec,
+)
 from tap.text import quote
 
-# docs/http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
-MIN_INTEGRATION_TIMEOUT_MS = 50
-MAX_INTEGRATION_TIMEOUT_MS = 30_000
 SUPPORTED_PAYLOAD_FORMAT = "2.0"
-
-FunctionLogSink = Callable[[str, str], None]
-"""Receives (function name, one log line) for every line the function writes."""
-AccessLogSink = Callable[[str], None]
-"""Receives one rendered access-log line per request (the stage's access-log format)."""
 
 
 class EmulatorConfigError(ValueError):
     """The API or function specs cannot be served; the message says what and why."""
-
-
-@dataclass(frozen=True)
-class CorsSpec:
-    """The API's ``cors_configuration`` (docs/http-api.md rules 16–19)."""
-
-    allow_origins: tuple[str, ...]
-    allow_methods: tuple[str, ...]
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age: int | None
-    allow_credentials: bool
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function as deployed: its code and configuration."""
-
-    name: str
-    arn: str
-    zip_bytes: bytes
-    handler: str  # "module.path.function", e.g. "app.handler.handler"
-    runtime: str  # e.g. "python3.13"; the worker runs on this interpreter regardless
-    environment: Mapping[str, str]
-    timeout_s: float
-    memory_mb: int
-    region: str
-    log_group: str
-    # Lambda's logging_config (moto drops it, so the deployer passes what it declared).
-    log_format: str = "JSON"  # "JSON" | "Text"
-    application_log_level: str = "INFO"
-    # reserved_concurrent_executions: at most this many instances; beyond, throttled.
-    reserved_concurrency: int | None = None
-
-
-@dataclass(frozen=True)
-class ApiSpec:
-    """One HTTP API with its ``$default`` stage, as deployed."""
-
-    api_id: str
-    region: str
-    account_id: str
-    stage: str  # "$default" (other stage names prefix rawPath with /<stage>, rule 2)
-    # route key ("GET /health", "ANY /{proxy+}", "$default") -> function name (its target)
-    routes: Mapping[str, str]
-    payload_format_version: str  # must be "2.0"
-    cors: CorsSpec | None
-    access_log_format: str | None  # the stage's access_log_settings.format, or None
-    integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
-    # The stage's default route throttling (docs/http-api.md rules 13 and 52); None: unset.
-    throttling_burst_limit: int | None = None
-    throttling_rate_limit: float | None = None
-    # The stage's access_log_settings.destination_arn's log group (local mode writes the
-    # access log there, tap.local.logs.cloudwatch), or None.
-    access_log_group: str | None = None
-    # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
-    route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
 
 
 # docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
