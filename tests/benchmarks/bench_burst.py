@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tap.local.gateway import emulator as emulator_module  # noqa: E402
+from tap.local.gateway import listener  # noqa: E402
 from tap.local.gateway.emulator import Emulator  # noqa: E402
 from tap.local.specs import ApiSpec, FunctionSpec  # noqa: E402
 from tests.local.function_specs import single_function  # noqa: E402
@@ -80,15 +80,15 @@ def burst(port: int, threads: int, requests: int) -> tuple[list[float], list[str
 
 
 def run(backlog: int | None, threads: int, requests: int) -> dict[str, float]:
-    original = emulator_module.listen_backlog
+    original = listener.listen_backlog
     if backlog is not None:
-        emulator_module.listen_backlog = lambda: backlog
+        listener.listen_backlog = lambda: backlog
     try:
         api, functions = _specs()
         with Emulator(api, functions) as emulator:
             latencies, errors = burst(emulator.port, threads, requests)
     finally:
-        emulator_module.listen_backlog = original
+        listener.listen_backlog = original
     ordered = sorted(latencies) or [0.0]
     return {
         "errors": len(errors),
@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     total = options.threads * options.requests
     print(f"{options.threads} threads x {options.requests} new-connection requests = {total}")
-    print(f"listen backlog now: {emulator_module.listen_backlog()}; baseline: 5")
+    print(f"listen backlog now: {listener.listen_backlog()}; baseline: 5")
     rows: dict[str, list[dict[str, float]]] = {"baseline (backlog 5)": [], "emulator": []}
     for _ in range(options.rounds):
         rows["baseline (backlog 5)"].append(run(5, options.threads, options.requests))

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
-from tap.local.gateway import emulator as emulator_module
-from tap.local.gateway.emulator import Emulator
+from tap.local.gateway import connection, listener
+from tap.local.gateway.emulator import Emulator, EmulatorConfigError
 from tap.local.specs import ApiSpec, FunctionSpec
 from tests.local.function_specs import single_function
 
@@ -96,7 +96,7 @@ def test_the_listen_backlog_holds_a_burst_while_no_connection_is_accepted() -> N
     # GIVEN a bound, listening server that accepts nothing yet (as when every accept is
     # behind a burst): socketserver's backlog of 5 makes the 7th connect wait for a SYN
     # retry, and with nothing accepting, time out
-    server = emulator_module._Server(("127.0.0.1", 0), emulator_module._Handler, 4)
+    server = listener.Server(("127.0.0.1", 0), connection.Connection, 4)
     port = server.server_address[1]
     clients: list[socket.socket] = []
     try:
@@ -109,7 +109,7 @@ def test_the_listen_backlog_holds_a_burst_while_no_connection_is_accepted() -> N
         server.server_close()
     # THEN every handshake completed at once, queued in the backlog
     assert len(clients) == 100
-    assert emulator_module.listen_backlog() >= 128
+    assert listener.listen_backlog() >= 128
 
 
 def test_past_the_connection_cap_a_new_connection_gets_503_and_the_next_is_served() -> None:
@@ -147,5 +147,5 @@ def test_past_the_connection_cap_a_new_connection_gets_503_and_the_next_is_serve
 
 
 def test_max_connections_must_be_positive() -> None:
-    with pytest.raises(emulator_module.EmulatorConfigError, match="max_connections is 0"):
+    with pytest.raises(EmulatorConfigError, match="max_connections is 0"):
         Emulator(max_connections=0)

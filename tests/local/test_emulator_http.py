@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
-from tap.local.gateway.emulator import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEAD_BYTES, Emulator
+from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEAD_BYTES
+from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
 
 ECHO_FUNCTION = r"""

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from tap.local.gateway import http1
-from tap.local.gateway.emulator import MAX_REQUEST_BODY_BYTES, Emulator
+from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
+from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
 from tests.local.function_specs import single_function
 
@@ -277,18 +278,18 @@ def test_a_413_is_logged_too(served: Served) -> None:
 
 
 def test_a_client_stalling_mid_request_gets_408(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tap.local.gateway import emulator as emulator_module
+    from tap.local.gateway import connection
 
     # A short idle limit for this emulator's connections only (the class attribute is read
     # when each connection is set up).
-    monkeypatch.setattr(emulator_module._Handler, "timeout", 0.3)
+    monkeypatch.setattr(connection.Connection, "timeout", 0.3)
     with Emulator(_api(), {"fn": _function()}) as emulator:
         response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n")
     assert response.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert response.endswith(b'{"message":"Request Timeout"}')
 
 
-# --- the parser's rules, one function each (tap/local/http1.py) ----------------------
+# --- the parser's rules, one function each (tap/local/gateway/http1.py) --------------
 
 
 @pytest.mark.parametrize(
@@ -328,7 +329,7 @@ def test_a_bug_in_the_emulator_is_still_answered(
         def broken(*args: object) -> None:
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(emulator, "_handle", broken)
+        monkeypatch.setattr(emulator, "answer", broken)
         # WHEN a request arrives
         response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         # THEN the client gets a 500 and the connection closes (not a dropped connection)

@@ -12,6 +12,7 @@ import binascii
 import ipaddress
 import json
 import re
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -143,6 +144,11 @@ def _match_segments(template: Sequence[str], path: Sequence[str]) -> dict[str, s
 
 
 # --- request -> event (docs/http-api.md rules 1–7) ---------------------------------------------
+
+
+def new_request_id() -> str:
+    """A request id shaped like API Gateway's (``MIZRNhJtIAMEMDw=``): fresh per request."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 def request_time(epoch_s: float) -> str:
