@@ -19,8 +19,6 @@ import time
 import timeit
 from pathlib import Path
 
-from tap.local import specs
-
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
@@ -28,7 +26,8 @@ import jwt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from jwt.algorithms import RSAAlgorithm  # noqa: E402
 
-from tap.local import jwt_auth  # noqa: E402
+from tap.local import specs  # noqa: E402
+from tap.local.gateway import jwt_auth  # noqa: E402
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench"
 
