@@ -30,8 +30,8 @@ from tap.local.deploy.deployment import (
     PortInUseError,
     deploy,
 )
-from tap.local.deploy.mocks import DeployError
 from tap.local.deploy.readback import FUNCTION_TYPE, ReadbackError
+from tap.local.deploy.resources import DeployError
 from tap.local.deploy.stackfile import StackFileError, find_program
 from tap.local.gateway.emulator import EmulatorConfigError
 from tap.local.logs.console import ConsoleLog, runtime_note

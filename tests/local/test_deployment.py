@@ -25,9 +25,10 @@ from tap import compute
 from tap.engine import secret
 from tap.local.deploy import checks
 from tap.local.deploy.deployment import BrokenReferencesError, DeployError, LocalDeployment, deploy
-from tap.local.deploy.mocks import Deployed, MotoMocks
+from tap.local.deploy.mocks import MotoMocks
 from tap.local.deploy.motoserver import MotoServer
 from tap.local.deploy.readback import API_TYPE, ReadbackError
+from tap.local.deploy.resources import Deployed
 from tap.local.deploy.stackfile import StackFileError, config_text, load_config
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"

@@ -188,8 +188,8 @@ def test_from_deployment_watches_each_deployed_functions_archive_and_updates_its
 ) -> None:
     # GIVEN a local deploy's record of the function (its code archive as the program built
     # it) and the emulator serving it
-    from tap.local.deploy.mocks import Deployed
     from tap.local.deploy.readback import FUNCTION_TYPE
+    from tap.local.deploy.resources import Deployed
     from tap.local.reload import from_deployment
 
     source = tmp_path / "function"

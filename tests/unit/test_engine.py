@@ -9,7 +9,7 @@ from pulumi.runtime import rpc
 from pulumi_policy import proxy
 
 from tap import engine
-from tap.local.deploy.mocks import HANDLERS
+from tap.local.deploy.mocks import APPLIERS
 from tests.pulumi_mocks import aws_class, takes_tags_in_pulumi_aws
 
 
@@ -57,8 +57,8 @@ def test_every_declared_type_is_a_pulumi_aws_class_with_the_declared_taggability
         assert takes_tags_in_pulumi_aws(token) is kind.taggable, token
 
 
-def test_local_mode_has_a_handler_for_exactly_the_types_the_harness_answers() -> None:
-    assert set(HANDLERS) == set(engine.aws_types())
+def test_local_mode_has_an_applier_for_exactly_the_types_the_harness_answers() -> None:
+    assert set(APPLIERS) == set(engine.aws_types())
 
 
 def test_an_unknown_type_is_taggable_only_when_it_carries_tags() -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.mocks import Deployed
+from tap.local.deploy.resources import Deployed
 from tap.text import quote
 
 ROUTE_TARGET_PREFIX = "integrations/"

@@ -22,10 +22,11 @@ from typing import Any
 from tap import config as tap_config
 from tap import engine
 from tap.local.deploy.checks import BrokenReferencesError, broken_references, read_snapshot
-from tap.local.deploy.mocks import Deployed, DeployError, MotoMocks
+from tap.local.deploy.mocks import MotoMocks
 from tap.local.deploy.motoserver import DEFAULT_ACCOUNT_ID, MotoServer
 from tap.local.deploy.program import ProgramTimeout, StackOutputsMonitor, run_program
 from tap.local.deploy.readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
+from tap.local.deploy.resources import Deployed, DeployError
 from tap.local.deploy.stackfile import apply_override, find_program, load_config
 from tap.local.gateway import jwt_auth
 from tap.local.gateway.emulator import Emulator

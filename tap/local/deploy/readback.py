@@ -13,7 +13,7 @@ from typing import Any
 
 from tap import engine
 from tap.local import specs
-from tap.local.deploy.mocks import Deployed
+from tap.local.deploy.resources import Deployed
 from tap.local.logs.cloudwatch import log_group_from_arn
 from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
 from tap.text import quote

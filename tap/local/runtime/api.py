@@ -56,7 +56,7 @@ class RuntimeApi:
         self._on_change = on_change
         self.polled = False  # the runtime asked for its first invocation: init is over
         self.init_error: tuple[bytes, str | None] | None = None
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _ClientConnection)
         self._server.api = self
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -101,7 +101,7 @@ class RuntimeApi:
         self._server.server_close()
         self._server.close_connections()
 
-    # --- what the handler calls ------------------------------------------------------
+    # --- what a runtime client's connection calls --------------------------------------
 
     def next_call(self, writer: Callable[[bytes], None]) -> Call | None:
         """The invocation for a ``next`` request, if one is waiting; else the connection
@@ -158,8 +158,8 @@ class _Server(ThreadingTCPServer):
     allow_reuse_address = True
     api: RuntimeApi
 
-    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
-        super().__init__(address, handler)
+    def __init__(self, address: tuple[str, int], connection: type[_ClientConnection]) -> None:
+        super().__init__(address, connection)
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
 
@@ -178,7 +178,7 @@ class _Server(ThreadingTCPServer):
         """A runtime client that died mid-request is routine (its instance is replaced)."""
 
 
-class _Handler(StreamRequestHandler):
+class _ClientConnection(StreamRequestHandler):
     """HTTP/1.1 with keep-alive, parsed by hand: only runtime clients call this API, and
     http.server's email-based header parsing cost more than the rest of an invocation's
     round trip (profiled)."""

@@ -138,7 +138,7 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(result, ensure_ascii=False, default=str) + "\n"
 
 
-class _Handler(logging.Handler):
+class _StdoutLogWriter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         sys.stdout.write(self.format(record))
 
@@ -152,11 +152,11 @@ class _RequestIdFilter(logging.Filter):
 
 def _setup_logging() -> None:
     logging.Formatter.converter = time.gmtime
-    handler = _Handler()
+    writer = _StdoutLogWriter()
     if _JSON_FORMAT:
-        handler.setFormatter(_JsonFormatter())
+        writer.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(
+        writer.setFormatter(
             logging.Formatter(
                 "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
                 "%Y-%m-%dT%H:%M:%S",
@@ -166,8 +166,8 @@ def _setup_logging() -> None:
     level = {None: "", "TRACE": "DEBUG"}.get(level, level or "").upper()
     if isinstance(logging.getLevelName(level), int):  # a level name logging knows
         logging.getLogger().setLevel(level)
-    handler.addFilter(_RequestIdFilter())
-    logging.getLogger().addHandler(handler)
+    writer.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(writer)
 
 
 def _log_error(error: dict[str, Any]) -> None:
