@@ -35,7 +35,7 @@ from tap.local.deploy.resources import DeployError
 from tap.local.deploy.stackfile import StackFileError, find_program
 from tap.local.gateway.emulator import EmulatorConfigError
 from tap.local.logs.console import ConsoleLog, runtime_note
-from tap.local.logs.tail import local_state
+from tap.local.logs.targets import local_state
 from tap.local.runtime.instance import default_worker
 from tap.text import quote
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tap.local.deploy.deployment import LocalDeployment, deploy
-from tap.local.logs import tail
+from tap.local.logs import tail, targets
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"
 FUNCTION_GROUP = "/aws/lambda/mini-fn"
@@ -60,7 +60,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         assert deployment.cloudwatch.flush()
         state_dir = tmp_path_factory.mktemp("state")
         # What `tap local` writes; TAP_STATE_DIR points `tap logs --local` at it.
-        tail.record_local_deploy(state_dir / "local.json", deployment)
+        targets.record_local_deploy(state_dir / "local.json", deployment)
         yield Served(deployment, answers, state_dir)
     finally:
         deployment.stop()
@@ -78,7 +78,7 @@ def _events(client: Any, group: str) -> list[dict[str, Any]]:
 
 
 def _tap_logs(served: Served, *args: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(served.state_dir))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(served.state_dir))
     out, err = io.StringIO(), io.StringIO()
     code = tail.run(["--local", *args], out, err)
     assert code == 0, err.getvalue()
@@ -183,7 +183,7 @@ def test_tap_logs_by_route_and_status_class(
 def test_tap_logs_without_a_local_deploy_says_how_to_start_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(tmp_path))
     out, err = io.StringIO(), io.StringIO()
 
     code = tail.run(["--local"], out, err)
@@ -265,7 +265,7 @@ def test_log_type_tail_returns_the_invocations_log(served: Served) -> None:
 def test_follow_prints_each_new_request_once(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(served.state_dir))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(served.state_dir))
     host = served.deployment.url.removeprefix("http://")
     sent: list[str] = []
 
@@ -302,8 +302,8 @@ def test_stack_reads_the_log_groups_from_the_stacks_outputs(
     outputs.write_text(json.dumps({"region": "eu-west-1", "cloudwatch_log_group": "/aws/lambda/f"}))
     monkeypatch.setenv("TAP_OUTPUTS_FILE", str(outputs))
 
-    with pytest.raises(tail.LogsError, match="have no 'api_access_log_group'"):
-        tail.live_target("prod", tmp_path)
+    with pytest.raises(targets.LogsError, match="have no 'api_access_log_group'"):
+        targets.live_target("prod", tmp_path)
 
     outputs.write_text(
         json.dumps(
@@ -314,7 +314,7 @@ def test_stack_reads_the_log_groups_from_the_stacks_outputs(
             }
         )
     )
-    target = tail.live_target("prod", tmp_path)
+    target = targets.live_target("prod", tmp_path)
     assert (target.function_groups, target.access_group) == (
         ("/aws/lambda/f",),
         "/aws/apigateway/a",

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tap.local.logs import cloudwatch, tail
-from tap.local.logs.tail import (
-    LogEvent,
-    LogsError,
-    format_request,
-    join,
-    parse_since,
-    status_matcher,
-)
+from tap.local.logs import cloudwatch, tail, targets
+from tap.local.logs.tail import parse_since, status_matcher
+from tap.local.logs.targets import LogsError
+from tap.local.logs.views import LogEvent, format_request, join
 
 STREAM = "2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef"
 
@@ -140,7 +135,7 @@ def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(tmp_path))
     err = io.StringIO()
 
     code = tail.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tap.local.logs.tail import (
+from tap.local.logs.views import (
     InvocationTracker,
     LogEvent,
     RequestView,
