@@ -242,12 +242,12 @@ def _own_smoke_check(deployment: LocalDeployment) -> str:
     return f"smoke check passed against {url} ({checks})"
 
 
-class _Stop(Exception):
+class _SigtermError(Exception):
     """SIGTERM, turned into an exception so the serve loop unwinds like Ctrl-C."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop()
+    raise _SigtermError()
 
 
 # Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
@@ -462,7 +462,7 @@ def _wait_until_stopped(printer: _Printer) -> int:
     try:
         while not stop.wait(_WAIT_STEP_S):
             pass
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, _SigtermError):
         printer.line()
         printer.line("Stopping...")
     finally:

@@ -1,4 +1,4 @@
-"""Hot reload (issue 14, item 2): a test edits a temporary copy of the function; the next
+"""Hot reload: a test edits a temporary copy of the function; the next
 response runs the new code without a redeploy, and a syntax error keeps the old code
 serving. The waits are bounded; nothing asserts on how long a reload takes."""
 

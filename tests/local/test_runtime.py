@@ -228,7 +228,7 @@ def test_reserved_concurrency_throttles_the_rest(tmp_path: Path) -> None:
     assert {line["integrationError"] for line in throttled} == {"Rate Exceeded."}
 
 
-# --- swaps (issue 14 item 1) ---------------------------------------------------------------
+# --- swaps ---------------------------------------------------------------------------------
 
 
 def test_a_swap_lets_in_flight_requests_finish_on_the_old_code() -> None:
@@ -403,8 +403,8 @@ def test_log_sink_gets_request_ids_and_kinds(kind: str) -> None:
 def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
     # GIVEN `tap local`'s deploy (the project's program, its smoke check on), and a client
     # that starts 2,000 keep-alive GETs at concurrency 16 the moment /health first answers
-    # 200, while the deploy is still finishing (issue 14: 9 of them got 500 "The emulator
-    # is stopping" when the final load replaced what the smoke check was served by)
+    # 200, while the deploy is still finishing (the final load replaces what the smoke check
+    # was served by: no request may get 500 "The emulator is stopping")
     import secrets
 
     from tap.local.deploy.deployment import LocalDeployment, deploy

@@ -1,4 +1,4 @@
-"""The differential test of local mode's two runtime clients (issue 14, item 3).
+"""The differential test of local mode's two runtime clients.
 
 The same invocations (success, raised error, timeout, init errors, an oversized result,
 an unserializable result, logging at each level, print) run through awslambdaric (the

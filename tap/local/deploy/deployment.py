@@ -24,7 +24,7 @@ from tap import engine
 from tap.local.deploy.checks import BrokenReferencesError, broken_references, read_snapshot
 from tap.local.deploy.mocks import MotoMocks
 from tap.local.deploy.motoserver import DEFAULT_ACCOUNT_ID, MotoServer
-from tap.local.deploy.program import ProgramTimeout, StackOutputsMonitor, run_program
+from tap.local.deploy.program import ProgramTimeoutError, StackOutputsMonitor, run_program
 from tap.local.deploy.readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
 from tap.local.deploy.resources import Deployed, DeployError
 from tap.local.deploy.stackfile import apply_override, find_program, load_config
@@ -425,7 +425,7 @@ def _run_program(
         run_program(
             program, monitor, project=project, stack=stack, config=config, timeout_s=timeout_s
         )
-    except ProgramTimeout as timeout:
+    except ProgramTimeoutError as timeout:
         raise DeployError(str(timeout)) from None
     except BaseException as error:
         program_error = error

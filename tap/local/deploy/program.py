@@ -54,7 +54,7 @@ class StackOutputsMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-class ProgramTimeout(TimeoutError):
+class ProgramTimeoutError(TimeoutError):
     """The program did not finish in time (a registration that never resolved)."""
 
 
@@ -80,7 +80,7 @@ def run_program(
     never be registered.
 
     Raises whatever the program raised, after the runtime has shut down cleanly, or
-    ProgramTimeout.
+    ProgramTimeoutError.
     """
     root = program.parent if isinstance(program, Path) else Path.cwd()
     result: dict[str, BaseException] = {}
@@ -132,6 +132,6 @@ def run_program(
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
-        raise ProgramTimeout(f"the program did not finish within {timeout_s:g} s")
+        raise ProgramTimeoutError(f"the program did not finish within {timeout_s:g} s")
     if "error" in result:
         raise result["error"]

@@ -184,7 +184,7 @@ class Emulator:
     ) -> None:
         """
         :param log_sink: receives every line the functions and Lambda's platform write
-            (tap.local.logs.sink); ``on_function_log(name, line)`` is the older, simpler form.
+            (tap.local.logs.sink); ``on_function_log(name, line)`` is the simpler form.
         :param worker: the runtime client each instance runs; default awslambdaric when
             installed, else the built-in one (``worker_note`` then says why).
         :param max_instances: local mode's cap on instances per function (default: the CPU

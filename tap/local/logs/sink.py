@@ -39,7 +39,7 @@ class LogSink(Protocol):
 
 
 def from_line_callback(callback: Callable[[str, str], None]) -> LogSink:
-    """Adapt the older ``(function name, line)`` callback to a LogSink."""
+    """Adapt a plain ``(function name, line)`` callback to a LogSink."""
 
     def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
         callback(function, line)
