@@ -1,27 +1,63 @@
-"""A function spec from one module's source, for emulator tests and benchmarks that serve
-a small handler of their own (``fn.handler``, in a zip as Lambda receives it)."""
+"""Builders of the specs local-mode tests serve: a function's code zip, a FunctionSpec with
+the defaults most tests share, and a function from one module's source (``fn.handler``)."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
+from typing import Any
 
 from tap.local.specs import FunctionSpec
 
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
 
-def single_function(source: str, name: str = "fn", timeout_s: float = 10) -> FunctionSpec:
+
+def code_zip(
+    files: Mapping[str, str | bytes],
+    *,
+    date_time: tuple[int, int, int, int, int, int] | None = None,
+) -> bytes:
+    """A zip of ``files`` (archive name -> content), as Lambda receives code; a fixed
+    ``date_time`` gives the same bytes for the same files."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("fn.py", source)
+        for name, data in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time) if date_time else name, data)
+    return buffer.getvalue()
+
+
+def build_function_spec(
+    name: str,
+    zip_bytes: bytes,
+    handler: str,
+    *,
+    region: str = REGION,
+    account: str = ACCOUNT,
+    **settings: Any,
+) -> FunctionSpec:
+    """A FunctionSpec named ``name`` in ``region``: python3.13, no environment, 10 s, 128 MB,
+    its log group ``/aws/lambda/<name>``; ``settings`` override any other field."""
+    fields: dict[str, Any] = {
+        "runtime": "python3.13",
+        "environment": {},
+        "timeout_s": 10.0,
+        "memory_mb": 128,
+        "log_group": f"/aws/lambda/{name}",
+        **settings,
+    }
     return FunctionSpec(
         name=name,
-        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        zip_bytes=buffer.getvalue(),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=timeout_s,
-        memory_mb=128,
-        region="us-east-1",
-        log_group=f"/aws/lambda/{name}",
+        arn=f"arn:aws:lambda:{region}:{account}:function:{name}",
+        zip_bytes=zip_bytes,
+        handler=handler,
+        region=region,
+        **fields,
     )
+
+
+def single_function(source: str, name: str = "fn", timeout_s: float = 10) -> FunctionSpec:
+    """A function from one module's source (``fn.handler``), for emulator tests and
+    benchmarks that serve a small handler of their own."""
+    return build_function_spec(name, code_zip({"fn.py": source}), "fn.handler", timeout_s=timeout_s)

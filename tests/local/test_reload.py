@@ -19,7 +19,8 @@ from tap.local.cli import build_parser
 from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.reload import Reloader, watched
-from tap.local.specs import ApiSpec, FunctionSpec
+from tap.local.specs import ApiSpec
+from tests.local.function_specs import build_function_spec
 
 REGION = "us-east-1"
 
@@ -70,17 +71,8 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     source = tmp_path / "function"
     shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     archive = code_archive(source)
-    spec = FunctionSpec(
-        name="tap",
-        arn=f"arn:aws:lambda:{REGION}:123456789012:function:tap",
-        zip_bytes=zip_bytes(archive),
-        handler=HANDLER,
-        runtime="python3.13",
-        environment={"ENVIRONMENT": "Test"},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/tap",
+    spec = build_function_spec(
+        "tap", zip_bytes(archive), HANDLER, region=REGION, environment={"ENVIRONMENT": "Test"}
     )
     api = ApiSpec(
         api_id="abc123",
@@ -195,18 +187,7 @@ def test_from_deployment_watches_each_deployed_functions_archive_and_updates_its
     source = tmp_path / "function"
     shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     archive = code_archive(source)
-    spec = FunctionSpec(
-        name="fn-1",
-        arn=f"arn:aws:lambda:{REGION}:123456789012:function:fn-1",
-        zip_bytes=zip_bytes(archive),
-        handler=HANDLER,
-        runtime="python3.13",
-        environment={},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/fn-1",
-    )
+    spec = build_function_spec("fn-1", zip_bytes(archive), HANDLER, region=REGION)
     api = ApiSpec(
         api_id="abc123",
         region=REGION,

@@ -8,11 +8,9 @@ emulator; nothing here asserts on timing, only on what was answered and logged.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import re
 import threading
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +24,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
 from tap.local.specs import ApiSpec, FunctionSpec
+from tests.local.function_specs import build_function_spec, code_zip
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -49,27 +48,13 @@ def handler(event, context):
 
 
 def function_zip(version: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        # A fixed date: the same code gives the same bytes, as the program's archive does.
-        archive.writestr(
-            zipfile.ZipInfo("fn.py", (2024, 1, 1, 0, 0, 0)), SOURCE.format(version=version)
-        )
-    return buffer.getvalue()
+    # A fixed date: the same code gives the same bytes, as the program's archive does.
+    return code_zip({"fn.py": SOURCE.format(version=version)}, date_time=(2024, 1, 1, 0, 0, 0))
 
 
 def spec(version: str = "v1", **changes: Any) -> FunctionSpec:
-    base = FunctionSpec(
-        name="fn",
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn",
-        zip_bytes=function_zip(version),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/fn",
+    base = build_function_spec(
+        "fn", function_zip(version), "fn.handler", region=REGION, account=ACCOUNT
     )
     return replace(base, **changes)
 

@@ -10,11 +10,9 @@ from request ids, times, durations and the temporary code folder.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import re
 import threading
-import zipfile
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Worker
 from tap.local.specs import ApiSpec, FunctionSpec
+from tests.local.function_specs import build_function_spec, code_zip
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -82,26 +81,16 @@ INIT_FAILURES = {
 }
 
 
-def code_zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 def spec(name: str, files: dict[str, str], handler: str, log_format: str) -> FunctionSpec:
-    return FunctionSpec(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        zip_bytes=code_zip(files),
-        handler=handler,
-        runtime="python3.13",
+    return build_function_spec(
+        name,
+        code_zip(files),
+        handler,
+        region=REGION,
+        account=ACCOUNT,
         environment={"ENVIRONMENT": "Test"},
         timeout_s=1.0,
         memory_mb=256,
-        region=REGION,
-        log_group=f"/aws/lambda/{name}",
         log_format=log_format,
         application_log_level="DEBUG",
     )
