@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from tap.local.gateway import listener  # noqa: E402
 from tap.local.gateway.emulator import Emulator  # noqa: E402
 from tap.local.specs import ApiSpec, FunctionSpec  # noqa: E402
-from tests.local.function_specs import single_function  # noqa: E402
+from tests.local.builders import single_function  # noqa: E402
 
 FUNCTION = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 

@@ -25,7 +25,7 @@ from tap.compute import HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, CorsSpec
-from tests.local.function_specs import build_function_spec
+from tests.local.builders import build_function_spec
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'

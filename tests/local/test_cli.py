@@ -16,7 +16,6 @@ import json
 import os
 import queue
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -33,6 +32,7 @@ import pytest
 from tap.__main__ import main
 from tap.local import cli
 from tap.local.deploy.deployment import deploy
+from tests.local.builders import fresh_account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Bounds on the subprocess tests (a local deploy takes a few seconds).
@@ -304,7 +304,7 @@ LINE_TIMEOUT_S = 180.0  # generous: a loaded machine deploys slowly
 
 @pytest.fixture
 def own_account(monkeypatch: pytest.MonkeyPatch) -> str:
-    account = f"{secrets.randbelow(10**12):012d}"
+    account = fresh_account()
     monkeypatch.setattr(cli, "deploy", functools.partial(deploy, account_id=account))
     return account
 

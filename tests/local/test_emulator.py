@@ -23,7 +23,7 @@ import pytest
 
 from tap.local.gateway.emulator import Emulator, EmulatorConfigError
 from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
-from tests.local.function_specs import build_function_spec, code_zip
+from tests.local.builders import build_function_spec, code_zip
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -19,7 +19,7 @@ import pytest
 from tap.local.gateway import connection, listener
 from tap.local.gateway.emulator import Emulator, EmulatorConfigError
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.function_specs import single_function
+from tests.local.builders import single_function
 
 FUNCTION = r"""
 def handler(event, context):

@@ -18,7 +18,7 @@ import pytest
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEAD_BYTES
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec
-from tests.local.function_specs import build_function_spec, code_zip
+from tests.local.builders import build_function_spec, code_zip
 
 ECHO_FUNCTION = r"""
 import base64, json

@@ -22,7 +22,7 @@ from tap.local.gateway import http1
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.function_specs import single_function
+from tests.local.builders import single_function
 
 FUNCTION = r"""
 import json

@@ -6,7 +6,6 @@ line has no level, so ``tap:logLevel`` WARN or ERROR must not become Lambda's le
 from __future__ import annotations
 
 import json
-import secrets
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ from tap.local.deploy.deployment import deploy
 from tap.local.gateway.emulator import Emulator
 from tap.local.runtime.invocation import line_level, passes_log_level
 from tap.local.specs import FunctionSpec
-from tests.local.function_specs import code_zip
+from tests.local.builders import code_zip, fresh_account
 from tests.local.test_emulator import api_spec, call, function_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -176,7 +175,7 @@ def test_local_mode_with_log_level_error_shows_each_requests_metrics_line() -> N
     deployment = deploy(
         program_dir=REPO_ROOT,
         config={"tap:logLevel": "ERROR", "tap:smokeCheck": "false"},
-        account_id=f"{secrets.randbelow(10**12):012d}",
+        account_id=fresh_account(),
         on_function_log=lambda _, line: lines.append(line),
     )
     with deployment:

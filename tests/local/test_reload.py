@@ -20,7 +20,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.reload import Reloader, watched
 from tap.local.specs import ApiSpec
-from tests.local.function_specs import build_function_spec
+from tests.local.builders import build_function_spec
 
 REGION = "us-east-1"
 

@@ -24,7 +24,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.function_specs import build_function_spec, code_zip
+from tests.local.builders import build_function_spec, code_zip, fresh_account
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -390,7 +390,6 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
     # that starts 2,000 keep-alive GETs at concurrency 16 the moment /health first answers
     # 200, while the deploy is still finishing (the final load replaces what the smoke check
     # was served by: no request may get 500 "The emulator is stopping")
-    import secrets
 
     from tap.local.deploy.deployment import LocalDeployment, deploy
 
@@ -403,7 +402,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
         try:
             deployed.append(
                 deploy(
-                    account_id=f"{secrets.randbelow(10**12):012d}",
+                    account_id=fresh_account(),
                     # stage limits above this load, so every answer is the function's
                     config={"throttlingBurstLimit": "5000", "throttlingRateLimit": "10000"},
                     on_listening=lambda url: (urls.append(url), listening.set()),

@@ -21,7 +21,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Worker
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.function_specs import build_function_spec, code_zip
+from tests.local.builders import build_function_spec, code_zip
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -12,7 +12,6 @@ import base64
 import http.client
 import io
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 
 from tap.local.deploy.deployment import LocalDeployment, deploy
 from tap.local.logs import tail, targets
+from tests.local.builders import fresh_account
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"
 FUNCTION_GROUP = "/aws/lambda/mini-fn"
@@ -39,7 +39,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    account = f"{secrets.randbelow(10**12):012d}"
+    account = fresh_account()
     # Stage throttling out of the way: 1,000 requests back to back, none refused.
     throttling = {"mini:burst": "5000", "mini:rate": "5000"}
     deployment = deploy(program_dir=MINI, account_id=account, config=throttling)

@@ -1,9 +1,10 @@
-"""Builders of the specs local-mode tests serve: a function's code zip, a FunctionSpec with
-the defaults most tests share, and a function from one module's source (``fn.handler``)."""
+"""What local-mode tests build: a function's code zip, a FunctionSpec with the defaults most
+tests share, a function from one module's source (``fn.handler``), and a moto account id."""
 
 from __future__ import annotations
 
 import io
+import secrets
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -61,3 +62,9 @@ def single_function(source: str, name: str = "fn", timeout_s: float = 10) -> Fun
     """A function from one module's source (``fn.handler``), for emulator tests and
     benchmarks that serve a small handler of their own."""
     return build_function_spec(name, code_zip({"fn.py": source}), "fn.handler", timeout_s=timeout_s)
+
+
+def fresh_account() -> str:
+    """A moto account of its own: moto's backends are per process, and other tests in this
+    process deploy too."""
+    return f"{secrets.randbelow(10**12):012d}"
