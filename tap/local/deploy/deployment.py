@@ -340,7 +340,7 @@ def deploy(
             raise BrokenReferencesError(problems)
         load_emulator(strict=True)
         invoker.emulator = emulator
-        moto.invoke_handler = invoker
+        moto.invoker = invoker
         _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
     except BaseException:
         emulator.stop()
