@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tap.local.gateway import http1
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
@@ -287,26 +286,6 @@ def test_a_client_stalling_mid_request_gets_408(monkeypatch: pytest.MonkeyPatch)
         response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n")
     assert response.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert response.endswith(b'{"message":"Request Timeout"}')
-
-
-# --- the parser's rules, one function each (tap/local/gateway/http1.py) --------------
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["²", "٥", "５", "+5", "-5", " ", "", "5 5", "1_0", "0x5", "5.0", "1" * 19, "5\u00a0"],
-)
-def test_content_length_takes_ascii_digits_only(value: str) -> None:
-    with pytest.raises(http1.HeadError) as raised:
-        http1.content_length([("Content-Length", value)])
-    assert raised.value.status == 400
-
-
-@pytest.mark.parametrize(("value", "length"), [("0", 0), ("5", 5), ("1" * 18, int("1" * 18))])
-def test_content_length_of_1_to_18_digits(value: str, length: int) -> None:
-    assert http1.content_length([("content-length", value)]) == length
-    assert http1.content_length([("content-length", f"{value}, {value}")]) == length
-    assert http1.content_length([]) is None
 
 
 def test_a_head_cut_off_mid_line_is_400(served: Served) -> None:

@@ -21,6 +21,8 @@ import pytest
 
 from tap.local.deploy.deployment import LocalDeployment, deploy
 from tap.local.logs import tail, targets
+from tap.local.logs.tail import parse_since, status_matcher
+from tap.local.logs.targets import LogsError
 from tests.local.builders import fresh_account
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"
@@ -320,3 +322,41 @@ def test_stack_reads_the_log_groups_from_the_stacks_outputs(
         "/aws/apigateway/a",
     )
     assert target.description == "stack prod"
+
+
+# --- the command's arguments, without a deploy ---------------------------------------
+
+
+def test_since_takes_durations_and_iso_times_and_refuses_the_rest() -> None:
+    now = 1_800_000_000.0
+    assert parse_since("10m", now) == int((now - 600) * 1000)
+    assert parse_since("2026-11-29T12:00:00Z", now) == 1_795_953_600_000
+    with pytest.raises(LogsError, match="30s, 10m"):
+        parse_since("yesterday", now)
+
+
+def test_status_filters() -> None:
+    fivexx = status_matcher("5xx")
+    assert fivexx(503)
+    assert not fivexx(404)
+    assert not fivexx(None)
+    some = status_matcher("404,2xx")
+    assert some(404)
+    assert some(204)
+    assert not some(403)
+    with pytest.raises(LogsError, match="class"):
+        status_matcher("500s")
+
+
+def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(tmp_path))
+    err = io.StringIO()
+
+    code = tail.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)
+
+    # It got as far as looking for the local deploy (no argparse error).
+    assert code == tail.EXIT_USAGE
+    assert "no local deploy recorded" in err.getvalue()
