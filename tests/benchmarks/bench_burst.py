@@ -28,23 +28,14 @@ sys.path.insert(0, str(REPO))
 from tap.local.gateway import listener  # noqa: E402
 from tap.local.gateway.emulator import Emulator  # noqa: E402
 from tap.local.specs import ApiSpec, FunctionSpec  # noqa: E402
-from tests.local.builders import single_function  # noqa: E402
+from tests.local.builders import build_api_spec, single_function  # noqa: E402
 
 FUNCTION = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 
 
 def _specs() -> tuple[ApiSpec, dict[str, FunctionSpec]]:
     function = single_function(FUNCTION)
-    api = ApiSpec(
-        api_id="burst",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"GET /health": "fn"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({"GET /health": "fn"}, api_id="burst")
     return api, {"fn": function}
 
 

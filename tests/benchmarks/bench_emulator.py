@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tap.compute import HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
 from tap.local.gateway.emulator import Emulator
-from tap.local.specs import ApiSpec, CorsSpec
-from tests.local.builders import build_function_spec
+from tap.local.specs import CorsSpec
+from tests.local.builders import build_api_spec, build_function_spec
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
@@ -115,13 +115,9 @@ def main(argv: list[str]) -> int:
         memory_mb=512,
         application_log_level="WARN",  # the access log and function log sinks still run
     )
-    api = ApiSpec(
+    api = build_api_spec(
+        {key: function.name for key in ROUTE_KEYS},
         api_id="bench",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={key: function.name for key in ROUTE_KEYS},
-        payload_format_version="2.0",
         cors=CorsSpec(("*",), ("GET", "POST"), ("content-type",), ("x-request-id",), 300, False),
         access_log_format=ACCESS_LOG_FORMAT,
     )

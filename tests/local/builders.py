@@ -1,5 +1,6 @@
-"""What local-mode tests build: a function's code zip, a FunctionSpec with the defaults most
-tests share, a function from one module's source (``fn.handler``), and a moto account id."""
+"""What local-mode tests build: a function's code zip, a FunctionSpec and an ApiSpec with the
+defaults most tests share, a function from one module's source (``fn.handler``), and a moto
+account id."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from tap.local.specs import FunctionSpec
+from tap.local.specs import ApiSpec, FunctionSpec
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -56,6 +57,26 @@ def build_function_spec(
         region=region,
         **fields,
     )
+
+
+def build_api_spec(
+    routes: Mapping[str, str],
+    *,
+    api_id: str = "abc123",
+    region: str = REGION,
+    account: str = ACCOUNT,
+    **settings: Any,
+) -> ApiSpec:
+    """An HTTP API with its ``$default`` stage serving ``routes`` (route key -> function),
+    payload format 2.0, no CORS and no access log; ``settings`` override any other field."""
+    fields: dict[str, Any] = {
+        "stage": "$default",
+        "payload_format_version": "2.0",
+        "cors": None,
+        "access_log_format": None,
+        **settings,
+    }
+    return ApiSpec(api_id=api_id, region=region, account_id=account, routes=routes, **fields)
 
 
 def single_function(source: str, name: str = "fn", timeout_s: float = 10) -> FunctionSpec:

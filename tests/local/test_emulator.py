@@ -23,7 +23,7 @@ import pytest
 
 from tap.local.gateway.emulator import Emulator, EmulatorConfigError
 from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
-from tests.local.builders import build_function_spec, code_zip
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -157,18 +157,8 @@ CORS = CorsSpec(
 
 
 def api_spec(routes: dict[str, str], **overrides: Any) -> ApiSpec:
-    values: dict[str, Any] = {
-        "api_id": "abc123",
-        "region": REGION,
-        "account_id": ACCOUNT,
-        "stage": "$default",
-        "routes": routes,
-        "payload_format_version": "2.0",
-        "cors": CORS,
-        "access_log_format": ACCESS_LOG_FORMAT,
-    }
-    values.update(overrides)
-    return ApiSpec(**values)
+    values: dict[str, Any] = {"cors": CORS, "access_log_format": ACCESS_LOG_FORMAT, **overrides}
+    return build_api_spec(routes, region=REGION, account=ACCOUNT, **values)
 
 
 ROUTES = {

@@ -18,8 +18,8 @@ import pytest
 
 from tap.local.gateway import connection, listener
 from tap.local.gateway.emulator import Emulator, EmulatorConfigError
-from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.builders import single_function
+from tap.local.specs import FunctionSpec
+from tests.local.builders import build_api_spec, single_function
 
 FUNCTION = r"""
 def handler(event, context):
@@ -32,16 +32,7 @@ def _function() -> FunctionSpec:
     return single_function(FUNCTION)
 
 
-API = ApiSpec(
-    api_id="burst1",
-    region="us-east-1",
-    account_id="123456789012",
-    stage="$default",
-    routes={"GET /health": "fn"},
-    payload_format_version="2.0",
-    cors=None,
-    access_log_format=ACCESS_LOG_FORMAT,
-)
+API = build_api_spec({"GET /health": "fn"}, api_id="burst1", access_log_format=ACCESS_LOG_FORMAT)
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ import pytest
 
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEAD_BYTES
 from tap.local.gateway.emulator import Emulator
-from tap.local.specs import ApiSpec
-from tests.local.builders import build_function_spec, code_zip
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 ECHO_FUNCTION = r"""
 import base64, json
@@ -37,16 +36,7 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     function = build_function_spec("echo", code_zip({"echo.py": ECHO_FUNCTION}), "echo.handler")
-    api = ApiSpec(
-        api_id="wire1",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"ANY /{proxy+}": "echo", "GET /health": "echo"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({"ANY /{proxy+}": "echo", "GET /health": "echo"}, api_id="wire1")
     with Emulator(api, {"echo": function}) as running:
         yield running
 

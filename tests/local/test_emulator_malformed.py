@@ -21,7 +21,7 @@ import pytest
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.builders import single_function
+from tests.local.builders import build_api_spec, single_function
 
 FUNCTION = r"""
 import json
@@ -58,14 +58,9 @@ def _function() -> FunctionSpec:
 
 
 def _api() -> ApiSpec:
-    return ApiSpec(
+    return build_api_spec(
+        {"ANY /{proxy+}": "fn", "GET /health": "fn"},
         api_id="wire2",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"ANY /{proxy+}": "fn", "GET /health": "fn"},
-        payload_format_version="2.0",
-        cors=None,
         access_log_format=ACCESS_LOG_FORMAT,
     )
 

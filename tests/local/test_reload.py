@@ -19,8 +19,7 @@ from tap.local.cli import build_parser
 from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.reload import Reloader, watched
-from tap.local.specs import ApiSpec
-from tests.local.builders import build_function_spec
+from tests.local.builders import build_api_spec, build_function_spec
 
 REGION = "us-east-1"
 
@@ -74,16 +73,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     spec = build_function_spec(
         "tap", zip_bytes(archive), HANDLER, region=REGION, environment={"ENVIRONMENT": "Test"}
     )
-    api = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id="123456789012",
-        stage="$default",
-        routes={key: "tap" for key in ROUTE_KEYS},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({key: "tap" for key in ROUTE_KEYS}, region=REGION)
     holder: list[Setup] = []
 
     def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
@@ -188,16 +178,7 @@ def test_from_deployment_watches_each_deployed_functions_archive_and_updates_its
     shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     archive = code_archive(source)
     spec = build_function_spec("fn-1", zip_bytes(archive), HANDLER, region=REGION)
-    api = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id="123456789012",
-        stage="$default",
-        routes={"GET /health": "fn-1"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({"GET /health": "fn-1"}, region=REGION)
     stored: dict[str, bytes] = {}
 
     class Lambda:  # records what the reloader stores where moto keeps the code

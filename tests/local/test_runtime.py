@@ -24,7 +24,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.builders import build_function_spec, code_zip, fresh_account
+from tests.local.builders import build_api_spec, build_function_spec, code_zip, fresh_account
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -70,15 +70,8 @@ ACCESS_LOG = json.dumps(
 
 
 def api(**changes: Any) -> ApiSpec:
-    base = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id=ACCOUNT,
-        stage="$default",
-        routes={"ANY /{proxy+}": "fn"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=ACCESS_LOG,
+    base = build_api_spec(
+        {"ANY /{proxy+}": "fn"}, region=REGION, account=ACCOUNT, access_log_format=ACCESS_LOG
     )
     return replace(base, **changes)
 

@@ -21,7 +21,7 @@ from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Worker
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.builders import build_function_spec, code_zip
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -97,16 +97,7 @@ def spec(name: str, files: dict[str, str], handler: str, log_format: str) -> Fun
 
 
 def api(routes: dict[str, str]) -> ApiSpec:
-    return ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id=ACCOUNT,
-        stage="$default",
-        routes=routes,
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    return build_api_spec(routes, region=REGION, account=ACCOUNT)
 
 
 class Lines:

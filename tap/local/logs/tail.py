@@ -1,12 +1,7 @@
 """``python -m tap logs``: one readable line per request, from the stack's two log groups.
 
-A request leaves one access-log line (the stage's access-log group) and, when it reached
-the function, the invocation's lines in the function's log group: START, the function's
-records, END and REPORT. They are joined by request id: the access line's
-``integrationRequestId`` is the Lambda request id of START/END/REPORT and the runtime's
-JSON records (docs/http-api.md rule 56); without it (an access-log format that omits it), the
-function's request line, which logs API Gateway's ``requestId``, sits between the START
-and END of its invocation in one log stream (one instance runs one invocation at a time).
+Each request's access-log line is joined with its invocation's lines in the function's log
+group (tap.local.logs.views).
 
 Works the same against local mode (``--local``: the moto server ``tap local`` wrote its
 address to) and a live stack (``--stack S``: its outputs, the caller's AWS credentials).

@@ -1,8 +1,6 @@
 """One view per request: the access log joined with the function's log by request id, and
 its rendering as one line (plus, verbose, the function's records).
 
-``python -m tap logs``: one readable line per request, from the stack's two log groups.
-
 A request leaves one access-log line (the stage's access-log group) and, when it reached
 the function, the invocation's lines in the function's log group: START, the function's
 records, END and REPORT. They are joined by request id: the access line's
