@@ -1,7 +1,7 @@
 """The Pulumi program: load and validate the config, build the stack, export the outputs.
 
 Every invalid config value fails here, before any resource is registered (tap.config).
-The outputs are exactly tap.stack.OUTPUTS (docs/design.md's outputs contract), in its order.
+The outputs are exactly tap.outputs.OUTPUTS (docs/design.md's outputs contract), in its order.
 """
 
 import pulumi

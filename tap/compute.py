@@ -163,8 +163,8 @@ class FunctionLogGroupArgs:
 class FunctionLogGroup(pulumi.ComponentResource):
     """The function's log group, created by the stack (with retention) before the function.
 
-    Left to Lambda, the group is created on first write, untagged, kept forever: the seed's
-    bug (docs/http-api.md rule 20).
+    Left to Lambda, the group is created on first write, untagged, and keeps its logs
+    forever (docs/http-api.md rule 20).
     """
 
     log_group: aws.cloudwatch.LogGroup

@@ -10,7 +10,7 @@ rules (``tap.policy.rules``), local mode (``tap.local.deploy.mocks``) and the te
   object inputs) and a resource's effective tags (pulumi-aws's ``tagsAll``);
 * the resource type tokens and ``RESOURCE_TYPES``: per type, whether it takes tags (the
   one answer to "is this taggable") and the outputs the AWS provider computes from a name
-  (what the test harness answers; local mode registers its moto handler against the same
+  (what the test harness answers; local mode registers its moto call for the same
   token);
 * the ARN builders (function, invoke, execute-API, ...).
 
@@ -239,7 +239,7 @@ class ResourceType:
     ``taggable``: it takes ``tags``, so the provider's default tags apply even when it
     sets none (tests/policy checks this against pulumi-aws's signatures). ``outputs``: the
     attributes the provider computes, made up from the name (the test harness's answer;
-    local mode asks moto instead, through a handler registered against ``token``).
+    local mode asks moto instead, through the call it registers for ``token``).
     ``None`` for types the program does not create.
     """
 
@@ -427,7 +427,7 @@ def _smoke_check(name: str, p: _Inputs, region: str, account: str) -> _Computed:
     }
 
 
-# Every type the program creates (local mode has a moto handler for each aws: one), and the
+# Every type the program creates (local mode has a moto call for each aws: one), and the
 # taggable types it does not create, so the tag rule checks them wherever they appear.
 RESOURCE_TYPES: Final[dict[str, ResourceType]] = {
     t.token: t

@@ -44,6 +44,7 @@ from tap import domain as domain_layer
 from tap.config import PRODUCTION, CorsConfig, StackConfig
 from tap.function import metrics as function_metrics
 from tap.function.routes import ROUTE_KEYS
+from tap.outputs import OUTPUTS
 
 PROJECT = "tap"
 # The tightest AWS name limit among the resources: Lambda function and IAM role names, 64
@@ -222,44 +223,6 @@ def function_environment(config: StackConfig) -> dict[str, str]:
     }
 
 
-# ---------------------------------------------------------------------------------------
-# The outputs contract (docs/design.md): name -> description. __main__.py exports exactly these,
-# in this order; the README's outputs table is rendered from it (render_outputs_table).
-
-OUTPUTS: dict[str, str] = {
-    "api_gateway_url": "Invoke URL of the `$default` stage (`https://<id>.execute-api."
-    "<region>.amazonaws.com/`); it stops answering when `tap:domain` disables it",
-    "lambda_function_name": "Name of the Lambda function",
-    "lambda_function_arn": "ARN of the Lambda function",
-    "api_gateway_id": "Id of the HTTP API",
-    "cloudwatch_log_group": "Name of the function's log group (the one it writes to)",
-    "environment_suffix": "The environment (`tap:environment`)",
-    "lambda_role_arn": "ARN of the function's execution role",
-    "region": "AWS region of every resource (`tap:region`)",
-    "memory_size": "Lambda memory in MB (`tap:memorySize`)",
-    "timeout": "Lambda timeout in seconds (`tap:timeout`)",
-    "runtime": "Lambda runtime (`tap:runtime`)",
-    "api_access_log_group": "Name of the API's access-log group",
-    "alarm_topic_arn": "ARN of the SNS topic the alarms notify",
-    "dashboard_name": "Name of the CloudWatch dashboard",
-    "smoke_check": "Result of the post-deploy smoke check (`passed_at`, `attempts`, "
-    "`latency_ms`, `checks` each with its `kind`, and `warnings`: the unverified checks that "
-    "did not pass, which never fail the deploy); absent when `tap:smokeCheck` is false",
-    "user_pool_id": "Id of the Cognito user pool; only with `tap:auth` type `cognito`",
-    "user_pool_client_id": "Id of the pool's app client (the tokens' audience); only with "
-    "`tap:auth` type `cognito`",
-    "issuer": "Issuer the JWT authorizer trusts; only with `tap:auth`",
-    "custom_domain_url": "`https://<tap:domain name>/`; only with `tap:domain`",
-}
-
-
-def render_outputs_table() -> str:
-    """The README's outputs table, generated from OUTPUTS."""
-    rows = ["| output | description |", "|---|---|"]
-    rows += [f"| `{name}` | {description} |" for name, description in OUTPUTS.items()]
-    return "\n".join(rows)
-
-
 @dataclass(frozen=True)
 class TapStackArgs:
     config: StackConfig
@@ -271,7 +234,15 @@ class TapStackArgs:
 
 
 class TapStack(pulumi.ComponentResource):
-    """The whole stack: provider, IAM, compute, API, monitoring; one attribute per output."""
+    """The whole stack: provider, IAM, compute, API, monitoring; one attribute per output.
+
+    Each layer is a component of its own (``tap.compute``, ``tap.iam``, ``tap.api``, ...);
+    the stack's attributes are the resources they hold, named for what they are:
+    ``function``, ``log_group`` (the function's), ``role`` and ``role_policy``, ``api``,
+    ``stage``, ``routes``, ``permission``, ``access_log_group``, ``alarm_topic``, ``alarms``,
+    ``dashboard``; ``user_pool``, ``user_pool_client``, ``authorizer`` and ``domain_name``
+    (None unless configured); ``smoke`` (the smoke check, None when it is off).
+    """
 
     def __init__(
         self, name: str, args: TapStackArgs, opts: pulumi.ResourceOptions | None = None
@@ -298,7 +269,7 @@ class TapStack(pulumi.ComponentResource):
         self.code_archive = compute.code_archive()
         self.code_hash = compute.code_hash(self.code_archive)
 
-        self.log_group = compute.FunctionLogGroup(
+        function_logs = compute.FunctionLogGroup(
             f"{name}-logs",
             compute.FunctionLogGroupArgs(
                 name=names.function_log_group,
@@ -307,23 +278,26 @@ class TapStack(pulumi.ComponentResource):
             ),
             opts=layer,
         )
-        self.role = iam.ExecutionRole(
+        self.log_group = function_logs.log_group
+        execution_role = iam.ExecutionRole(
             f"{name}-iam",
             iam.ExecutionRoleArgs(
                 role_name=names.role,
                 policy_name=names.role_policy,
-                log_group_arn=self.log_group.arn,
+                log_group_arn=function_logs.arn,
                 tracing=config.tracing,
                 tags={"Component": "iam"},
             ),
             opts=layer,
         )
-        self.compute = compute.Function(
+        self.role = execution_role.role
+        self.role_policy = execution_role.policy
+        function = compute.Function(
             f"{name}-compute",
             compute.FunctionArgs(
                 name=names.function,
-                role_arn=self.role.arn,
-                log_group_name=self.log_group.name,
+                role_arn=execution_role.arn,
+                log_group_name=function_logs.name,
                 runtime=config.runtime,
                 architecture=config.architecture,
                 memory_size=config.memory_size,
@@ -333,21 +307,21 @@ class TapStack(pulumi.ComponentResource):
                 environment=function_environment(config),
                 reserved_concurrency=config.reserved_concurrency,
                 code=self.code_archive,
-                depends_on=(self.log_group.log_group, self.role.policy),
+                depends_on=(self.log_group, self.role_policy),
                 tags={"Component": "compute"},
             ),
             opts=layer,
         )
-        self.function = self.compute.function
+        self.function = function.function
 
         # ---- Authentication (tap:auth) ----------------------------------------------------
-        self.user_pool: auth_layer.UserPool | None = None
+        user_pool: auth_layer.UserPool | None = None
         authorizer: api_layer.JwtAuthorizerArgs | None = None
         self.issuer: pulumi.Input[str] | None = None
         if config.auth is not None:
             audiences: pulumi.Input[list[pulumi.Input[str]]]
             if config.auth.type == "cognito":
-                self.user_pool = auth_layer.UserPool(
+                user_pool = auth_layer.UserPool(
                     f"{name}-auth",
                     auth_layer.UserPoolArgs(
                         pool_name=names.user_pool,
@@ -358,8 +332,8 @@ class TapStack(pulumi.ComponentResource):
                     ),
                     opts=layer,
                 )
-                self.issuer = self.user_pool.issuer
-                audiences = [self.user_pool.client.id]
+                self.issuer = user_pool.issuer
+                audiences = [user_pool.client.id]
             else:
                 assert config.auth.issuer is not None  # config: required for type jwt
                 self.issuer = config.auth.issuer
@@ -371,8 +345,10 @@ class TapStack(pulumi.ComponentResource):
                 public_routes=config.auth.public_routes,
                 scopes=dict(config.auth.scopes),
             )
+        self.user_pool = user_pool.pool if user_pool is not None else None
+        self.user_pool_client = user_pool.client if user_pool is not None else None
         domain = config.domain
-        self.api = api_layer.HttpApi(
+        http_api = api_layer.HttpApi(
             f"{name}-http",
             api_layer.HttpApiArgs(
                 api_name=names.api,
@@ -390,11 +366,16 @@ class TapStack(pulumi.ComponentResource):
             ),
             opts=layer,
         )
-        self.stage = self.api.stage
+        self.api = http_api.api
+        self.stage = http_api.stage
+        self.routes = list(http_api.routes.values())
+        self.permission = http_api.permission
+        self.authorizer = http_api.authorizer
+        self.access_log_group = http_api.access_log_group
         # ---- Custom domain (tap:domain) ---------------------------------------------------
-        self.custom_domain: domain_layer.CustomDomain | None = None
+        custom_domain: domain_layer.CustomDomain | None = None
         if domain is not None:
-            self.custom_domain = domain_layer.CustomDomain(
+            custom_domain = domain_layer.CustomDomain(
                 f"{name}-domain",
                 domain_layer.CustomDomainArgs(
                     domain_name=domain.name,
@@ -406,9 +387,8 @@ class TapStack(pulumi.ComponentResource):
                 ),
                 opts=layer,
             )
-        self.routes = list(self.api.routes.values())
-        self.permission = self.api.permission
-        self.monitoring = monitoring.Monitoring(
+        self.domain_name = custom_domain.domain if custom_domain is not None else None
+        alarms = monitoring.Monitoring(
             f"{name}-monitoring",
             monitoring.MonitoringArgs(
                 topic_name=names.alarm_topic,
@@ -427,6 +407,10 @@ class TapStack(pulumi.ComponentResource):
             opts=layer,
         )
 
+        self.alarm_topic = alarms.topic
+        self.alarms = alarms.alarms
+        self.dashboard = alarms.dashboard
+
         # ---- Smoke check ------------------------------------------------------------------
         # Calls the live stage after the deploy: created after the stage, every route and
         # the invoke permission (without the permission API Gateway answers 500), and run
@@ -438,12 +422,12 @@ class TapStack(pulumi.ComponentResource):
         self.smoke_check: pulumi.Input[Any] | None = None
         smoke_url: pulumi.Input[str] = self.stage.invoke_url
         smoke_after: list[pulumi.Resource] = []
-        if self.api.authorizer is not None:
-            smoke_after.append(self.api.authorizer)
-        if self.custom_domain is not None:
-            smoke_after += [self.custom_domain.mapping, *self.custom_domain.records]
+        if self.authorizer is not None:
+            smoke_after.append(self.authorizer)
+        if custom_domain is not None:
+            smoke_after += [custom_domain.mapping, *custom_domain.records]
             if domain is not None and domain.disable_default_endpoint:
-                smoke_url = self.custom_domain.url
+                smoke_url = custom_domain.url
         if config.smoke_check:
             self.smoke = smoke.SmokeCheck(
                 f"{name}-smoke-check",
@@ -484,13 +468,15 @@ class TapStack(pulumi.ComponentResource):
         self.memory_size: int = config.memory_size
         self.timeout: int = config.timeout
         self.runtime: str = config.runtime
-        self.api_access_log_group: pulumi.Output[str] = self.api.access_log_group.name
-        self.alarm_topic_arn: pulumi.Output[str] = self.monitoring.topic.arn
-        self.dashboard_name: pulumi.Output[str] = self.monitoring.dashboard.dashboard_name
+        self.api_access_log_group: pulumi.Output[str] = self.access_log_group.name
+        self.alarm_topic_arn: pulumi.Output[str] = self.alarm_topic.arn
+        self.dashboard_name: pulumi.Output[str] = self.dashboard.dashboard_name
         # None when not configured: the engine drops the output (OUTPUTS says "only with").
-        self.user_pool_id = self.user_pool.pool.id if self.user_pool else None
-        self.user_pool_client_id = self.user_pool.client.id if self.user_pool else None
-        self.custom_domain_url = self.custom_domain.url if self.custom_domain else None
+        self.user_pool_id = self.user_pool.id if self.user_pool is not None else None
+        self.user_pool_client_id = (
+            self.user_pool_client.id if self.user_pool_client is not None else None
+        )
+        self.custom_domain_url = custom_domain.url if custom_domain is not None else None
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:

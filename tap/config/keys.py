@@ -174,7 +174,7 @@ def _by_environment(production: int, otherwise: int) -> Callable[[Mapping[str, A
 
 
 def _duration_threshold(values: Mapping[str, Any]) -> int:
-    """The seed's 25 s of a 29 s timeout in Production (28 s otherwise), scaled to the timeout.
+    """25 s of a 29 s timeout in Production (28 s otherwise), scaled to the timeout.
 
     Scaling keeps the default strictly below any valid timeout, so setting ``tap:timeout``
     alone never makes the default threshold invalid.

@@ -26,7 +26,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 TRACING_MODES = ("Active", "PassThrough")
 # The values CloudWatch Logs accepts for retentionInDays (PutRetentionPolicy). 0 ("never
-# expire") is left out on purpose: logs kept forever are the seed's bug, not a choice.
+# expire") is left out on purpose: logs kept forever grow (and bill) without bound.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,

@@ -14,10 +14,10 @@ import re
 
 from .events import (
     MAX_BODY_BYTES,
-    BadRequest,
-    PayloadTooLarge,
+    BadRequestError,
+    PayloadTooLargeError,
     Request,
-    UnsupportedMediaType,
+    UnsupportedMediaTypeError,
 )
 
 JSON_MEDIA_TYPE = "application/json"
@@ -40,13 +40,13 @@ def read_json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> object:
     # Refuse an over-limit body before any work on it (base64 is 4 characters per 3
     # bytes; a text character is at least one byte); the exact size is checked below.
     if len(body) > (4 * ((max_bytes + 2) // 3) if request.is_base64 else max_bytes):
-        raise PayloadTooLarge(f"request body is over the limit of {max_bytes} bytes")
+        raise PayloadTooLargeError(f"request body is over the limit of {max_bytes} bytes")
     if _check_content_type(request.headers.get("content-type")):
         return _decode(request, body, max_bytes)
     try:
         return _decode(request, body, max_bytes)
-    except BadRequest as error:
-        raise BadRequest(
+    except BadRequestError as error:
+        raise BadRequestError(
             f"{error.message} (a body without content-type is read as JSON; "
             f"send JSON, content-type {JSON_MEDIA_TYPE})"
         ) from None
@@ -57,7 +57,7 @@ def _decode(request: Request, body: str, max_bytes: int) -> object:
     if request.is_base64:
         data = body.rstrip("=")
         if len(body) % 4 or len(body) - len(data) > 2 or data.strip(_BASE64_ALPHABET):
-            raise BadRequest(
+            raise BadRequestError(
                 "request body is not valid base64 (isBase64Encoded is true): expected "
                 "A-Z a-z 0-9 + / with = padding to a multiple of 4 characters"
             )
@@ -66,14 +66,14 @@ def _decode(request: Request, body: str, max_bytes: int) -> object:
         try:
             raw = binascii.a2b_base64(body)
         except binascii.Error as error:  # defensive: the checks above leave none known
-            raise BadRequest(f"request body is not valid base64: {error}") from None
+            raise BadRequestError(f"request body is not valid base64: {error}") from None
     else:
         try:
             raw = body.encode()
         except UnicodeEncodeError as error:  # a lone surrogate, from a "\ud800" escape
-            raise BadRequest(f"request body is not valid UTF-8: {error.reason}") from None
+            raise BadRequestError(f"request body is not valid UTF-8: {error.reason}") from None
     if len(raw) > max_bytes:
-        raise PayloadTooLarge(f"request body is {len(raw)} bytes; the limit is {max_bytes}")
+        raise PayloadTooLargeError(f"request body is {len(raw)} bytes; the limit is {max_bytes}")
     try:
         # A text body encoded cleanly: it is its own UTF-8 decoding, no need to redo it.
         text = raw.decode() if request.is_base64 else body
@@ -90,13 +90,13 @@ def _decode(request: Request, body: str, max_bytes: int) -> object:
         # under a 200. Looked for only when the text holds a surrogate escape at all: bodies
         # without one pay one regex scan (faster than two substring searches here).
         if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
-            raise BadRequest(
+            raise BadRequestError(
                 "request body is not valid JSON text: it escapes a lone UTF-16 surrogate "
                 "(\\ud800-\\udfff without its pair); send Unicode characters, or escape "
                 "characters beyond U+FFFF as a surrogate pair"
             )
         return data
-    raise BadRequest("request body is " + message)
+    raise BadRequestError("request body is " + message)
 
 
 def _check_content_type(value: str | None) -> bool:
@@ -111,11 +111,13 @@ def _check_content_type(value: str | None) -> bool:
     if media_type != JSON_MEDIA_TYPE and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
-        raise UnsupportedMediaType(
+        raise UnsupportedMediaTypeError(
             f"content-type {value[:100]!r} is not supported; send {JSON_MEDIA_TYPE}"
         )
     if charset not in ("", "utf-8", "utf8"):
-        raise UnsupportedMediaType(f"charset {charset[:40]!r} is not supported; JSON must be UTF-8")
+        raise UnsupportedMediaTypeError(
+            f"charset {charset[:40]!r} is not supported; JSON must be UTF-8"
+        )
     return True
 
 

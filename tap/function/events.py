@@ -2,7 +2,7 @@
 the errors a request can be answered with. Reading a body is in body.py, imported on
 the first request that has one.
 
-The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpApiEvent``
+The event is untrusted: any shape that is not a 2.0 request raises ``NotAnHttpApiEventError``
 (a 400), never a TypeError or KeyError. Kept small on purpose: a cold start compiles it.
 """
 
@@ -38,23 +38,23 @@ class HttpError(Exception):
         self.headers: dict[str, str] = headers or {}
 
 
-class BadRequest(HttpError):
+class BadRequestError(HttpError):
     """400: the body is not valid base64, UTF-8 or JSON."""
 
     status = 400
 
 
-class NotAnHttpApiEvent(BadRequest):
+class NotAnHttpApiEventError(BadRequestError):
     """400: the event is not an API Gateway HTTP API payload format 2.0 request."""
 
 
-class NotFound(HttpError):
+class NotFoundError(HttpError):
     """404: no route for this path."""
 
     status = 404
 
 
-class MethodNotAllowed(HttpError):
+class MethodNotAllowedError(HttpError):
     """405: the path is a route, but not for this method; ``Allow`` lists the ones it has."""
 
     status = 405
@@ -63,13 +63,13 @@ class MethodNotAllowed(HttpError):
         super().__init__(message, {"allow": ", ".join(allowed)})
 
 
-class PayloadTooLarge(HttpError):
+class PayloadTooLargeError(HttpError):
     """413: the body is over ``MAX_BODY_BYTES``, or its echo over ``MAX_RESPONSE_BYTES``."""
 
     status = 413
 
 
-class UnsupportedMediaType(HttpError):
+class UnsupportedMediaTypeError(HttpError):
     """415: a body whose declared content type is not JSON in UTF-8."""
 
     status = 415
@@ -111,8 +111,10 @@ def jwt_subject(context: dict[str, object]) -> str | None:
     return sub if isinstance(sub, str) and sub else None
 
 
-def _not_v2(reason: str) -> NotAnHttpApiEvent:
-    return NotAnHttpApiEvent(f"not an API Gateway HTTP API payload format 2.0 request: {reason}")
+def _not_v2(reason: str) -> NotAnHttpApiEventError:
+    return NotAnHttpApiEventError(
+        f"not an API Gateway HTTP API payload format 2.0 request: {reason}"
+    )
 
 
 def _get(container: dict[str, object], key: str, kind: type, label: str) -> object:
@@ -124,7 +126,7 @@ def _get(container: dict[str, object], key: str, kind: type, label: str) -> obje
 
 
 def parse_event(event: object) -> Request:
-    """The request in a 2.0 event; ``NotAnHttpApiEvent`` naming the first problem otherwise."""
+    """The request in a 2.0 event; ``NotAnHttpApiEventError`` naming the first problem otherwise."""
     if not isinstance(event, dict):
         raise _not_v2("the event is not an object")
     if "routeArn" in event or "methodArn" in event:

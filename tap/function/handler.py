@@ -34,11 +34,11 @@ from . import metrics
 from .events import (
     MAX_BODY_BYTES,
     MAX_RESPONSE_BYTES,
-    BadRequest,
+    BadRequestError,
     HttpError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
     Request,
     parse_event,
     request_id,
@@ -199,13 +199,13 @@ class App:
             fields["method"], fields["path"] = request.method, request.path[:MAX_LOGGED_CHARS]
             route, allowed = match(request.method, request.path)
             if route is None and allowed:
-                raise MethodNotAllowed(
+                raise MethodNotAllowedError(
                     f"{request.method} is not allowed on {request.path}; "
                     f"allowed: {', '.join(allowed)}",
                     allowed,
                 )
             if route is None:
-                raise NotFound(
+                raise NotFoundError(
                     f"no route for {request.method} {request.path}; routes: {', '.join(ROUTE_KEYS)}"
                 )
             fields["route"] = route.key
@@ -213,16 +213,16 @@ class App:
             try:
                 response = _response(200, payload, rid)
             except RecursionError:  # echoed JSON that parsed but is too deep to write back
-                raise BadRequest("request body is not valid JSON: nested too deeply") from None
+                raise BadRequestError("request body is not valid JSON: nested too deeply") from None
             except ValueError:  # a float that overflowed: nothing else here is non-finite
-                raise BadRequest(
+                raise BadRequestError(
                     "request body has a number out of range (beyond +-1.8e308, a double's "
                     "range): send finite numbers"
                 ) from None
             # str(): the body is a str already (no copy); it tells mypy so.
             size = _result_size(str(response["body"]), self.max_response_bytes)
             if size > self.max_response_bytes:
-                raise PayloadTooLarge(
+                raise PayloadTooLargeError(
                     f"the response would be {size} bytes, over the limit of "
                     f"{self.max_response_bytes} bytes (a Lambda response is at most 6 MB); "
                     "numbers such as 1e15 are written out in full and non-ASCII characters "

@@ -253,7 +253,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 # Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
 # that an HTTP client reading HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (urllib, as the program's
 # smoke check uses) never sends loopback traffic to a proxy; the boto3 clients of moto
-# disable proxies themselves (tap/local/motoserver.py).
+# disable proxies themselves (tap/local/deploy/motoserver.py).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -387,7 +387,7 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
         return EXIT_OK
     try:
         printer.line(_own_smoke_check(deployment))
-    except smoke.SmokeCheckFailed as error:
+    except smoke.SmokeCheckFailedError as error:
         _flush_buffer(printer)
         return int(fail(EXIT_FAILED, str(error)))
     return EXIT_OK

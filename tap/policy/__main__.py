@@ -3,7 +3,7 @@
     pulumi preview --policy-pack tap/policy
 
 Constructing ``PolicyPack`` starts the policy server and blocks, so this file only wires:
-the rules live in ``tap/policy/rules.py`` and their adaptation in ``tap/policy/pack.py``.
+the rules live in ``tap/policy/rules/`` and their adaptation in ``tap/policy/pack.py``.
 """
 
 import sys

@@ -24,10 +24,10 @@ Constraints that shape this module (docs/tools.md, "Dynamic providers"):
 - The provider object is serialized with dill when the resource is constructed and stored in
   state; the deploy-time host un-dills it. Its class is pickled by reference (module +
   name): ``SmokeCheckProvider`` and ``RetryPolicy`` are defined in submodules but keep
-  ``__module__ == "tap.smoke"`` and stay attributes of this package, so state recorded
-  before the package existed still loads. Nothing
-  unpicklable is held at module level or on the provider (no clients, sessions, locks,
-  SSL contexts): each request builds what it needs.
+  ``__module__ == "tap.smoke"`` and stay attributes of this package, the name the state of
+  deployed stacks holds, so that state loads. Nothing unpicklable is held at module level
+  or on the provider (no clients, sessions, locks, SSL contexts): each request builds what
+  it needs.
 - Standard library HTTP only (``urllib``): the host that runs the provider has the program's
   virtualenv, nothing more is needed.
 - ``create`` outputs only what it returns, so the meaningful inputs are echoed into the
@@ -76,7 +76,7 @@ from tap.smoke.inputs import (
 from tap.smoke.probe import (
     MAX_BODY_BYTES,
     REQUEST_TIMEOUT_S,
-    NoResponse,
+    NoResponseError,
     Response,
     is_loopback,
     new_opener,
@@ -86,16 +86,16 @@ from tap.smoke.provider import SmokeCheckProvider
 from tap.smoke.resource import TYPE_TOKEN, SmokeCheck, SmokeCheckArgs
 from tap.smoke.retry import (
     RetryPolicy,
-    SmokeCheckFailed,
+    SmokeCheckFailedError,
     SmokeReport,
     run_smoke_check,
     utc_now,
 )
 
-# The classes dill pickles by reference into stack state keep the module name they had
-# when tap.smoke was one file, and share one string object for it as they did then: dill
-# memoizes the second occurrence, so the pickled provider is byte for byte the one existing
-# stacks hold (tests/smoke/test_smoke_provider.py).
+# The classes dill pickles by reference into stack state are recorded under the module
+# tap.smoke, the name deployed stacks hold, and share one string object for it: dill
+# memoizes the second occurrence, so the pickled provider is byte for byte the one in those
+# stacks' state (tests/smoke/test_smoke_provider.py).
 SmokeCheckProvider.__module__ = RetryPolicy.__module__ = __name__
 
 __all__ = [
@@ -124,12 +124,12 @@ __all__ = [
     "CheckResult",
     "ExpectedCors",
     "Mismatch",
-    "NoResponse",
+    "NoResponseError",
     "Response",
     "RetryPolicy",
     "SmokeCheck",
     "SmokeCheckArgs",
-    "SmokeCheckFailed",
+    "SmokeCheckFailedError",
     "SmokeCheckInputError",
     "SmokeCheckProvider",
     "SmokeReport",

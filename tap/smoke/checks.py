@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap.smoke.inputs import ExpectedCors, SmokeSpec
-from tap.smoke.probe import NoResponse, Response, send
+from tap.smoke.probe import NoResponseError, Response, send
 from tap.text import quote
 
 # ---------------------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def run_probe(
         response = send(
             probe.method, spec.endpoint(probe.path), probe.headers, timeout, opener, clock
         )
-    except NoResponse as error:
+    except NoResponseError as error:
         latency = _ms(clock() - started)
         missed = (Mismatch(probe.expected_status, str(error)),)
         return [CheckResult(name, request, None, latency, missed) for name, _ in probe.checks]

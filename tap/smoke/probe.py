@@ -40,7 +40,7 @@ class Response:
     body: bytes
 
 
-class NoResponse(Exception):
+class NoResponseError(Exception):
     """The request got no HTTP answer (refused, timed out, name not resolved...)."""
 
 
@@ -240,14 +240,14 @@ def new_opener(url: str | None = None) -> urllib.request.OpenerDirector:
     must not send 127.0.0.1 traffic to the proxy, which cannot reach this machine's
     loopback, whatever NO_PROXY says).
 
-    Made per run, never kept on the provider or at module level: it holds handlers and an
-    SSL context that must not end up in the provider's pickled state. Not per request
-    either: on Python 3.13 building one loads the CA store (~40 ms).
+    Made per run, never kept on the provider or at module level: it holds urllib's request
+    processors and an SSL context that must not end up in the provider's pickled state. Not
+    per request either: on Python 3.13 building one loads the CA store (~40 ms).
     """
-    handlers: list[Any] = [_NoRedirects, _DeadlineHTTPHandler, _DeadlineHTTPSHandler]
+    processors: list[Any] = [_NoRedirects, _DeadlineHTTPHandler, _DeadlineHTTPSHandler]
     if url is not None and is_loopback(urllib.parse.urlsplit(url).hostname):
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
+        processors.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*processors)
 
 
 def send(
@@ -260,7 +260,7 @@ def send(
 ) -> Response:
     """One HTTP request. Any HTTP status is a Response; no complete answer within
     ``timeout`` seconds of ``clock`` (name resolution, connecting, TLS, status line,
-    headers and body together) is NoResponse.
+    headers and body together) is NoResponseError.
     """
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"only http(s) URLs are checked, got {quote(url)}")
@@ -282,18 +282,18 @@ def send(
                 body=answer.read(MAX_BODY_BYTES),
             )
     except TimeoutError as error:  # socket.timeout is TimeoutError since 3.10
-        raise NoResponse(_timed_out(timeout, status)) from error
+        raise NoResponseError(_timed_out(timeout, status)) from error
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, TimeoutError):
-            raise NoResponse(_timed_out(timeout, status)) from error
+            raise NoResponseError(_timed_out(timeout, status)) from error
         text = reason if isinstance(reason, str) else str(reason)
-        raise NoResponse(f"no response: {excerpt(' '.join(text.split()))}") from error
+        raise NoResponseError(f"no response: {excerpt(' '.join(text.split()))}") from error
     # Reset mid-answer (OSError), malformed status line or truncated body (HTTPException).
     except (OSError, ValueError, http.client.HTTPException) as error:
         # One line whatever came back: the report is one line per finding.
         text = excerpt(" ".join(str(error).split()))
-        raise NoResponse(f"no response: {type(error).__name__}: {text}") from error
+        raise NoResponseError(f"no response: {type(error).__name__}: {text}") from error
 
 
 def _timed_out(timeout: float, status: int | None) -> str:

@@ -91,7 +91,8 @@ class SmokeCheckProvider(dynamic.ResourceProvider):
             _canonical(olds.get(n)) != _canonical(news.get(n))
             for n in (*RECHECK_INPUTS, PROTECTED_REQUEST)
         )
-        # State written before `warnings` existed had none: not a reason to call the API.
+        # A state without `warnings` (written by a release without that output): not a
+        # reason to call the API.
         missing = any(olds.get(n) is None for n in RESULT_OUTPUTS if n != "warnings")
         if recheck or missing:
             return dynamic.UpdateResult(self._run(news))

@@ -75,7 +75,7 @@ class SmokeReport:
         }
 
 
-class SmokeCheckFailed(Exception):
+class SmokeCheckFailedError(Exception):
     """The API did not answer as it should before the deadline; the message is the report."""
 
     def __init__(
@@ -160,4 +160,5 @@ def run_smoke_check(
     results = [
         latest.get(check.name) or check for probe in probes for check in not_attempted(probe)
     ]
-    raise SmokeCheckFailed(spec.url, attempts, clock() - started, spec.deadline_seconds, results)
+    elapsed = clock() - started
+    raise SmokeCheckFailedError(spec.url, attempts, elapsed, spec.deadline_seconds, results)

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tap import compute  # noqa: E402
+from tests.function.conformance import http_event  # noqa: E402
 
 RUNTIME_PRELOADED = "importlib, json, logging, os, sys, time, traceback"
 
@@ -126,27 +127,9 @@ class LambdaJsonFormatter(logging.Formatter):
 
 
 def events() -> dict[str, dict[str, object]]:
-    base = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawQueryString": "",
-        "headers": {"accept": "*/*", "host": "abc123.execute-api.us-east-1.amazonaws.com"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "http": {"method": "GET", "path": "/health", "protocol": "HTTP/1.1"},
-            "requestId": "LV7fzho-PHcEJPw=",
-            "stage": "$default",
-        },
-        "isBase64Encoded": False,
-    }
-    get = json.loads(json.dumps(base))
-    get["rawPath"] = "/health"
-    post = json.loads(json.dumps(base))
-    post["rawPath"] = "/items"
-    post["requestContext"]["http"]["method"] = "POST"
-    post["headers"]["content-type"] = "application/json"
-    post["body"] = json.dumps({"pad": "x" * (1024 - len(json.dumps({"pad": ""})))})
+    get = http_event("GET", "/health")
+    body = json.dumps({"pad": "x" * (1024 - len(json.dumps({"pad": ""})))})
+    post = http_event("POST", "/items", headers={"content-type": "application/json"}, body=body)
     assert len(post["body"]) == 1024
     return {"GET /health": get, "POST 1KB JSON": post}
 

@@ -4,8 +4,9 @@ The real stack is deployed in this process once per mode, and ``GET /health`` is
 over keep-alive connections against each. Modes: ``none`` (no log consumer: the baseline),
 ``null-sink`` (lines handed to a sink that does nothing), ``cloudwatch`` (every function
 line and access line to moto's CloudWatch Logs), ``console`` (one line per request, to
-/dev/null), ``cloudwatch+console`` (what ``tap local`` does), ``old-console`` (what it did
-before: every line printed and flushed on the thread that produced it). Ratios against the
+/dev/null), ``cloudwatch+console`` (what ``tap local`` does), ``every-line-console`` (every
+line printed and flushed on the thread that produced it: the console without its one line per
+request). Ratios against the
 first mode are the figures: req/s, and process CPU per request (steadier on a busy machine);
 each run is repeated and the median kept.
 
@@ -47,8 +48,8 @@ class _NullConsole:
         pass
 
 
-class _OldConsole:
-    """The console before one-line-per-request: each line printed and flushed, in the
+class _EveryLineConsole:
+    """A console without one line per request: each line printed and flushed, in the
     thread that produced it."""
 
     def __init__(self, out: Any) -> None:
@@ -77,9 +78,9 @@ def measure(
     console: Any = None
     if mode == "null-sink":  # lines produced and handed out, nobody doing anything
         console = _NullConsole()
-    if mode == "old-console":  # what tap local printed before: every line, on the request
+    if mode == "every-line-console":  # every line, on the request's thread
         sink = open(os.devnull, "w")  # noqa: SIM115 - closed below
-        console = _OldConsole(sink)
+        console = _EveryLineConsole(sink)
     if mode in ("console", "cloudwatch+console"):
         sink = open(os.devnull, "w")  # noqa: SIM115 - closed below
         console = ConsoleLog(lambda text: print(text, file=sink))
@@ -120,7 +121,7 @@ def measure(
         deployment.stop()
         if console is not None:
             console.close()
-        if mode in ("console", "cloudwatch+console", "old-console"):
+        if mode in ("console", "cloudwatch+console", "every-line-console"):
             sink.close()
 
 

@@ -424,7 +424,7 @@ def test_the_first_charset_parameter_is_the_one_read(app: App) -> None:
 
 
 def test_an_http_error_reads_as_its_message() -> None:
-    error = events.BadRequest("request body is not valid JSON")
+    error = events.BadRequestError("request body is not valid JSON")
     assert (str(error), error.message, error.status, error.headers) == (
         "request body is not valid JSON",
         "request body is not valid JSON",

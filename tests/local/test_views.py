@@ -40,7 +40,7 @@ def invocation(lambda_id: str, api_id: str, *, at: int = 0, cold: bool = False) 
 
 
 def test_without_integration_request_id_the_request_line_inside_an_invocation_joins_it() -> None:
-    # An access-log format from before integrationRequestId: the function's own request
+    # An access-log format without integrationRequestId: the function's own request
     # line (API Gateway's id) between START and END ties the two together.
     events = invocation("L1", "A1", at=1) + invocation("L2", "A2", at=2, cold=False)
 

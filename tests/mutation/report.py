@@ -38,7 +38,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "tap/iam.py": ("tap/iam.py",),
     "tap/function/": ("tap/function/*.py",),
     "tap/smoke/": ("tap/smoke/*.py",),
-    "tap/policy/rules.py": ("tap/policy/rules.py",),
+    "tap/policy/rules/": ("tap/policy/rules/*.py",),
 }
 
 # mutmut's exit codes (mutmut/stats.py): a test failed (1, 3), the tests ran too long

@@ -87,7 +87,7 @@ WILDCARD_POLICIES = {
         ],
         {"TAP-IAM-001", "TAP-IAM-002"},
     ),
-    # The seed's mistake (and AWSLambdaBasicExecutionRole's): the right actions, no scope.
+    # AWSLambdaBasicExecutionRole's mistake: the right actions, no scope.
     "log-writes-on-star": (
         statement(list(iam.LOG_WRITE_ACTIONS), "*"),
         [("RESOURCE_STAR", "LOW")],

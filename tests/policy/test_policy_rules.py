@@ -1,4 +1,4 @@
-"""Each rule of tap/policy/rules.py on hand-written resources in the engine's shapes.
+"""Each rule of tap/policy/rules/ on hand-written resources in the engine's shapes.
 
 The hand stack (tests/policy/stacks.py) is compliant; each test changes one property and
 asserts exactly which rule fires and what it says. tests/policy/test_policy_stack.py does
@@ -13,6 +13,8 @@ from datetime import date, timedelta
 import pytest
 
 from tap.policy import rules as r
+from tap.policy.rules import function as function_rules
+from tap.policy.rules import run as running
 from tests.policy.stacks import (
     DELETE,
     EXECUTION_ARN,
@@ -213,8 +215,8 @@ def test_xray_actions_on_a_wildcard_arn_are_not_excepted() -> None:
 
 def test_a_wildcard_in_the_arns_resource_part_is_scoping() -> None:
     # The log streams of one group: the scope the Lambda console itself writes.
-    assert not r._is_wildcard_resource(f"{LOG_GROUP_ARN}:*")
-    assert r._is_wildcard_resource("arn:aws:logs:us-east-1:*:log-group:x")
+    assert not r.is_wildcard_resource(f"{LOG_GROUP_ARN}:*")
+    assert r.is_wildcard_resource("arn:aws:logs:us-east-1:*:log-group:x")
 
 
 @pytest.mark.parametrize(
@@ -259,7 +261,7 @@ def test_a_wildcard_standing_for_the_whole_name_fires_iam_002(resource: str) -> 
     ],
 )
 def test_a_wildcard_after_a_fixed_name_is_scoping(resource: str) -> None:
-    assert not r._is_wildcard_resource(resource)
+    assert not r.is_wildcard_resource(resource)
 
 
 def test_the_stacks_own_policies_pass_the_iam_rules() -> None:
@@ -483,7 +485,7 @@ def test_a_runtime_without_a_date_never_fires_and_is_always_supported(
     # The table as it could be on any day: one runtime without an announced date (today
     # python3.14; once AWS announces its date, the rule's handling of None still holds).
     table = {"python3.8": date(2024, 10, 14), "python3.13": date(2029, 6, 30), "python3.14": None}
-    monkeypatch.setattr(r, "RUNTIME_DEPRECATION", table)
+    monkeypatch.setattr(function_rules, "RUNTIME_DEPRECATION", table)
     undated = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.14")
     old = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.8")
 
@@ -883,7 +885,7 @@ def test_evaluate_defaults_today_to_the_real_date(monkeypatch: pytest.MonkeyPatc
         def today(cls) -> date:
             return cls.day_it_is
 
-    monkeypatch.setattr(r, "date", FakeDate)
+    monkeypatch.setattr(running, "date", FakeDate)
     stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.12")
 
     assert "TAP-LAMBDA-001" not in r.evaluate(stack).fired("mandatory")
@@ -922,7 +924,7 @@ def test_provider_props_helper_matches_the_engine_shape() -> None:
 
 
 def test_an_undecidable_value_names_itself_in_its_message() -> None:
-    error = r.Undecidable("loggingConfig.logGroup")
+    error = r.UndecidableError("loggingConfig.logGroup")
 
     assert (str(error), error.what) == (
         "loggingConfig.logGroup is not known until the resource is created",
@@ -944,8 +946,8 @@ def test_a_wildcard_partition_is_a_wildcard_resource() -> None:
 
 def test_a_resource_that_is_not_a_string_is_no_wildcard() -> None:
     # IAM only takes strings; anything else is not this rule's to judge
-    assert [r._is_wildcard_resource(x) for x in (None, 5, ["*"], {"*": "*"})] == [False] * 4
-    assert r._is_wildcard_resource("*") is True
+    assert [r.is_wildcard_resource(x) for x in (None, 5, ["*"], {"*": "*"})] == [False] * 4
+    assert r.is_wildcard_resource("*") is True
 
 
 def test_a_log_group_unknown_and_from_nowhere_is_undecided_not_a_crash() -> None:

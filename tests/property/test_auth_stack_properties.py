@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
+from tap import engine
 from tap.function.routes import ROUTE_KEYS
 from tap.policy import rules as r
 from tests.policy.stacks import TODAY, from_recording
@@ -26,8 +27,8 @@ def test_the_authorizer_guards_exactly_the_non_public_routes(obj: dict[str, Any]
 
     public = set(obj.get("publicRoutes", ["GET /", "GET /health"]))
     scopes = obj.get("scopes", {})
-    [authorizer] = run.of_type("aws:apigatewayv2/authorizer:Authorizer")
-    routes = {x.input("routeKey"): x.inputs for x in run.of_type("aws:apigatewayv2/route:Route")}
+    [authorizer] = run.of_type(engine.HTTP_API_AUTHORIZER)
+    routes = {x.input("routeKey"): x.inputs for x in run.of_type(engine.HTTP_API_ROUTE)}
     assert set(routes) == set(ROUTE_KEYS)
     for key, inputs in routes.items():
         if key in public:
@@ -37,6 +38,6 @@ def test_the_authorizer_guards_exactly_the_non_public_routes(obj: dict[str, Any]
             assert inputs["authorizationType"] == "JWT"
             assert inputs["authorizerId"] == authorizer.id
             assert inputs.get("authorizationScopes") == scopes.get(key)
-    assert bool(run.of_type("aws:cognito/userPool:UserPool")) == (obj["type"] == "cognito")
+    assert bool(run.of_type(engine.USER_POOL)) == (obj["type"] == "cognito")
     report = r.evaluate(from_recording(run), today=TODAY)
     assert report.fired("mandatory") == set()

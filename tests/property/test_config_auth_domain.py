@@ -1,5 +1,5 @@
 """Properties of tap:auth and tap:domain: every valid object loads as given, every invalid
-field is refused naming its key and what is allowed (Must show 3 of issue 15)."""
+field is refused naming its key and what is allowed."""
 
 from __future__ import annotations
 

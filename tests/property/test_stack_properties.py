@@ -12,9 +12,10 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tap import engine
 from tap.config import LOG_RETENTION_DAYS, MAX_TIMEOUT_S, StackConfig, parse
 from tap.function.routes import ROUTE_KEYS
-from tap.stack import OUTPUTS
+from tap.outputs import OUTPUTS
 from tests.contract_documents import ACCESS_LOG_FORMAT, execution_policy
 from tests.pulumi_mocks import ProgramRun, RegisteredResource, run_program
 
@@ -107,33 +108,33 @@ def assert_invariants(
         assert tags["Stack"] == stack, resource.name
 
     # the function logs to the managed group, kept as configured
-    function = _one(run, "aws:lambda/function:Function")
-    groups = {g.input("name"): g for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    function = _one(run, engine.LAMBDA_FUNCTION)
+    groups = {g.input("name"): g for g in run.of_type(engine.LOG_GROUP)}
     group = groups[function.input("loggingConfig", "logGroup")]
     assert group.input("retentionInDays") == config.log_retention_days
     assert function.input("loggingConfig", "logFormat") == "JSON"
     assert run.depends_on(function, group)
     assert len(function.input("name")) <= 64
-    assert len(_one(run, "aws:iam/role:Role").input("name")) <= 64
+    assert len(_one(run, engine.IAM_ROLE).input("name")) <= 64
 
     # least privilege: no wildcard action; logs only on that group; X-Ray only when Active
-    policy = json.loads(_one(run, "aws:iam/rolePolicy:RolePolicy").input("policy"))
+    policy = json.loads(_one(run, engine.IAM_ROLE_POLICY).input("policy"))
     assert policy == execution_policy(group.outputs["arn"], raw.get("tracing", "Active"))
     actions = [a for s in policy["Statement"] for a in s["Action"]]
     assert not [a for a in actions if "*" in a]
     assert any(a.startswith("xray:") for a in actions) == (config.tracing == "Active")
 
     # the API: routes from the table, both throttling limits, JSON access logs, scoped invoke
-    routes = [r.input("routeKey") for r in run.of_type("aws:apigatewayv2/route:Route")]
+    routes = [r.input("routeKey") for r in run.of_type(engine.HTTP_API_ROUTE)]
     assert sorted(routes) == sorted(ROUTE_KEYS)
-    stage = _one(run, "aws:apigatewayv2/stage:Stage")
+    stage = _one(run, engine.HTTP_API_STAGE)
     assert stage.input("defaultRouteSettings") == {
         "throttlingBurstLimit": config.throttling_burst_limit,
         "throttlingRateLimit": float(raw.get("throttlingRateLimit", "100")),
     }
     assert stage.input("accessLogSettings", "format") == ACCESS_LOG_FORMAT
-    api_resource = _one(run, "aws:apigatewayv2/api:Api")
-    assert _one(run, "aws:lambda/permission:Permission").input("sourceArn") == (
+    api_resource = _one(run, engine.HTTP_API)
+    assert _one(run, engine.LAMBDA_PERMISSION).input("sourceArn") == (
         api_resource.outputs["executionArn"] + "/*/*"
     )
     assert api_resource.input("corsConfiguration", "allowOrigins") == list(
@@ -141,20 +142,20 @@ def assert_invariants(
     )
 
     # alarms name this function and this API and notify the topic
-    topic_arn = _one(run, "aws:sns/topic:Topic").outputs["arn"]
-    for alarm in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+    topic_arn = _one(run, engine.SNS_TOPIC).outputs["arn"]
+    for alarm in run.of_type(engine.METRIC_ALARM):
         assert alarm.input("dimensions") in (
             {"FunctionName": function.input("name")},
             {"ApiId": api_resource.id},
         )
         assert alarm.input("alarmActions") == alarm.input("okActions") == [topic_arn]
-    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = run.of_type(engine.SNS_SUBSCRIPTION)
     assert [s.input("endpoint") for s in subscriptions] == (
         [raw["alarmEmail"]] if "alarmEmail" in raw else []
     )
 
     # the dashboard is JSON naming the stack's region
-    body = json.loads(_one(run, "aws:cloudwatch/dashboard:Dashboard").input("dashboardBody"))
+    body = json.loads(_one(run, engine.DASHBOARD).input("dashboardBody"))
     assert {w["properties"]["region"] for w in body["widgets"]} == {config.region}
 
     # the outputs contract

@@ -10,7 +10,7 @@ import pytest
 from tap import config as c
 from tap import smoke, stack
 from tap.function.routes import ROUTE_KEYS
-from tap.smoke import SmokeCheckFailed
+from tap.smoke import SmokeCheckFailedError
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import props, provider
 
@@ -48,7 +48,7 @@ def test_a_protected_route_answering_401_passes(fake: FakeTime) -> None:
 
 
 def test_a_protected_route_that_lets_anyone_in_fails_the_deploy(fake: FakeTime) -> None:
-    with ScriptedServer(open_info) as server, pytest.raises(SmokeCheckFailed) as raised:
+    with ScriptedServer(open_info) as server, pytest.raises(SmokeCheckFailedError) as raised:
         provider(fake).create(
             props(server.url, protected_request="GET /info", deadline_seconds=2.0)
         )

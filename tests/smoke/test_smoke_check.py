@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tap.config import CorsConfig
-from tap.smoke import SmokeCheckFailed, SmokeCheckProvider
+from tap.smoke import SmokeCheckFailedError, SmokeCheckProvider
 from tap.stack import expected_cors, preflight_origin
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 
@@ -173,13 +173,13 @@ def test_engine_floats_and_a_trailing_slash_free_url_are_accepted(fake: FakeTime
 
 def fail(
     fake: FakeTime, responder: Any, deadline: float = 5.0, **overrides: Any
-) -> SmokeCheckFailed:
-    with ScriptedServer(responder) as server, pytest.raises(SmokeCheckFailed) as raised:
+) -> SmokeCheckFailedError:
+    with ScriptedServer(responder) as server, pytest.raises(SmokeCheckFailedError) as raised:
         provider(fake).create(props(server.url, deadline_seconds=deadline, **overrides))
     return raised.value
 
 
-def report_lines(error: SmokeCheckFailed) -> list[str]:
+def report_lines(error: SmokeCheckFailedError) -> list[str]:
     return str(error).splitlines()
 
 
@@ -362,7 +362,7 @@ def test_a_server_that_never_answers_fails_within_the_deadline() -> None:
     # bounded by what is left of the deadline. What it asserts is the outcome, not a time.
     from tests.smoke.fake_api import silent_listener
 
-    with silent_listener() as url, pytest.raises(SmokeCheckFailed) as raised:
+    with silent_listener() as url, pytest.raises(SmokeCheckFailedError) as raised:
         SmokeCheckProvider(now=lambda: NOW).create(props(url, deadline_seconds=1.0))
 
     # THEN the first request waited out what was left of the deadline, and nothing was
@@ -384,7 +384,7 @@ def test_a_refused_connection_is_retried_until_the_deadline(fake: FakeTime) -> N
     with silent_listener() as url:
         pass  # closed: nothing listens on that port any more
 
-    with pytest.raises(SmokeCheckFailed) as raised:
+    with pytest.raises(SmokeCheckFailedError) as raised:
         provider(fake).create(props(url, deadline_seconds=5.0))
 
     lines = report_lines(raised.value)
@@ -405,7 +405,10 @@ def test_a_refused_connection_is_retried_until_the_deadline(fake: FakeTime) -> N
 def test_an_answer_that_is_not_http_is_reported_not_raised(fake: FakeTime) -> None:
     from tests.smoke.fake_api import raw_server
 
-    with raw_server(b"SSH-2.0-OpenSSH_9.6\r\n") as url, pytest.raises(SmokeCheckFailed) as raised:
+    with (
+        raw_server(b"SSH-2.0-OpenSSH_9.6\r\n") as url,
+        pytest.raises(SmokeCheckFailedError) as raised,
+    ):
         provider(fake).create(props(url, deadline_seconds=1.0))
 
     assert report_lines(raised.value)[1] == (

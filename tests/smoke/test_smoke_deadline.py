@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tap import smoke
-from tap.smoke import NoResponse, SmokeCheckFailed, SmokeCheckProvider, probe, send
+from tap.smoke import NoResponseError, SmokeCheckFailedError, SmokeCheckProvider, probe, send
 from tests.smoke.fake_api import Answer, FakeTime, Request, ScriptedServer, deployed_api
 from tests.smoke.test_smoke_check import NOW, props, provider
 
@@ -114,14 +114,14 @@ def test_a_request_ends_by_its_deadline_whatever_the_server_holds_back(case: str
     with dripping_server(fast, drip) as url:
         error, elapsed = _timed(lambda: send("GET", url + "health", {}, deadline))
 
-    assert isinstance(error, NoResponse), error
+    assert isinstance(error, NoResponseError), error
     assert "within 1.5 s" in str(error)
     assert elapsed < deadline + MARGIN_S
 
 
 def test_a_slow_body_is_reported_as_an_unfinished_answer() -> None:
     fast, drip = SLOW["body"]
-    with dripping_server(fast, drip) as url, pytest.raises(NoResponse) as raised:
+    with dripping_server(fast, drip) as url, pytest.raises(NoResponseError) as raised:
         send("GET", url, {}, 1.0)
 
     assert str(raised.value) == ("no complete response within 1.0 s: status 200, body unfinished")
@@ -140,7 +140,7 @@ def test_the_whole_check_ends_by_its_deadline_plus_two_seconds() -> None:
         )
 
     # THEN it fails, by the deadline plus the 2 s
-    assert isinstance(error, SmokeCheckFailed), error
+    assert isinstance(error, SmokeCheckFailedError), error
     assert elapsed < deadline + MARGIN_S
     assert "expected status 200, got no response within 2.0 s" in str(error)
 
@@ -168,7 +168,7 @@ def test_the_deadline_is_checked_between_reads_on_the_injected_clock() -> None:
         error, elapsed = _timed(lambda: send("GET", url, {}, 5.0, clock=clock))
 
     # THEN it stops after a handful of socket operations, not when the server stops
-    assert isinstance(error, NoResponse), error
+    assert isinstance(error, NoResponseError), error
     assert str(error) == "no complete response within 5.0 s: status 200, body unfinished"
     assert clock.reads <= 6
     assert elapsed < DRIP_LIMIT_S / 2
@@ -190,7 +190,7 @@ def test_name_resolution_is_bounded_by_the_deadline(monkeypatch: pytest.MonkeyPa
     finally:
         release.set()
 
-    assert isinstance(error, NoResponse), error
+    assert isinstance(error, NoResponseError), error
     assert str(error) == "no response within 1.0 s"
     assert elapsed < 1.0 + MARGIN_S
 
@@ -206,7 +206,7 @@ def test_a_name_that_does_not_resolve_is_no_response_naming_why(
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", failing)
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", "http://api.tap-smoke.test/health", {}, 2.0)
 
     assert "Name or service not known" in str(raised.value)
@@ -266,7 +266,7 @@ def test_another_url_still_goes_through_the_proxy(proxy: ScriptedServer) -> None
 
 def test_https_to_another_host_is_tunnelled_through_the_proxy(proxy: ScriptedServer) -> None:
     # The fake proxy has no CONNECT: its 501 shows the request went to it, as a tunnel.
-    with pytest.raises(NoResponse) as raised:
+    with pytest.raises(NoResponseError) as raised:
         send("GET", "https://api.tap-smoke.test/health", {}, 5.0)
 
     assert "Tunnel connection failed: 501" in str(raised.value)
@@ -310,7 +310,7 @@ def test_hostile_header_values_and_bodies_are_quoted_bounded_and_escaped() -> No
         status = 204 if request.method == "OPTIONS" else 500
         return Answer(status, headers, HOSTILE.encode() if status != 204 else b"")
 
-    with ScriptedServer(answer) as server, pytest.raises(SmokeCheckFailed) as raised:
+    with ScriptedServer(answer) as server, pytest.raises(SmokeCheckFailedError) as raised:
         provider(FakeTime()).create(props(server.url, deadline_seconds=1.0))
 
     message = str(raised.value)
@@ -325,7 +325,7 @@ def test_hostile_header_values_and_bodies_are_quoted_bounded_and_escaped() -> No
 def test_a_hostile_status_line_is_quoted_bounded_and_escaped() -> None:
     from tests.smoke.fake_api import raw_server
 
-    with raw_server(HOSTILE.encode() + b"\r\n") as url, pytest.raises(NoResponse) as raised:
+    with raw_server(HOSTILE.encode() + b"\r\n") as url, pytest.raises(NoResponseError) as raised:
         send("GET", url, {}, 2.0)
 
     message = str(raised.value)
@@ -416,7 +416,7 @@ def test_a_slow_https_body_ends_by_the_deadline(tls_files: tuple[str, str]) -> N
     with tls_server(tls_files, fast, drip) as url:
         error, elapsed = _timed(lambda: send("GET", url, {}, 1.5, _trusting_opener(tls_files[0])))
 
-    assert isinstance(error, NoResponse), error
+    assert isinstance(error, NoResponseError), error
     assert str(error) == "no complete response within 1.5 s: status 200, body unfinished"
     assert elapsed < 1.5 + MARGIN_S
 
@@ -429,6 +429,6 @@ def test_a_dripped_tls_handshake_ends_by_the_deadline(tls_files: tuple[str, str]
         https = url.replace("http://", "https://")
         error, elapsed = _timed(lambda: send("GET", https, {}, 1.5, _trusting_opener(tls_files[0])))
 
-    assert isinstance(error, NoResponse), error
+    assert isinstance(error, NoResponseError), error
     assert str(error) == "no response within 1.5 s"
     assert elapsed < 1.5 + MARGIN_S

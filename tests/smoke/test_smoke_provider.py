@@ -24,7 +24,7 @@ from tap.smoke import (
     INPUTS,
     MAX_DEADLINE_S,
     RESULT_OUTPUTS,
-    SmokeCheckFailed,
+    SmokeCheckFailedError,
     SmokeCheckInputError,
     SmokeCheckProvider,
     smoke_trigger,
@@ -156,7 +156,7 @@ def test_update_of_the_deadline_alone_keeps_the_previous_result_without_calling_
     assert server.requests == []
     outs = result.outs
     assert outs is not None
-    # state from before the warnings output existed: the result stands, with no warnings
+    # a state without the warnings output: the result stands, with no warnings
     assert {name: outs[name] for name in RESULT_OUTPUTS} == {**OLD_RESULTS, "warnings": []}
     assert outs["deadline_seconds"] == 300.0
     assert "__provider" not in outs
@@ -182,7 +182,8 @@ def test_update_of_an_api_that_now_answers_wrong_fails_the_deploy() -> None:
     with (
         ScriptedServer(deployed_api(environment="Staging")) as server,
         pytest.raises(
-            SmokeCheckFailed, match=r"expected environment 'Production', got environment 'Staging'"
+            SmokeCheckFailedError,
+            match=r"expected environment 'Production', got environment 'Staging'",
         ),
     ):
         provider(fake).update(
@@ -284,8 +285,8 @@ def test_the_provider_round_trips_through_dill_and_the_copy_checks_a_live_server
     assert outs["attempts"] == 1
 
 
-# What serialize_provider(SmokeCheckProvider()) gave when tap.smoke was one file
-# (tap/smoke.py, before it became a package): the bytes existing stack states hold.
+# What serialize_provider(SmokeCheckProvider()) gives: the bytes existing stack states hold,
+# which the provider must go on producing and un-dilling.
 RECORDED_PROVIDER = (
     "gASVwgAAAAAAAACMCXRhcC5zbW9rZZSMElNtb2tlQ2hlY2tQcm92aWRlcpSTlCmBlH2UKIwFaG9va3OUfZSMBnBv"
     "bGljeZRoAIwLUmV0cnlQb2xpY3mUk5QpgZR9lCiMEWluaXRpYWxfYmFja29mZl9zlEc/8AAAAAAAAIwNbWF4X2Jh"
@@ -324,7 +325,7 @@ def test_the_provider_pickles_by_reference_to_tap_smoke_as_existing_stacks_hold_
         ("tap.smoke", "SmokeCheckProvider"),
         ("tap.smoke", "RetryPolicy"),
     ]
-    # ... and the bytes are those recorded before tap.smoke became a package
+    # ... and the bytes are those existing stack states hold
     assert serialized == RECORDED_PROVIDER
 
 

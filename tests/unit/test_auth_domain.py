@@ -1,5 +1,4 @@
-"""tap:auth and tap:domain under Pulumi's mocks: the exact resources and their inputs
-(issue 15, Must show 1)."""
+"""tap:auth and tap:domain under Pulumi's mocks: the exact resources and their inputs."""
 
 from __future__ import annotations
 
@@ -8,20 +7,21 @@ import json
 import pytest
 
 from tap import auth as auth_layer
+from tap import engine
 from tap.function.routes import ROUTE_KEYS
 from tests.pulumi_mocks import ProgramRun, run_program
 
-API = "aws:apigatewayv2/api:Api"
-ROUTE = "aws:apigatewayv2/route:Route"
-AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
-POOL = "aws:cognito/userPool:UserPool"
-CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
-CERTIFICATE = "aws:acm/certificate:Certificate"
-VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
-RECORD = "aws:route53/record:Record"
-DOMAIN_NAME = "aws:apigatewayv2/domainName:DomainName"
-MAPPING = "aws:apigatewayv2/apiMapping:ApiMapping"
-STAGE = "aws:apigatewayv2/stage:Stage"
+API = engine.HTTP_API
+ROUTE = engine.HTTP_API_ROUTE
+AUTHORIZER = engine.HTTP_API_AUTHORIZER
+POOL = engine.USER_POOL
+CLIENT = engine.USER_POOL_CLIENT
+CERTIFICATE = engine.CERTIFICATE
+VALIDATION = engine.CERTIFICATE_VALIDATION
+RECORD = engine.DNS_RECORD
+DOMAIN_NAME = engine.HTTP_API_DOMAIN_NAME
+MAPPING = engine.HTTP_API_MAPPING
+STAGE = engine.HTTP_API_STAGE
 SMOKE = "pulumi-python:dynamic/smoke:SmokeCheck"
 AUTH_TYPES = {POOL, CLIENT, AUTHORIZER}
 DOMAIN_TYPES = {CERTIFICATE, VALIDATION, RECORD, DOMAIN_NAME, MAPPING}

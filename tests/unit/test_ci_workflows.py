@@ -178,6 +178,17 @@ def test_the_trust_policy_lets_only_this_repositorys_workflows_assume_the_role()
     assert sorted(s.split(":", 2)[2] for s in subjects) == ["pull_request", "ref:refs/heads/main"]
 
 
+def test_the_lint_env_gates_the_complexity_of_taps_functions_at_15() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "tox.ini")
+    commands = parser["testenv:lint"]["commands"].replace("\\\n", " ")
+    gates = [c.split() for c in commands.splitlines() if "C901" in c]
+    assert [gate[:5] for gate in gates] == [["ruff", "check", "--select", "C901", "tap"]]
+    # (tomllib is 3.11+; the table is two lines)
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert re.search(r"^\[tool\.ruff\.lint\.mccabe\]\nmax-complexity = 15$", pyproject, re.M)
+
+
 def test_the_lint_env_validates_every_workflow_against_githubs_schema() -> None:
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(REPO / "tox.ini")

@@ -15,6 +15,7 @@ from typing import Any
 
 import parliament
 
+from tap import engine
 from tap.config import StackConfig
 from tests.pulumi_mocks import run_program
 
@@ -26,7 +27,7 @@ COMMUNITY_CONFIG = Path(parliament.__file__).parent / "community_auditors" / "co
 # resource type, on create / read (refresh) / update / delete, and to tag it (the provider's
 # default tags are set on create, so the tag actions are needed from the first deploy).
 ACTIONS_BY_TYPE: dict[str, set[str]] = {
-    "aws:iam/role:Role": {
+    engine.IAM_ROLE: {
         "iam:CreateRole",
         "iam:GetRole",
         "iam:UpdateRole",
@@ -40,12 +41,12 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "iam:ListAttachedRolePolicies",
         "iam:ListInstanceProfilesForRole",
     },
-    "aws:iam/rolePolicy:RolePolicy": {
+    engine.IAM_ROLE_POLICY: {
         "iam:PutRolePolicy",
         "iam:GetRolePolicy",
         "iam:DeleteRolePolicy",
     },
-    "aws:lambda/function:Function": {
+    engine.LAMBDA_FUNCTION: {
         "iam:PassRole",  # the execution role, handed to Lambda on create and update
         "lambda:CreateFunction",
         "lambda:GetFunction",
@@ -59,12 +60,12 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "lambda:UntagResource",
         "lambda:ListTags",
     },
-    "aws:lambda/permission:Permission": {
+    engine.LAMBDA_PERMISSION: {
         "lambda:AddPermission",
         "lambda:RemovePermission",
         "lambda:GetPolicy",
     },
-    "aws:cloudwatch/logGroup:LogGroup": {
+    engine.LOG_GROUP: {
         "logs:CreateLogGroup",
         "logs:DescribeLogGroups",
         "logs:DeleteLogGroup",
@@ -79,31 +80,31 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "logs:ListTagsLogGroup",
     },
     # API Gateway v2 is authorized by HTTP verb on the API's path (and /tags for tagging).
-    "aws:apigatewayv2/api:Api": {
+    engine.HTTP_API: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:apigatewayv2/integration:Integration": {
+    engine.HTTP_API_INTEGRATION: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:apigatewayv2/route:Route": {
+    engine.HTTP_API_ROUTE: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:apigatewayv2/stage:Stage": {
+    engine.HTTP_API_STAGE: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:cloudwatch/metricAlarm:MetricAlarm": {
+    engine.METRIC_ALARM: {
         "cloudwatch:PutMetricAlarm",
         "cloudwatch:DescribeAlarms",
         "cloudwatch:DeleteAlarms",
@@ -111,12 +112,12 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "cloudwatch:UntagResource",
         "cloudwatch:ListTagsForResource",
     },
-    "aws:cloudwatch/dashboard:Dashboard": {
+    engine.DASHBOARD: {
         "cloudwatch:PutDashboard",
         "cloudwatch:GetDashboard",
         "cloudwatch:DeleteDashboards",
     },
-    "aws:sns/topic:Topic": {
+    engine.SNS_TOPIC: {
         "sns:CreateTopic",
         "sns:GetTopicAttributes",
         "sns:SetTopicAttributes",
@@ -125,7 +126,7 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "sns:UntagResource",
         "sns:ListTagsForResource",
     },
-    "aws:sns/topicSubscription:TopicSubscription": {
+    engine.SNS_SUBSCRIPTION: {
         "sns:Subscribe",
         "sns:Unsubscribe",
         "sns:GetSubscriptionAttributes",
@@ -135,7 +136,7 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
     # Calls only the deployed API over HTTPS: no AWS permission.
     "pulumi-python:dynamic/smoke:SmokeCheck": set(),
     # tap:auth and tap:domain.
-    "aws:cognito/userPool:UserPool": {
+    engine.USER_POOL: {
         "cognito-idp:CreateUserPool",
         "cognito-idp:DescribeUserPool",
         "cognito-idp:UpdateUserPool",
@@ -146,19 +147,19 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "cognito-idp:UntagResource",
         "cognito-idp:ListTagsForResource",
     },
-    "aws:cognito/userPoolClient:UserPoolClient": {
+    engine.USER_POOL_CLIENT: {
         "cognito-idp:CreateUserPoolClient",
         "cognito-idp:DescribeUserPoolClient",
         "cognito-idp:UpdateUserPoolClient",
         "cognito-idp:DeleteUserPoolClient",
     },
-    "aws:apigatewayv2/authorizer:Authorizer": {
+    engine.HTTP_API_AUTHORIZER: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:acm/certificate:Certificate": {
+    engine.CERTIFICATE: {
         "acm:RequestCertificate",
         "acm:DescribeCertificate",
         "acm:DeleteCertificate",
@@ -166,20 +167,20 @@ ACTIONS_BY_TYPE: dict[str, set[str]] = {
         "acm:AddTagsToCertificate",
         "acm:RemoveTagsFromCertificate",
     },
-    "aws:acm/certificateValidation:CertificateValidation": {"acm:DescribeCertificate"},
-    "aws:route53/record:Record": {
+    engine.CERTIFICATE_VALIDATION: {"acm:DescribeCertificate"},
+    engine.DNS_RECORD: {
         "route53:ChangeResourceRecordSets",
         "route53:ListResourceRecordSets",
         "route53:GetHostedZone",
         "route53:GetChange",
     },
-    "aws:apigatewayv2/domainName:DomainName": {
+    engine.HTTP_API_DOMAIN_NAME: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
         "apigateway:DELETE",
     },
-    "aws:apigatewayv2/apiMapping:ApiMapping": {
+    engine.HTTP_API_MAPPING: {
         "apigateway:POST",
         "apigateway:GET",
         "apigateway:PATCH",
@@ -258,9 +259,7 @@ def needed_actions() -> set[str]:
             "ACTIONS_BY_TYPE and to deploy/deployer-policy.json"
         )
         needed |= ACTIONS_BY_TYPE[resource.type]
-        if resource.type == "aws:apigatewayv2/stage:Stage" and resource.inputs.get(
-            "accessLogSettings"
-        ):
+        if resource.type == engine.HTTP_API_STAGE and resource.inputs.get("accessLogSettings"):
             needed |= ACCESS_LOG_DELIVERY
         if resource.inputs.get("reservedConcurrentExecutions") is not None:
             needed |= RESERVED_CONCURRENCY

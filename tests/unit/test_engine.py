@@ -57,7 +57,7 @@ def test_every_declared_type_is_a_pulumi_aws_class_with_the_declared_taggability
         assert takes_tags_in_pulumi_aws(token) is kind.taggable, token
 
 
-def test_local_mode_has_an_applier_for_exactly_the_types_the_harness_answers() -> None:
+def test_local_mode_deploys_exactly_the_types_the_harness_answers() -> None:
     assert set(APPLIERS) == set(engine.aws_types())
 
 

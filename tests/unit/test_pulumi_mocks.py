@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from tap import engine
 from tests.pulumi_mocks import (
     AwsMocks,
     ProgramRun,
@@ -41,7 +42,7 @@ def _small_program() -> None:
 def test_a_run_records_inputs_outputs_provider_and_exports() -> None:
     run = run_program(program=_small_program)
 
-    group = run.one("aws:cloudwatch/logGroup:LogGroup")
+    group = run.one(engine.LOG_GROUP)
     assert group.inputs["retentionInDays"] == 7.0  # numbers arrive as floats
     assert group.outputs["arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/test/group"
     assert run.provider_of(group) == run.one("pulumi:providers:aws")
@@ -52,7 +53,7 @@ def test_a_run_records_inputs_outputs_provider_and_exports() -> None:
 def test_effective_tags_are_the_provider_defaults_overridden_by_own_tags() -> None:
     run = run_program(program=_small_program)
 
-    assert run.effective_tags(run.one("aws:cloudwatch/logGroup:LogGroup")) == {"A": "1", "B": "2"}
+    assert run.effective_tags(run.one(engine.LOG_GROUP)) == {"A": "1", "B": "2"}
 
 
 def test_secrets_stay_wrapped_and_unwrap_on_request() -> None:
@@ -66,7 +67,7 @@ def test_secrets_stay_wrapped_and_unwrap_on_request() -> None:
 def test_in_a_preview_computed_values_are_unknown_and_chosen_ones_known() -> None:
     run = run_program(program=_small_program, preview=True)
 
-    group = run.one("aws:cloudwatch/logGroup:LogGroup")
+    group = run.one(engine.LOG_GROUP)
     assert "arn" not in group.outputs
     assert group.id == ""
     assert is_unknown(run.outputs["arn"])
@@ -130,10 +131,10 @@ def test_recorded_resources_can_be_read_back_while_a_run_goes_on() -> None:
 @pytest.mark.parametrize(
     ("token", "taggable"),
     [
-        ("aws:lambda/function:Function", True),
-        ("aws:apigatewayv2/stage:Stage", True),
-        ("aws:iam/rolePolicy:RolePolicy", False),
-        ("aws:apigatewayv2/route:Route", False),
+        (engine.LAMBDA_FUNCTION, True),
+        (engine.HTTP_API_STAGE, True),
+        (engine.IAM_ROLE_POLICY, False),
+        (engine.HTTP_API_ROUTE, False),
         ("pulumi:providers:aws", False),
         ("tap:index:TapStack", False),
     ],

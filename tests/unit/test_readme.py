@@ -16,8 +16,8 @@ README = REPO / "README.md"
 
 def _sections() -> dict[str, Callable[[], str]]:
     from tap.config import render_config_table
+    from tap.outputs import render_outputs_table
     from tap.policy.rules import render_exemptions, render_rule_table
-    from tap.stack import render_outputs_table
 
     return {
         "config-table": render_config_table,
@@ -52,7 +52,7 @@ def test_readme_tables_match_the_code() -> None:
 
 def test_every_config_key_and_output_appears_in_the_readme() -> None:
     from tap.config import KEY_NAMES
-    from tap.stack import OUTPUTS
+    from tap.outputs import OUTPUTS
 
     text = README.read_text()
     for key in KEY_NAMES:

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 
+import pulumi_aws as aws
 import pytest
 
-from tap import monitoring
+from tap import config, engine, monitoring
 from tap.function.metrics import DEFAULT_NAMESPACE
 from tap.function.routes import ROUTE_KEYS
+from tap.outputs import OUTPUTS, render_outputs_table
+from tap.smoke import SmokeCheck
 from tap.stack import (
     MAX_PREFIX_LENGTH,
-    OUTPUTS,
+    TapStack,
+    TapStackArgs,
     name_prefix,
-    render_outputs_table,
     resource_names,
 )
 from tests.contract_documents import ACCESS_LOG_FORMAT, TRUST_POLICY, execution_policy
@@ -33,19 +36,19 @@ from tests.pulumi_mocks import (
     run_program,
 )
 
-FUNCTION = "aws:lambda/function:Function"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-API = "aws:apigatewayv2/api:Api"
-INTEGRATION = "aws:apigatewayv2/integration:Integration"
-ROUTE = "aws:apigatewayv2/route:Route"
-STAGE = "aws:apigatewayv2/stage:Stage"
-PERMISSION = "aws:lambda/permission:Permission"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+FUNCTION = engine.LAMBDA_FUNCTION
+ROLE = engine.IAM_ROLE
+ROLE_POLICY = engine.IAM_ROLE_POLICY
+LOG_GROUP = engine.LOG_GROUP
+API = engine.HTTP_API
+INTEGRATION = engine.HTTP_API_INTEGRATION
+ROUTE = engine.HTTP_API_ROUTE
+STAGE = engine.HTTP_API_STAGE
+PERMISSION = engine.LAMBDA_PERMISSION
+TOPIC = engine.SNS_TOPIC
+SUBSCRIPTION = engine.SNS_SUBSCRIPTION
+ALARM = engine.METRIC_ALARM
+DASHBOARD = engine.DASHBOARD
 
 # The resource types the stack registers (local mode deploys each of them into moto), plus
 # the smoke check (a dynamic resource) when tap:smokeCheck is true, the default.
@@ -72,7 +75,7 @@ COMPONENT_TYPES = {
     "tap:api:HttpApi",
     "tap:monitoring:Monitoring",
 }
-# docs/design.md's outputs contract: the seed's eleven plus four.
+# docs/design.md's outputs contract: the outputs every stack has.
 CONTRACT_OUTPUTS = {
     "api_gateway_url",
     "lambda_function_name",
@@ -491,6 +494,55 @@ def test_another_region_reaches_the_provider_the_arns_and_the_dashboard() -> Non
     assert run.output("lambda_function_arn").startswith("arn:aws:lambda:eu-west-2:")
     body = json.loads(run.one(DASHBOARD).input("dashboardBody"))
     assert {w["properties"]["region"] for w in body["widgets"]} == {"eu-west-2"}
+
+
+# ---------------------------------------------------------------------------------------
+# The stack's attributes
+
+
+def _built_stack(raw_config: dict[str, str]) -> TapStack:
+    built: list[TapStack] = []
+
+    def program() -> None:
+        built.append(TapStack("tap", TapStackArgs(config=config.load(), stack_name="dev")))
+
+    run_program(raw_config, program=program)
+    [stack] = built
+    return stack
+
+
+def test_the_stacks_attributes_are_the_resources_they_are_named_for() -> None:
+    zone = {"name": "api.example.com", "zoneId": "Z0123456789ABC"}
+    stack = _built_stack({"auth": json.dumps({"type": "cognito"}), "domain": json.dumps(zone)})
+
+    assert isinstance(stack.function, aws.lambda_.Function)
+    assert isinstance(stack.log_group, aws.cloudwatch.LogGroup)
+    assert isinstance(stack.role, aws.iam.Role)
+    assert isinstance(stack.role_policy, aws.iam.RolePolicy)
+    assert isinstance(stack.api, aws.apigatewayv2.Api)
+    assert isinstance(stack.stage, aws.apigatewayv2.Stage)
+    assert {type(r) for r in stack.routes} == {aws.apigatewayv2.Route}
+    assert len(stack.routes) == len(ROUTE_KEYS)
+    assert isinstance(stack.permission, aws.lambda_.Permission)
+    assert isinstance(stack.authorizer, aws.apigatewayv2.Authorizer)
+    assert isinstance(stack.access_log_group, aws.cloudwatch.LogGroup)
+    assert isinstance(stack.alarm_topic, aws.sns.Topic)
+    assert {type(a) for a in stack.alarms.values()} == {aws.cloudwatch.MetricAlarm}
+    assert isinstance(stack.dashboard, aws.cloudwatch.Dashboard)
+    assert isinstance(stack.user_pool, aws.cognito.UserPool)
+    assert isinstance(stack.user_pool_client, aws.cognito.UserPoolClient)
+    assert isinstance(stack.domain_name, aws.apigatewayv2.DomainName)
+    assert isinstance(stack.smoke, SmokeCheck)
+
+
+def test_what_is_not_configured_is_none_on_the_stack() -> None:
+    stack = _built_stack({"smokeCheck": "false"})
+
+    assert stack.user_pool is None
+    assert stack.user_pool_client is None
+    assert stack.authorizer is None
+    assert stack.domain_name is None
+    assert stack.smoke is None
 
 
 # ---------------------------------------------------------------------------------------

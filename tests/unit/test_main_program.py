@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tap import engine
 from tap.config import ConfigError
 from tests.pulumi_mocks import AwsMocks, run_program
 
 
 def test_an_invalid_timeout_fails_the_program_before_any_resource_is_registered() -> None:
-    # GIVEN the seed's timeout, which an HTTP API can never use
+    # GIVEN a 60 s timeout, which an HTTP API can never use
     mocks = AwsMocks()
 
     # WHEN the program runs
@@ -45,11 +46,9 @@ def test_with_no_config_at_all_the_program_deploys_the_contracts_defaults() -> N
     assert run.output("memory_size") == 512
     assert run.output("timeout") == 29
     assert run.output("runtime") == "python3.13"
-    function = run.one("aws:lambda/function:Function")
+    function = run.one(engine.LAMBDA_FUNCTION)
     assert function.input("timeout") == 29.0
     assert function.input("memorySize") == 512.0
     assert function.input("architectures") == ["arm64"]
-    retention = {
-        r.input("retentionInDays") for r in run.of_type("aws:cloudwatch/logGroup:LogGroup")
-    }
+    retention = {r.input("retentionInDays") for r in run.of_type(engine.LOG_GROUP)}
     assert retention == {14.0}

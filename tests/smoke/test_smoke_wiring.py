@@ -16,7 +16,7 @@ from typing import Any
 import dill
 import pytest
 
-from tap import compute
+from tap import compute, engine
 from tap.config import CorsConfig, parse
 from tap.function.routes import ROUTE_KEYS
 from tap.smoke import TYPE_TOKEN, SmokeCheckProvider
@@ -31,9 +31,9 @@ from tests.pulumi_mocks import (
 )
 from tests.smoke.fake_api import ScriptedServer, deployed_api
 
-STAGE = "aws:apigatewayv2/stage:Stage"
-ROUTE = "aws:apigatewayv2/route:Route"
-PERMISSION = "aws:lambda/permission:Permission"
+STAGE = engine.HTTP_API_STAGE
+ROUTE = engine.HTTP_API_ROUTE
+PERMISSION = engine.LAMBDA_PERMISSION
 STACK_COMPONENT = "tap:index:TapStack"
 
 LISTED_CORS = {
