@@ -77,13 +77,13 @@ class Connection(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection, True)
+        self.server.open_connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.track(self.connection, False)
+            self.server.open_connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: requests are reported through the access log sink."""

@@ -328,7 +328,7 @@ class Emulator:
         if server is not None:
             server.shutdown()
             server.server_close()
-            server.close_connections()
+            server.open_connections.shut_down_all()
         if thread is not None:
             thread.join(timeout=5)
         if loaded is not None:

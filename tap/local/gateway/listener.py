@@ -14,6 +14,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tap.local.connections import OpenConnections
+
 if TYPE_CHECKING:
     from tap.local.gateway.apigw import HttpResponse, RequestInfo
 
@@ -155,8 +157,7 @@ class Server(ThreadingHTTPServer):
         self._slots = threading.BoundedSemaphore(max_connections)
         self._overflow: Overflow | None = None
         super().__init__(address, connection)
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
+        self.open_connections = OpenConnections()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if self._slots.acquire(blocking=False):
@@ -181,20 +182,6 @@ class Server(ThreadingHTTPServer):
         super().server_close()
         if self._overflow is not None:
             self._overflow.close()
-
-    def track(self, connection: socket.socket, add: bool) -> None:
-        with self._connections_lock:
-            if add:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that vanished mid-request is routine; anything else is a bug worth

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from socketserver import StreamRequestHandler, ThreadingTCPServer
 from typing import Any
+
+from tap.local.connections import OpenConnections
 
 PREFIX = "/2018-06-01/runtime"
 # Lambda refuses a response over its 6 MB synchronous payload limit (rule 14); reading
@@ -99,7 +100,7 @@ class RuntimeApi:
             self._cond.notify_all()
         self._server.shutdown()
         self._server.server_close()
-        self._server.close_connections()
+        self._server.open_connections.shut_down_all()
 
     # --- what a runtime client's connection calls --------------------------------------
 
@@ -160,19 +161,7 @@ class _Server(ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], connection: type[_ClientConnection]) -> None:
         super().__init__(address, connection)
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def track(self, connection: socket.socket, add: bool) -> None:
-        with self._lock:
-            (self._connections.add if add else self._connections.discard)(connection)
-
-    def close_connections(self) -> None:
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        self.open_connections = OpenConnections()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A runtime client that died mid-request is routine (its instance is replaced)."""
@@ -187,13 +176,13 @@ class _ClientConnection(StreamRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection, True)
+        self.server.open_connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.track(self.connection, False)
+            self.server.open_connections.discard(self.connection)
 
     def handle(self) -> None:
         with contextlib.suppress(OSError, ValueError):

@@ -1,0 +1,34 @@
+"""The client connections a local server has open, so that stopping it closes them too:
+socketserver's shutdown closes only the listening socket, and a kept-alive connection
+would keep its thread (and the client) waiting. Shared by the emulator's server
+(tap.local.gateway.listener) and the Runtime API's (tap.local.runtime.api)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class OpenConnections:
+    """The open connections of one server; safe from every connection's thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+
+    def add(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.add(connection)
+
+    def discard(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
+    def shut_down_all(self) -> None:
+        """Shut every open connection down, both ways: its reader sees the end at once."""
+        with self._lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
