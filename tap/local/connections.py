@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from socketserver import StreamRequestHandler
 
 
 class OpenConnections:
@@ -32,3 +33,23 @@ class OpenConnections:
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
+
+
+class TrackedConnection(StreamRequestHandler):
+    """A request handler whose connection is among its server's ``open_connections`` (an
+    OpenConnections) while it is being served."""
+
+    def setup(self) -> None:
+        super().setup()
+        self._open_connections().add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self._open_connections().discard(self.connection)
+
+    def _open_connections(self) -> OpenConnections:
+        open_connections = getattr(self.server, "open_connections", None)
+        assert isinstance(open_connections, OpenConnections), "the server tracks none"
+        return open_connections

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tap.local.connections import TrackedConnection
 from tap.local.gateway.apigw import HttpResponse, RequestInfo, new_request_id
 from tap.local.gateway.http1 import (
     MAX_HEADER_FIELDS,
@@ -66,7 +67,7 @@ class RequestError(Exception):
         self.status = status
 
 
-class Connection(BaseHTTPRequestHandler):
+class Connection(TrackedConnection, BaseHTTPRequestHandler):
     """One client connection: its requests read and checked one at a time, each answered
     by the gateway, refusals answered here (``handle_one_request`` is the name
     BaseHTTPRequestHandler calls)."""
@@ -74,16 +75,6 @@ class Connection(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = KEEP_ALIVE_TIMEOUT_S
     server: Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.open_connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.open_connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: requests are reported through the access log sink."""

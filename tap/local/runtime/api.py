@@ -19,10 +19,10 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from socketserver import StreamRequestHandler, ThreadingTCPServer
+from socketserver import ThreadingTCPServer
 from typing import Any
 
-from tap.local.connections import OpenConnections
+from tap.local.connections import OpenConnections, TrackedConnection
 
 PREFIX = "/2018-06-01/runtime"
 # Lambda refuses a response over its 6 MB synchronous payload limit (rule 14); reading
@@ -167,22 +167,12 @@ class _Server(ThreadingTCPServer):
         """A runtime client that died mid-request is routine (its instance is replaced)."""
 
 
-class _ClientConnection(StreamRequestHandler):
+class _ClientConnection(TrackedConnection):
     """HTTP/1.1 with keep-alive, parsed by hand: only runtime clients call this API, and
     http.server's email-based header parsing cost more than the rest of an invocation's
     round trip (profiled)."""
 
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.open_connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.open_connections.discard(self.connection)
 
     def handle(self) -> None:
         with contextlib.suppress(OSError, ValueError):
