@@ -1,7 +1,7 @@
 """tap's built-in Lambda runtime client: what runs a function instance where awslambdaric
 cannot be installed (it ships Linux wheels only, docs/tools.md "awslambdaric").
 
-Run by path with ``python -I -X utf8 _lambda_worker.py HANDLER`` in the function's code
+Run by path with ``python -I -X utf8 builtin_worker.py HANDLER`` in the function's code
 folder, never imported: isolated mode keeps this file's folder, the caller's working
 directory and any PYTHON* variables off ``sys.path``, so the function sees its own code
 first, as on Lambda (``LAMBDA_TASK_ROOT``). Standard library only.
