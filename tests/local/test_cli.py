@@ -30,7 +30,7 @@ from typing import ClassVar
 import pytest
 
 from tap.__main__ import main
-from tap.local import cli
+from tap.local import cli, printing
 from tap.local.deploy.deployment import deploy
 from tests.local.builders import fresh_account
 
@@ -177,7 +177,7 @@ def test_the_resource_table_lists_the_stack_first() -> None:
         def __init__(self) -> None:
             self.resources = [Row("aws:sns/topic:Topic", "alarms")]
 
-    lines = cli.render_resources(Deployment())  # type: ignore[arg-type]
+    lines = printing.render_resources(Deployment())  # type: ignore[arg-type]
     assert lines == [
         "     Type                 Name     Status",
         " +   pulumi:pulumi:Stack  tap-dev  created",
@@ -273,7 +273,7 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     timer.start()
     try:
         # (no functions to watch in the stand-in: no reload)
-        code = cli._serve(Deployment(), cli._Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
+        code = cli._serve(Deployment(), printing.Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
     finally:
         timer.cancel()
     # THEN it returns 0 after saying so, and the previous SIGTERM handler is back
@@ -450,8 +450,8 @@ def test_ctrl_c_outside_the_serve_loop_exits_130(
 
 
 def test_outputs_are_shown_as_pulumi_shows_them() -> None:
-    assert cli.render_outputs({}) == ["Outputs: none"]
-    assert cli.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]
+    assert printing.render_outputs({}) == ["Outputs: none"]
+    assert printing.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]
 
 
 @pytest.mark.parametrize("text", ["0", "-3", "two", "1.5"])

@@ -41,6 +41,8 @@ from tap.text import quote
 # Each family module registers its appliers in APPLIERS when imported.
 FAMILIES = (apigateway, awslambda, cognito, dns, iam, monitoring)
 
+__all__ = ["APPLIERS", "FAMILIES", "PROVIDER_KEY", "MotoMocks"]
+
 PROVIDER_KEY = "__provider"
 
 
@@ -128,6 +130,12 @@ class MotoMocks(Mocks):
                 self._clients[key] = self.server.client(service, region)
             return self._clients[key]
 
+    def context(self, region: str, tags_all: dict[str, str]) -> Context:
+        """What an applier (or an in-place update) of a resource in ``region`` runs with."""
+        return Context(
+            region, self.server.account_id, tags_all, self.client, self.stage_url, self.zones
+        )
+
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no (non-dynamic) resource is being created; False on timeout."""
         with self._idle:
@@ -156,15 +164,7 @@ class MotoMocks(Mocks):
             provider = self._provider_of(args.provider)
             refuse_unknown_inputs(args.typ, inputs)
             tags_all = engine.effective_tags(provider.default_tags, str_map(inputs.get("tags")))
-            context = Context(
-                provider.region,
-                self.server.account_id,
-                tags_all,
-                self.client,
-                self.stage_url,
-                self.zones,
-            )
-            id_, computed = applier(context, args.name, inputs)
+            id_, computed = applier(self.context(provider.region, tags_all), args.name, inputs)
             # Like the provider, outputs echo the inputs (secret ones stay secret: echo the
             # wrapped originals) and add what AWS computed.
             outs = {**args.inputs, **computed}

@@ -83,6 +83,13 @@ class Connection(TrackedConnection, BaseHTTPRequestHandler):
         self._started = False
         self._line: RequestLine | None = None
         try:
+            self._answer_one_request()
+        finally:
+            if self._started:  # counted in flight from its first line to its answer
+                self.server.request_started(False)
+
+    def _answer_one_request(self) -> None:
+        try:
             self._handle_one_request()
         except HeadError as error:
             self._refuse(error.status)
@@ -116,6 +123,7 @@ class Connection(TrackedConnection, BaseHTTPRequestHandler):
         if not self.raw_requestline:
             raise ConnectionAbortedError("the client closed an idle connection")
         self._started = True
+        self.server.request_started(True)
         if len(self.raw_requestline) > _MAX_LINE_BYTES:
             raise RequestError(414)
         line = parse_request_line(strip_line_end(self.raw_requestline))

@@ -108,6 +108,10 @@ class EmulatorConfigError(ValueError):
     """The API or function specs cannot be served; the message says what and why."""
 
 
+# On stop, how long requests in flight get to finish before their instances are stopped.
+STOP_GRACE_S = 3.0
+
+
 def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
     """Check the specs can be served; raise EmulatorConfigError naming every problem."""
     problems: list[str] = []
@@ -312,7 +316,7 @@ class Emulator:
                 self._server = server
                 self._thread = threading.Thread(
                     target=server.serve_forever,
-                    kwargs={"poll_interval": 0.1},
+                    kwargs={"poll_interval": 0.05},
                     name="tap-emulator",
                     daemon=True,
                 )
@@ -326,14 +330,19 @@ class Emulator:
             thread, self._thread = self._thread, None
             loaded, self._loaded = self._loaded, None
         if server is not None:
-            server.shutdown()
+            server.shutdown()  # no new connections
             server.server_close()
-            server.open_connections.shut_down_all()
-        if thread is not None:
-            thread.join(timeout=5)
+            # Requests in flight are answered: they finish (up to a grace period), then
+            # what still runs is stopped and answered 500 (its pool is closing).
+            server.wait_idle(STOP_GRACE_S)
         if loaded is not None:
             for function in loaded.functions.values():
                 function.close()
+        if server is not None:
+            server.wait_idle(STOP_GRACE_S)
+            server.open_connections.shut_down_all()  # idle keep-alive connections: closed
+        if thread is not None:
+            thread.join(timeout=5)
 
     @property
     def loaded(self) -> bool:

@@ -158,6 +158,18 @@ class Server(ThreadingHTTPServer):
         self._overflow: Overflow | None = None
         super().__init__(address, connection)
         self.open_connections = OpenConnections()
+        self._in_flight = 0  # requests read and not yet answered
+        self._idle = threading.Condition()
+
+    def request_started(self, started: bool) -> None:
+        with self._idle:
+            self._in_flight += 1 if started else -1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until every request read so far has been answered; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if self._slots.acquire(blocking=False):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ PREFIX = "/2018-06-01/runtime"
 # Lambda refuses a response over its 6 MB synchronous payload limit (rule 14); reading
 # more than this from the runtime would only waste memory.
 _MAX_BODY_BYTES = 6 * 1024 * 1024 + 1024 * 1024
+_ACCEPT_WAKE_S = 1.0
+_JSON = [("Content-Type", "application/json")]
+_ACCEPTED = b'{"status": "OK"}'  # every answer to a runtime's response: made once
 
 
 @dataclass
@@ -60,10 +64,7 @@ class RuntimeApi:
         self._server = _Server(("127.0.0.1", 0), _ClientConnection)
         self._server.api = self
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.5},
-            daemon=True,
-            name="lambda-runtime-api",
+            target=self._server.accept_forever, daemon=True, name="lambda-runtime-api"
         )
         self._thread.start()
 
@@ -98,9 +99,7 @@ class RuntimeApi:
             self._closed = True
             self._parked = None
             self._cond.notify_all()
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.open_connections.shut_down_all()
+        self._server.stop()
 
     # --- what a runtime client's connection calls --------------------------------------
 
@@ -161,7 +160,35 @@ class _Server(ThreadingTCPServer):
 
     def __init__(self, address: tuple[str, int], connection: type[_ClientConnection]) -> None:
         super().__init__(address, connection)
+        self.stopped = False
         self.open_connections = OpenConnections()
+
+    def accept_forever(self) -> None:
+        """Accept connections until ``stop()``: a blocking accept, woken by shutting the
+        listening socket down, instead of socketserver's ``serve_forever``, which polls
+        (every 0.5 s) and made each instance's close wait for the next poll (stopping
+        ``tap local`` waited about that long per instance, profiled)."""
+        # Linux wakes the accept at once; elsewhere the timeout bounds the wait.
+        self.socket.settimeout(_ACCEPT_WAKE_S)
+        while not self.stopped:
+            try:
+                connection, address = self.socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # stop() shut the listening socket down
+            connection.settimeout(None)
+            try:
+                self.process_request(connection, address)
+            except Exception:
+                self.shutdown_request(connection)
+
+    def stop(self) -> None:
+        self.stopped = True
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.server_close()
+        self.open_connections.shut_down_all()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A runtime client that died mid-request is routine (its instance is replaced)."""
@@ -224,14 +251,14 @@ class _ClientConnection(TrackedConnection):
         error_type = headers.get("lambda-runtime-function-error-type")
         if path == f"{PREFIX}/init/error":
             api.fail_init(body, error_type)
-            self._json(202, {"status": "OK"})
+            self._send(202, _JSON, _ACCEPTED)
             return
         parts = path.removeprefix(f"{PREFIX}/invocation/").split("/")
         if path.startswith(f"{PREFIX}/invocation/") and len(parts) == 2:
             request_id, kind = parts
             if kind in ("response", "error"):
                 if api.answer(request_id, kind, body, error_type):
-                    self._json(202, {"status": "OK"})
+                    self._send(202, _JSON, _ACCEPTED)
                 else:
                     self._json(400, {"errorType": "InvalidRequestID", "errorMessage": request_id})
                 return

@@ -198,6 +198,10 @@ class FunctionPool:
             live, self._idle = list(self._live), []
             self._live.clear()
             self._cond.notify_all()
-        for instance in live:
-            instance.close()
+        # Side by side: each close waits for its process to exit.
+        closers = [threading.Thread(target=instance.close, daemon=True) for instance in live]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join()
         self._remove_code()

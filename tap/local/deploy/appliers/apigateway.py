@@ -10,7 +10,8 @@ from tap import engine
 from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
 
 
-def _cors(value: dict[str, Any]) -> dict[str, Any]:
+def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
+    """The API's ``corsConfiguration`` input as create_api/update_api take it."""
     cors: dict[str, Any] = {}
     for key, boto_key in (
         ("allowOrigins", "AllowOrigins"),
@@ -46,7 +47,7 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
         "Tags": ctx.tags_all,
     }
     if "corsConfiguration" in inputs:
-        kwargs["CorsConfiguration"] = _cors(inputs["corsConfiguration"])
+        kwargs["CorsConfiguration"] = cors_arguments(inputs["corsConfiguration"])
     for key, boto_key in (
         ("description", "Description"),
         ("routeSelectionExpression", "RouteSelectionExpression"),
