@@ -40,7 +40,6 @@ sets config through ``set_all_config``; the environment variable is not cleared)
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -347,46 +346,10 @@ class RecordingMonitor(StackOutputsMonitor):
         current.request = request
         current.urn = self.make_urn(request.parent, request.type, request.name)
         try:
-            return _closing_the_loop_it_opens(
-                lambda: super(RecordingMonitor, self).RegisterResource(request)
-            )
+            # StackOutputsMonitor closes the event loop each call opens.
+            return super().RegisterResource(request)
         finally:
             current.request, current.urn = None, ""
-
-    def Invoke(self, request: Any) -> Any:  # gRPC method name
-        return _closing_the_loop_it_opens(lambda: super(RecordingMonitor, self).Invoke(request))
-
-    def ReadResource(self, request: Any) -> Any:  # gRPC method name
-        return _closing_the_loop_it_opens(
-            lambda: super(RecordingMonitor, self).ReadResource(request)
-        )
-
-
-def _closing_the_loop_it_opens(call: Callable[[], Any]) -> Any:
-    """Run one of pulumi's MockMonitor methods, then close the event loop it opened.
-
-    They run on the program loop's executor threads and each starts with
-    ``_ensure_event_loop()``, which gives the thread a new event loop and never closes it:
-    when the executor's threads end, every such loop is garbage collected unclosed and
-    Python warns (ResourceWarning), at whatever test is running then. The loop is only
-    used inside the call, so it is closed when the call returns."""
-    try:
-        asyncio.get_event_loop_policy().get_event_loop()
-        had_a_loop = True
-    except RuntimeError:  # a thread without one: the call will open one
-        had_a_loop = False
-    try:
-        return call()
-    finally:
-        if not had_a_loop:
-            policy = asyncio.get_event_loop_policy()
-            try:
-                opened = policy.get_event_loop()
-            except RuntimeError:
-                opened = None
-            if opened is not None and not opened.is_running():
-                policy.set_event_loop(None)
-                opened.close()
 
 
 # ---------------------------------------------------------------------------------------

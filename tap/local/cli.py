@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from tap import config as tap_config
-from tap import engine, smoke
+from tap import smoke
 from tap.local import token
 from tap.local.deploy.checks import BrokenReferencesError
 from tap.local.deploy.deployment import (
@@ -30,12 +31,13 @@ from tap.local.deploy.deployment import (
     PortInUseError,
     deploy,
 )
-from tap.local.deploy.mocks import DeployError
 from tap.local.deploy.readback import FUNCTION_TYPE, ReadbackError
+from tap.local.deploy.resources import DeployError
 from tap.local.deploy.stackfile import StackFileError, find_program
 from tap.local.gateway.emulator import EmulatorConfigError
 from tap.local.logs.console import ConsoleLog, runtime_note
-from tap.local.logs.tail import local_state
+from tap.local.logs.targets import local_state
+from tap.local.printing import Printer, as_shown, render_outputs, render_resources
 from tap.local.runtime.instance import default_worker
 from tap.text import quote
 
@@ -46,6 +48,7 @@ CHECK_PORT = 0
 # The emulator is already loaded when --check runs its own smoke check (only when the
 # program has none): a few seconds is plenty, 120 s would only delay a failure.
 CHECK_DEADLINE_S = 10.0
+_DEFAULT_GC_THRESHOLD = (700, 10, 10)  # CPython's
 _WAIT_STEP_S = 0.5  # how often the serve loop wakes (so a signal is seen promptly)
 
 
@@ -119,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-reload",
         action="store_true",
-        help="do not watch the function's files (by default a save reloads the function: "
-        "the next request cold-starts the new code)",
+        help="do not watch for saves (by default a save of the function's files reloads "
+        "it: the next request cold-starts the new code; a save of Pulumi*.yaml, __main__.py "
+        "or tap/ re-runs the program into the same moto and prints what changed)",
     )
     parser.add_argument(
         "--jwks",
@@ -151,29 +155,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-class _Printer:
-    """Thread-safe line printing: log lines arrive from the emulator's threads."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self._lock = threading.Lock()
-        self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
-        self.console: ConsoleLog | None = None  # turns log lines into request lines
-
-    def line(self, text: str = "") -> None:
-        with self._lock:
-            self.out.write(text + "\n")
-            self.out.flush()
-
-    def log(self, text: str) -> None:
-        with self._lock:
-            if self.buffer is not None:
-                self.buffer.append(text)
-                return
-            self.out.write(text + "\n")
-            self.out.flush()
-
-
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     overrides: dict[str, str] = {}
     for item in items:
@@ -182,43 +163,6 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
             raise StackFileError(f"--config {quote(item)} must be KEY=VALUE (e.g. timeout=20)")
         overrides[key] = value
     return overrides
-
-
-def render_resources(deployment: LocalDeployment) -> list[str]:
-    """The resource table ``pulumi up`` prints: type, name, status, one row per resource."""
-    rows = [(engine.STACK, f"{deployment.project}-{deployment.stack}")]
-    rows += [(r.type, r.name) for r in deployment.resources]
-    type_width = max(len("Type"), *(len(t) for t, _ in rows))
-    name_width = max(len("Name"), *(len(n) for _, n in rows))
-    lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Status"]
-    lines += [f" +   {t:<{type_width}}  {n:<{name_width}}  created" for t, n in rows]
-    lines += ["", "Resources:", f"    + {len(rows)} created"]
-    return lines
-
-
-def as_shown(value: Any) -> Any:
-    """A stack output as Pulumi shows it: numbers cross the wire as floats, and a whole
-    one prints as an integer (``29``, not ``29.0``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: as_shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_shown(v) for v in value]
-    return value
-
-
-def render_outputs(outputs: dict[str, Any]) -> list[str]:
-    """``Outputs:`` as ``pulumi up`` shows them: sorted, aligned names, JSON values."""
-    if not outputs:
-        return ["Outputs: none"]
-    width = max(len(k) for k in outputs)
-    lines = ["Outputs:"]
-    for key in sorted(outputs):
-        text = json.dumps(as_shown(outputs[key]), indent=4, sort_keys=True)
-        text = text.replace("\n", "\n" + " " * (width + 6))
-        lines.append(f"    {key:<{width}}: {text}")
-    return lines
 
 
 def _own_smoke_check(deployment: LocalDeployment) -> str:
@@ -242,18 +186,18 @@ def _own_smoke_check(deployment: LocalDeployment) -> str:
     return f"smoke check passed against {url} ({checks})"
 
 
-class _Stop(Exception):
+class _SigtermError(Exception):
     """SIGTERM, turned into an exception so the serve loop unwinds like Ctrl-C."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop()
+    raise _SigtermError()
 
 
 # Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
 # that an HTTP client reading HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (urllib, as the program's
 # smoke check uses) never sends loopback traffic to a proxy; the boto3 clients of moto
-# disable proxies themselves (tap/local/motoserver.py).
+# disable proxies themselves (tap/local/deploy/motoserver.py).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -299,7 +243,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     args = build_parser().parse_args(argv)
-    printer = _Printer(out)
+    printer = Printer(out)
 
     def fail(code: int, message: str) -> int:
         err.write(f"error: {message}\n")
@@ -343,6 +287,11 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         traceback.print_exc(file=err)
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
+    # What the deploy loaded (moto, pulumi, botocore: most of the heap) stays for the
+    # whole run: the collector need not walk it again, while serving or at exit (where
+    # walking it made Ctrl-C take 1.5 s more, profiled).
+    gc.freeze()
+    gc.set_threshold(*_DEFAULT_GC_THRESHOLD)  # tap/__main__.py raised it for the start
     with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
@@ -366,10 +315,16 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             printer.line(note)
         # Where `tap logs --local` finds this deploy's moto endpoint.
         with local_state(find_program(args.program_dir), args.stack, deployment):
-            return _serve(deployment, printer, reload=not args.no_reload)
+            return _serve(
+                deployment,
+                printer,
+                reload=not args.no_reload,
+                overrides=overrides,
+                jwks_file=args.jwks,
+            )
 
 
-def _flush_buffer(printer: _Printer) -> None:
+def _flush_buffer(printer: Printer) -> None:
     if printer.console is not None:
         printer.console.flush()
     lines, printer.buffer = printer.buffer or [], None
@@ -379,7 +334,7 @@ def _flush_buffer(printer: _Printer) -> None:
             printer.line(text)
 
 
-def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
+def _check(deployment: LocalDeployment, printer: Printer, fail: Any) -> int:
     if "smoke_check" in deployment.outputs:
         # The program's own smoke check ran during the deploy, against the emulator, and
         # passed (a failing one fails the deploy).
@@ -393,7 +348,7 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
-def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path | None:
+def _write_token_state(deployment: LocalDeployment, printer: Printer) -> Path | None:
     """Where `tap token` finds this stack's pool (only with a Cognito pool)."""
     outputs = deployment.outputs
     if deployment.program_dir is None or "user_pool_id" not in outputs:
@@ -422,19 +377,52 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
     return path
 
 
-def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = True) -> int:
+def _serve(
+    deployment: LocalDeployment,
+    printer: Printer,
+    *,
+    reload: bool = True,
+    overrides: dict[str, str] | None = None,
+    jwks_file: Path | None = None,
+) -> int:
     printer.line(
         f"Resources are in moto: aws --endpoint-url {deployment.endpoint_url} "
         f"--region {deployment.region} lambda list-functions (any credentials will do)"
     )
     printer.line(f"Serving on {deployment.url} (Ctrl-C to stop)")
-    reloader = None
+    try:
+        return _watch_and_wait(deployment, printer, reload, overrides, jwks_file)
+    except KeyboardInterrupt:  # Ctrl-C before the wait began: the same clean stop
+        printer.line()
+        printer.line("Stopping...")
+        return EXIT_OK
+
+
+def _watch_and_wait(
+    deployment: LocalDeployment,
+    printer: Printer,
+    reload: bool,
+    overrides: dict[str, str] | None,
+    jwks_file: Path | None,
+) -> int:
+    reloader = watcher = None
     if reload:
         from tap.local.reload import from_deployment
 
         reloader = from_deployment(deployment, printer.line)
         reloader.start()
         printer.line("Watching the function's files: a save reloads it (--no-reload to turn off)")
+        watcher = _watch_program(deployment, printer, reloader, overrides, jwks_file)
+    try:
+        return _announce_and_wait(deployment, printer)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        if reloader is not None:
+            reloader.stop()
+
+
+def _announce_and_wait(deployment: LocalDeployment, printer: Printer) -> int:
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
@@ -445,15 +433,37 @@ def _serve(deployment: LocalDeployment, printer: _Printer, *, reload: bool = Tru
     try:
         return _wait_until_stopped(printer)
     finally:
-        if reloader is not None:
-            reloader.stop()
         if state is not None:
             state.unlink(missing_ok=True)
-        if reloader is not None:
-            reloader.stop()
 
 
-def _wait_until_stopped(printer: _Printer) -> int:
+def _watch_program(
+    deployment: LocalDeployment,
+    printer: Printer,
+    reloader: Any,
+    overrides: dict[str, str] | None,
+    jwks_file: Path | None,
+) -> Any:
+    """Re-run the program on a change to what it reads (tap/local/redeploy.py)."""
+    from tap.local.deploy.watch import from_deployment as watch_program
+    from tap.local.reload import functions_of
+
+    watcher = watch_program(
+        deployment,
+        printer.line,
+        overrides=overrides,
+        jwks_file=jwks_file,
+        on_deployed=lambda d: reloader.retarget(functions_of(d)),
+    )
+    watcher.start()
+    printer.line(
+        "Watching the program (Pulumi*.yaml, __main__.py, tap/): a save re-runs it into moto "
+        "and prints what changed"
+    )
+    return watcher
+
+
+def _wait_until_stopped(printer: Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()
@@ -462,7 +472,7 @@ def _wait_until_stopped(printer: _Printer) -> int:
     try:
         while not stop.wait(_WAIT_STEP_S):
             pass
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, _SigtermError):
         printer.line()
         printer.line("Stopping...")
     finally:

@@ -10,8 +10,9 @@ instances (``Emulator.swap_function``: requests in flight finish on the old code
 one cold-starts the new). One line says what happened.
 
 Limits: the set of packaged files is the archive's as deployed; a file added to or
-removed from the function folder, or a change to the program itself (``tap/`` outside the
-function, ``Pulumi*.yaml``), needs a restart of ``tap local``.
+removed from the function folder needs a restart of ``tap local``. A change to the program
+itself (``tap/`` outside the function, ``Pulumi*.yaml``) re-runs it (tap/local/deploy/redeploy.py),
+which hands the new archives over here (``retarget``).
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ class Reloader:
             self._thread.join(5)
             self._thread = None
 
+    def retarget(self, functions: list[Watched]) -> None:
+        """Watch these functions' archives from now on (after a redeploy)."""
+        with self._lock:
+            self._functions = functions
+
     def changed(self, paths: set[Path]) -> None:
         """Reload each function one of ``paths`` belongs to."""
         for watched_function in self._functions:
@@ -181,8 +187,8 @@ def _shown(path: Path) -> str:
     return str(path)
 
 
-def from_deployment(deployment: Any, say: Callable[[str], None]) -> Reloader:
-    """A Reloader for every function a local deploy serves, updating moto's copy too."""
+def functions_of(deployment: Any) -> list[Watched]:
+    """The code archive of every function a local deploy serves."""
     from tap.local.deploy.readback import FUNCTION_TYPE
 
     functions: list[Watched] = []
@@ -191,6 +197,12 @@ def from_deployment(deployment: Any, say: Callable[[str], None]) -> Reloader:
         name = str(resource.outputs.get("name", resource.id))
         if isinstance(archive, pulumi.Archive) and deployment.emulator.pool(name):
             functions.append(watched(name, archive))
+    return functions
+
+
+def from_deployment(deployment: Any, say: Callable[[str], None]) -> Reloader:
+    """A Reloader for every function a local deploy serves, updating moto's copy too."""
+    functions = functions_of(deployment)
     lam = deployment.client("lambda")
 
     def update_code(name: str, code: bytes) -> None:

@@ -151,7 +151,9 @@ def test_taggable_types_are_read_from_pulumi_aws(token: str, taggable: bool) -> 
 
 def test_a_run_leaves_no_event_loop_unclosed() -> None:
     # pulumi's mock monitor opens an event loop on each executor thread it runs on; left
-    # open, each is collected with a ResourceWarning at whatever test runs then
+    # open, each is collected with a ResourceWarning at whatever test runs then. What
+    # earlier tests left behind is collected first, so only this run's loops are counted
+    gc.collect()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         run_program({"smokeCheck": "false"})

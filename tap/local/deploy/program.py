@@ -44,7 +44,9 @@ class StackOutputsMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
         if request.type == STACK_TYPE:
             self._stack_urn = self.make_urn(request.parent, request.type, request.name)
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        return closing_the_loop_it_opens(
+            lambda: super(StackOutputsMonitor, self).RegisterResource(request)  # type: ignore[no-untyped-call]
+        )
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self._stack_urn:
@@ -53,8 +55,45 @@ class StackOutputsMonitor(pulumi_mocks.MockMonitor):
             )
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
+    def Invoke(self, request: Any) -> Any:  # the gRPC method name
+        return closing_the_loop_it_opens(
+            lambda: super(StackOutputsMonitor, self).Invoke(request)  # type: ignore[no-untyped-call]
+        )
 
-class ProgramTimeout(TimeoutError):
+    def ReadResource(self, request: Any) -> Any:  # the gRPC method name
+        return closing_the_loop_it_opens(
+            lambda: super(StackOutputsMonitor, self).ReadResource(request)  # type: ignore[no-untyped-call]
+        )
+
+
+def closing_the_loop_it_opens(call: Callable[[], Any]) -> Any:
+    """Run one of pulumi's MockMonitor methods, then close the event loop it opened.
+
+    They run on the program loop's executor threads and each starts with
+    ``_ensure_event_loop()``, which gives the thread a new event loop and never closes it:
+    when the executor's threads end, every such loop is garbage collected unclosed and
+    Python warns (ResourceWarning) wherever the process is then (a later test, a redeploy).
+    The loop is only used inside the call, so it is closed when the call returns."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+        had_a_loop = True
+    except RuntimeError:  # a thread without one: the call will open one
+        had_a_loop = False
+    try:
+        return call()
+    finally:
+        if not had_a_loop:
+            policy = asyncio.get_event_loop_policy()
+            try:
+                opened = policy.get_event_loop()
+            except RuntimeError:
+                opened = None
+            if opened is not None and not opened.is_running():
+                policy.set_event_loop(None)
+                opened.close()
+
+
+class ProgramTimeoutError(TimeoutError):
     """The program did not finish in time (a registration that never resolved)."""
 
 
@@ -80,7 +119,7 @@ def run_program(
     never be registered.
 
     Raises whatever the program raised, after the runtime has shut down cleanly, or
-    ProgramTimeout.
+    ProgramTimeoutError.
     """
     root = program.parent if isinstance(program, Path) else Path.cwd()
     result: dict[str, BaseException] = {}
@@ -132,6 +171,6 @@ def run_program(
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
-        raise ProgramTimeout(f"the program did not finish within {timeout_s:g} s")
+        raise ProgramTimeoutError(f"the program did not finish within {timeout_s:g} s")
     if "error" in result:
         raise result["error"]

@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-from jwt.algorithms import RSAAlgorithm
-
 from tap.local.gateway.apigw import HttpResponse, json_response
+from tap.local.specs import RouteAuth
 from tap.text import quote
 
 # "Currently, only RSA-based algorithms are supported" (rule 60).
@@ -46,6 +44,11 @@ def parse_jwks(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     keys = data.get("keys") if isinstance(data, Mapping) else None
     if not isinstance(keys, list):
         raise JwksError('not a JWKS document: expected {"keys": [...]}')
+    # pyjwt (and cryptography under it) only when a stack has an authorizer: imported here
+    # rather than with the module, it no longer adds to every `tap local` start.
+    import jwt
+    from jwt.algorithms import RSAAlgorithm
+
     parsed: dict[str, Any] = {}
     for key in keys:
         if not isinstance(key, Mapping) or key.get("kty") != "RSA" or not key.get("kid"):
@@ -58,23 +61,6 @@ def parse_jwks(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     if not parsed:
         raise JwksError("it holds no RSA key with a kid")
     return parsed
-
-
-@dataclass(frozen=True)
-class JwtAuthorizer:
-    """One JWT authorizer: what it trusts."""
-
-    issuer: str
-    audiences: tuple[str, ...]
-    keys: Mapping[str, Any] = field(repr=False)  # kid -> RSA public key (parse_jwks)
-
-
-@dataclass(frozen=True)
-class RouteAuth:
-    """A route's authorization: its authorizer, and the scopes it requires (maybe none)."""
-
-    authorizer: JwtAuthorizer
-    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +151,8 @@ def authorize(identity: str | None, route: RouteAuth, now: float) -> Decision:
     if token is None:
         return _deny("no token in the Authorization header")
     authorizer = route.authorizer
+    import jwt  # see parse_jwks
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:

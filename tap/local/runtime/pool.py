@@ -27,7 +27,7 @@ from tap.local.runtime.instance import BUILTIN, Instance, Worker, extract, remov
 from tap.local.runtime.invocation import MAX_PAYLOAD_BYTES, Invocation
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import FunctionSpec
+    from tap.local.specs import FunctionSpec
 
 
 def default_max_instances() -> int:
@@ -198,6 +198,10 @@ class FunctionPool:
             live, self._idle = list(self._live), []
             self._live.clear()
             self._cond.notify_all()
-        for instance in live:
-            instance.close()
+        # Side by side: each close waits for its process to exit.
+        closers = [threading.Thread(target=instance.close, daemon=True) for instance in live]
+        for closer in closers:
+            closer.start()
+        for closer in closers:
+            closer.join()
         self._remove_code()
