@@ -7,7 +7,15 @@ import secrets
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
+from tap.local.deploy.appliers.base import (
+    Arg,
+    Context,
+    applies,
+    arguments,
+    as_int,
+    name_of,
+    str_map,
+)
 
 
 def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
@@ -28,6 +36,22 @@ def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
     return cors
 
 
+_API = (
+    Arg("name", "Name"),
+    Arg("corsConfiguration", "CorsConfiguration", cors_arguments),
+    Arg("description", "Description"),
+    Arg("routeSelectionExpression", "RouteSelectionExpression"),
+    Arg("apiKeySelectionExpression", "ApiKeySelectionExpression"),
+    Arg("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
+    Arg("version", "Version"),
+)
+
+
+def api_arguments(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, Any]:
+    """The API as create_api (``keys`` None) and update_api (the changed ``keys``) take it."""
+    return arguments(_API, inputs, keys)
+
+
 @applies(
     engine.HTTP_API,
     "apiKeySelectionExpression",
@@ -42,21 +66,11 @@ def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
 def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = name_of(inputs, logical)
     kwargs: dict[str, Any] = {
+        **api_arguments(inputs),
         "Name": name,
         "ProtocolType": inputs["protocolType"],
         "Tags": ctx.tags_all,
     }
-    if "corsConfiguration" in inputs:
-        kwargs["CorsConfiguration"] = cors_arguments(inputs["corsConfiguration"])
-    for key, boto_key in (
-        ("description", "Description"),
-        ("routeSelectionExpression", "RouteSelectionExpression"),
-        ("apiKeySelectionExpression", "ApiKeySelectionExpression"),
-        ("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
-        ("version", "Version"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
     api = ctx.client("apigatewayv2").create_api(**kwargs)
     api_id = api["ApiId"]
     return api_id, {
@@ -67,6 +81,24 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
         "routeSelectionExpression": api["RouteSelectionExpression"],
         "apiKeySelectionExpression": api["ApiKeySelectionExpression"],
     }
+
+
+_INTEGRATION = (
+    Arg("integrationUri", "IntegrationUri"),
+    Arg("integrationMethod", "IntegrationMethod"),
+    Arg("payloadFormatVersion", "PayloadFormatVersion"),
+    Arg("connectionType", "ConnectionType"),
+    Arg("description", "Description"),
+    Arg("timeoutMilliseconds", "TimeoutInMillis", as_int, reset=30000),
+)
+
+
+def integration_arguments(
+    inputs: dict[str, Any], keys: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The integration as create_integration (``keys`` None) and update_integration (the
+    changed ``keys``) take it."""
+    return arguments(_INTEGRATION, inputs, keys)
 
 
 @applies(
@@ -82,26 +114,33 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
 )
 def _integration(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {
+        **integration_arguments(inputs),
         "ApiId": inputs["apiId"],
         "IntegrationType": inputs["integrationType"],
     }
-    for key, boto_key in (
-        ("integrationUri", "IntegrationUri"),
-        ("integrationMethod", "IntegrationMethod"),
-        ("payloadFormatVersion", "PayloadFormatVersion"),
-        ("connectionType", "ConnectionType"),
-        ("description", "Description"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
-    if "timeoutMilliseconds" in inputs:
-        kwargs["TimeoutInMillis"] = as_int(inputs["timeoutMilliseconds"])
     integration = ctx.client("apigatewayv2").create_integration(**kwargs)
     return integration["IntegrationId"], {
         "payloadFormatVersion": integration.get("PayloadFormatVersion", "1.0"),
         "timeoutMilliseconds": integration.get("TimeoutInMillis", 30000),
         "integrationResponseSelectionExpression": "",
     }
+
+
+# A removed input is cleared as the provider clears it (no authorization: "NONE").
+_ROUTE = (
+    Arg("routeKey", "RouteKey", reset=""),
+    Arg("target", "Target", reset=""),
+    Arg("authorizationType", "AuthorizationType", reset="NONE"),
+    Arg("operationName", "OperationName", reset=""),
+    Arg("authorizerId", "AuthorizerId", reset=""),
+    Arg("authorizationScopes", "AuthorizationScopes", reset=[]),
+)
+
+
+def route_arguments(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, Any]:
+    """The route as create_route (``keys`` None) and update_route (the changed ``keys``)
+    take it."""
+    return arguments(_ROUTE, inputs, keys)
 
 
 @applies(
@@ -115,16 +154,7 @@ def _integration(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[st
     "target",
 )
 def _route(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    kwargs: dict[str, Any] = {"ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
-    for key, boto_key in (
-        ("target", "Target"),
-        ("authorizationType", "AuthorizationType"),
-        ("operationName", "OperationName"),
-        ("authorizerId", "AuthorizerId"),
-        ("authorizationScopes", "AuthorizationScopes"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
+    kwargs = {**route_arguments(inputs), "ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
     route = ctx.client("apigatewayv2").create_route(**kwargs)
     return route["RouteId"], {}
 
