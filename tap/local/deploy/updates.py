@@ -18,7 +18,8 @@ from tap.local.deploy.resources import Deployed
 # In-place updates, per type: through the same boto3 calls the AWS provider makes, with
 # the arguments the type's applier builds (tap/local/deploy/appliers). Each type names the
 # applied inputs whose change recreates the resource instead (a name, the API a route
-# belongs to, ...); a type with no updater is always recreated.
+# belongs to, ...); a type with no updater is always recreated. Changed tags are set
+# after the update, the same way for every type (_TAGGING).
 
 Updater = Callable[[Context, Deployed, dict[str, Any], frozenset[str]], dict[str, Any]]
 
@@ -37,21 +38,74 @@ def _updates(token: str, *recreated_by: str) -> Callable[[Updater], Updater]:
     change to any input its applier applies but ``recreated_by``."""
 
     def register(apply: Updater) -> Updater:
-        UPDATERS[token] = _Update(APPLIED[token] - frozenset(recreated_by), apply)
+        def update(
+            ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+        ) -> dict[str, Any]:
+            computed = apply(ctx, old, inputs, keys)
+            if "tags" in keys and token in _TAGGING:
+                _retag(ctx, old)
+            return computed
+
+        UPDATERS[token] = _Update(APPLIED[token] - frozenset(recreated_by), update)
         return apply
 
     return register
 
 
-def _retag(ctx: Context, old: Deployed, tag: Callable[[dict[str, str]], None], untag: Any) -> None:
+Tagger = Callable[[Any, Context, Deployed, Any], None]  # (client, ctx, old, tags or keys)
+
+# How each type updated in place sets and removes its tags: (service, tag, untag).
+_TAGGING: dict[str, tuple[str, Tagger, Tagger]] = {
+    engine.LAMBDA_FUNCTION: (
+        "lambda",
+        lambda c, ctx, d, tags: c.tag_resource(Resource=str(d.outputs.get("arn")), Tags=tags),
+        lambda c, ctx, d, gone: c.untag_resource(Resource=str(d.outputs.get("arn")), TagKeys=gone),
+    ),
+    engine.HTTP_API: (
+        "apigatewayv2",
+        lambda c, ctx, d, tags: c.tag_resource(
+            ResourceArn=engine.http_api_arn(ctx.region, d.id), Tags=tags
+        ),
+        lambda c, ctx, d, gone: c.untag_resource(
+            ResourceArn=engine.http_api_arn(ctx.region, d.id), TagKeys=gone
+        ),
+    ),
+    engine.LOG_GROUP: (
+        "logs",
+        lambda c, ctx, d, tags: c.tag_log_group(logGroupName=d.id, tags=tags),
+        lambda c, ctx, d, gone: c.untag_log_group(logGroupName=d.id, tags=gone),
+    ),
+    engine.IAM_ROLE: (
+        "iam",
+        lambda c, ctx, d, tags: c.tag_role(RoleName=d.id, Tags=tag_list(tags)),
+        lambda c, ctx, d, gone: c.untag_role(RoleName=d.id, TagKeys=gone),
+    ),
+    engine.SNS_TOPIC: (
+        "sns",
+        lambda c, ctx, d, tags: c.tag_resource(ResourceArn=d.id, Tags=tag_list(tags)),
+        lambda c, ctx, d, gone: c.untag_resource(ResourceArn=d.id, TagKeys=gone),
+    ),
+    engine.USER_POOL: (
+        "cognito-idp",
+        lambda c, ctx, d, tags: c.tag_resource(ResourceArn=str(d.outputs.get("arn")), Tags=tags),
+        lambda c, ctx, d, gone: c.untag_resource(
+            ResourceArn=str(d.outputs.get("arn")), TagKeys=gone
+        ),
+    ),
+}
+
+
+def _retag(ctx: Context, old: Deployed) -> None:
     """Set the resource's effective tags to ``ctx.tags_all``: tag what is new or changed,
     untag what is gone."""
+    service, tag, untag = _TAGGING[old.type]
+    client = ctx.client(service)
     before = str_map(old.outputs.get("tagsAll") or old.inputs.get("tags"))
     gone = sorted(set(before) - set(ctx.tags_all))
     if gone:
-        untag(gone)
+        untag(client, ctx, old, gone)
     if ctx.tags_all:
-        tag(dict(ctx.tags_all))
+        tag(client, ctx, old, dict(ctx.tags_all))
 
 
 @_updates(engine.LAMBDA_FUNCTION, "name", "packageType")
@@ -67,14 +121,6 @@ def _update_function(
         lam.update_function_code(FunctionName=name, **awslambda.function_code(inputs))
     if "reservedConcurrentExecutions" in keys:
         awslambda.put_concurrency(lam, name, inputs, reset=True)
-    arn = str(old.outputs.get("arn"))
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: lam.tag_resource(Resource=arn, Tags=tags),
-            lambda gone: lam.untag_resource(Resource=arn, TagKeys=gone),
-        )
     function = lam.get_function_configuration(FunctionName=name)
     return {
         "codeSha256": function["CodeSha256"],
@@ -95,14 +141,6 @@ def _update_api(
         apigw.delete_cors_configuration(ApiId=old.id)
     if kwargs:
         apigw.update_api(ApiId=old.id, **kwargs)
-    if "tags" in keys:
-        arn = engine.http_api_arn(ctx.region, old.id)
-        _retag(
-            ctx,
-            old,
-            lambda tags: apigw.tag_resource(ResourceArn=arn, Tags=tags),
-            lambda gone: apigw.untag_resource(ResourceArn=arn, TagKeys=gone),
-        )
     return {"name": str(inputs.get("name", old.outputs.get("name", "")))}
 
 
@@ -148,13 +186,6 @@ def _update_log_group(
     logs = ctx.client("logs")
     if "retentionInDays" in keys:
         awslambda.put_retention(logs, old.id, inputs, reset=True)
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: logs.tag_log_group(logGroupName=old.id, tags=tags),
-            lambda gone: logs.untag_log_group(logGroupName=old.id, tags=gone),
-        )
     return {}
 
 
@@ -168,13 +199,6 @@ def _update_role(
     kwargs = iam.role_arguments(inputs, keys)
     if kwargs:
         roles.update_role(RoleName=old.id, **kwargs)
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: roles.tag_role(RoleName=old.id, Tags=tag_list(tags)),
-            lambda gone: roles.untag_role(RoleName=old.id, TagKeys=gone),
-        )
     return {}
 
 
@@ -185,13 +209,6 @@ def _update_topic(
     sns = ctx.client("sns")
     for attribute, value in monitoring.topic_attributes(inputs, keys).items():
         sns.set_topic_attributes(TopicArn=old.id, AttributeName=attribute, AttributeValue=value)
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: sns.tag_resource(ResourceArn=old.id, Tags=tag_list(tags)),
-            lambda gone: sns.untag_resource(ResourceArn=old.id, TagKeys=gone),
-        )
     return {}
 
 
@@ -200,15 +217,7 @@ def _update_topic(
 def _update_user_pool(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    cognito = ctx.client("cognito-idp")
-    arn = str(old.outputs.get("arn"))
-    _retag(
-        ctx,
-        old,
-        lambda tags: cognito.tag_resource(ResourceArn=arn, Tags=tags),
-        lambda gone: cognito.untag_resource(ResourceArn=arn, TagKeys=gone),
-    )
-    return {}
+    return {}  # the tags: as every type's
 
 
 def _put_again(token: str, *recreated_by: str) -> None:

@@ -7,15 +7,8 @@ import secrets
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.appliers.base import (
-    Arg,
-    Context,
-    applies,
-    arguments,
-    as_int,
-    name_of,
-    str_map,
-)
+from tap.local.deploy.appliers.arguments import Arg, Arguments
+from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
 
 
 def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +29,7 @@ def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
     return cors
 
 
-_API = (
+api_arguments = Arguments(
     Arg("name", "Name"),
     Arg("corsConfiguration", "CorsConfiguration", cors_arguments),
     Arg("description", "Description"),
@@ -45,11 +38,6 @@ _API = (
     Arg("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
     Arg("version", "Version"),
 )
-
-
-def api_arguments(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, Any]:
-    """The API as create_api (``keys`` None) and update_api (the changed ``keys``) take it."""
-    return arguments(_API, inputs, keys)
 
 
 @applies(
@@ -83,7 +71,7 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
     }
 
 
-_INTEGRATION = (
+integration_arguments = Arguments(
     Arg("integrationUri", "IntegrationUri"),
     Arg("integrationMethod", "IntegrationMethod"),
     Arg("payloadFormatVersion", "PayloadFormatVersion"),
@@ -91,14 +79,6 @@ _INTEGRATION = (
     Arg("description", "Description"),
     Arg("timeoutMilliseconds", "TimeoutInMillis", as_int, reset=30000),
 )
-
-
-def integration_arguments(
-    inputs: dict[str, Any], keys: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """The integration as create_integration (``keys`` None) and update_integration (the
-    changed ``keys``) take it."""
-    return arguments(_INTEGRATION, inputs, keys)
 
 
 @applies(
@@ -127,7 +107,7 @@ def _integration(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[st
 
 
 # A removed input is cleared as the provider clears it (no authorization: "NONE").
-_ROUTE = (
+route_arguments = Arguments(
     Arg("routeKey", "RouteKey", reset=""),
     Arg("target", "Target", reset=""),
     Arg("authorizationType", "AuthorizationType", reset="NONE"),
@@ -135,12 +115,6 @@ _ROUTE = (
     Arg("authorizerId", "AuthorizerId", reset=""),
     Arg("authorizationScopes", "AuthorizationScopes", reset=[]),
 )
-
-
-def route_arguments(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, Any]:
-    """The route as create_route (``keys`` None) and update_route (the changed ``keys``)
-    take it."""
-    return arguments(_ROUTE, inputs, keys)
 
 
 @applies(

@@ -7,15 +7,8 @@ from typing import Any
 import pulumi
 
 from tap import compute, engine
-from tap.local.deploy.appliers.base import (
-    Arg,
-    Context,
-    applies,
-    arguments,
-    as_int,
-    name_of,
-    str_map,
-)
+from tap.local.deploy.appliers.arguments import Arg, Arguments
+from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
 from tap.local.deploy.resources import DeployError
 
 
@@ -61,7 +54,7 @@ def _logging_config(value: dict[str, Any]) -> dict[str, Any]:
 
 # The function's configuration (CreateFunction, UpdateFunctionConfiguration); a removed
 # input is set back to Lambda's default, as the provider does (128 MB, 3 s, no variables).
-_CONFIGURATION = (
+function_arguments = Arguments(
     Arg("role", "Role", reset=""),
     Arg("handler", "Handler", reset=""),
     Arg("runtime", "Runtime", reset=""),
@@ -83,15 +76,7 @@ _CONFIGURATION = (
     Arg("loggingConfig", "LoggingConfig", _logging_config),
 )
 # What goes with the code (CreateFunction, UpdateFunctionCode).
-_CODE = (Arg("architectures", "Architectures", list),)
-
-
-def function_arguments(
-    inputs: dict[str, Any], keys: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """The function's configuration as create_function (``keys`` None) and
-    update_function_configuration (the changed ``keys``) take it."""
-    return arguments(_CONFIGURATION, inputs, keys)
+_code_arguments = Arguments(Arg("architectures", "Architectures", list))
 
 
 def function_code(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +89,7 @@ def function_code(inputs: dict[str, Any]) -> dict[str, Any]:
             "local mode deploys functions from a code archive (the `code` input); "
             "S3 and image packages are not supported"
         )
-    return {"ZipFile": compute.zip_bytes(code), **arguments(_CODE, inputs)}
+    return {"ZipFile": compute.zip_bytes(code), **_code_arguments(inputs)}
 
 
 def put_concurrency(lam: Any, name: str, inputs: dict[str, Any], *, reset: bool = False) -> None:

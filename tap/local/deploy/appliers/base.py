@@ -118,38 +118,6 @@ def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-_KEEP: Any = object()
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One Pulumi input as one boto3 argument: ``convert`` turns the input's value into
-    the argument's; ``reset`` is what an update sends when the input was removed (the
-    service's default, as the AWS provider sends it); without one, nothing is sent."""
-
-    key: str
-    boto_key: str
-    convert: Callable[[Any], Any] = lambda value: value
-    reset: Any = _KEEP
-
-
-def arguments(
-    table: tuple[Arg, ...], inputs: Mapping[str, Any], keys: frozenset[str] | None = None
-) -> dict[str, Any]:
-    """The boto3 arguments ``table`` maps from ``inputs``: for a create (``keys`` None)
-    every input given; for an in-place update only the changed ``keys``, a removed one
-    as its ``reset``."""
-    kwargs: dict[str, Any] = {}
-    for arg in table:
-        if keys is not None and arg.key not in keys:
-            continue
-        if arg.key in inputs:
-            kwargs[arg.boto_key] = arg.convert(inputs[arg.key])
-        elif keys is not None and arg.reset is not _KEEP:
-            kwargs[arg.boto_key] = arg.reset
-    return kwargs
-
-
 def name_of(inputs: dict[str, Any], logical_name: str, key: str = "name") -> str:
     value = inputs.get(key)
     if value:

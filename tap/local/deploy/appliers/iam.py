@@ -5,28 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.appliers.base import (
-    Arg,
-    Context,
-    applies,
-    arguments,
-    as_int,
-    name_of,
-    tag_list,
-)
+from tap.local.deploy.appliers.arguments import Arg, Arguments
+from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, tag_list
 
 # A removed input is set back to IAM's default (no description, one hour).
-_ROLE = (
+role_arguments = Arguments(
     Arg("description", "Description", str, reset=""),
     Arg("maxSessionDuration", "MaxSessionDuration", as_int, reset=3600),
     Arg("permissionsBoundary", "PermissionsBoundary"),
 )
-
-
-def role_arguments(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, Any]:
-    """The role as create_role (``keys`` None) and update_role (the changed ``keys``) take
-    it; its trust policy has calls of its own."""
-    return arguments(_ROLE, inputs, keys)
 
 
 @applies(

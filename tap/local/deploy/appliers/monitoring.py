@@ -6,29 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.appliers.base import (
-    Arg,
-    Context,
-    applies,
-    arguments,
-    as_int,
-    name_of,
-    str_map,
-    tag_list,
-)
+from tap.local.deploy.appliers.arguments import Arg, Arguments
+from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map, tag_list
 from tap.local.deploy.resources import DeployError
 
-_TOPIC = (
+topic_attributes = Arguments(
     Arg("displayName", "DisplayName", str, reset=""),
     Arg("kmsMasterKeyId", "KmsMasterKeyId", str),
     Arg("policy", "Policy", str, reset=""),
 )
-
-
-def topic_attributes(inputs: dict[str, Any], keys: frozenset[str] | None = None) -> dict[str, str]:
-    """The topic's attributes as create_topic (``keys`` None) takes them, or the changed
-    ``keys``' for set_topic_attributes (one call each); a removed one is cleared."""
-    return arguments(_TOPIC, inputs, keys)
 
 
 @applies(engine.SNS_TOPIC, "displayName", "kmsMasterKeyId", "name", "namePrefix", "policy")
