@@ -21,7 +21,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from tap import config as tap_config
-from tap import engine, smoke
+from tap import smoke
 from tap.local import token
 from tap.local.deploy.checks import BrokenReferencesError
 from tap.local.deploy.deployment import (
@@ -31,12 +31,13 @@ from tap.local.deploy.deployment import (
     PortInUseError,
     deploy,
 )
-from tap.local.deploy.mocks import DeployError
 from tap.local.deploy.readback import FUNCTION_TYPE, ReadbackError
+from tap.local.deploy.resources import DeployError
 from tap.local.deploy.stackfile import StackFileError, find_program
 from tap.local.gateway.emulator import EmulatorConfigError
 from tap.local.logs.console import ConsoleLog, runtime_note
-from tap.local.logs.tail import local_state
+from tap.local.logs.targets import local_state
+from tap.local.printing import Printer, as_shown, render_outputs, render_resources
 from tap.local.runtime.instance import default_worker
 from tap.text import quote
 
@@ -154,29 +155,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-class _Printer:
-    """Thread-safe line printing: log lines arrive from the emulator's threads."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self._lock = threading.Lock()
-        self.buffer: list[str] | None = None  # when set, log lines are kept, not printed
-        self.console: ConsoleLog | None = None  # turns log lines into request lines
-
-    def line(self, text: str = "") -> None:
-        with self._lock:
-            self.out.write(text + "\n")
-            self.out.flush()
-
-    def log(self, text: str) -> None:
-        with self._lock:
-            if self.buffer is not None:
-                self.buffer.append(text)
-                return
-            self.out.write(text + "\n")
-            self.out.flush()
-
-
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     overrides: dict[str, str] = {}
     for item in items:
@@ -185,43 +163,6 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
             raise StackFileError(f"--config {quote(item)} must be KEY=VALUE (e.g. timeout=20)")
         overrides[key] = value
     return overrides
-
-
-def render_resources(deployment: LocalDeployment) -> list[str]:
-    """The resource table ``pulumi up`` prints: type, name, status, one row per resource."""
-    rows = [(engine.STACK, f"{deployment.project}-{deployment.stack}")]
-    rows += [(r.type, r.name) for r in deployment.resources]
-    type_width = max(len("Type"), *(len(t) for t, _ in rows))
-    name_width = max(len("Name"), *(len(n) for _, n in rows))
-    lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Status"]
-    lines += [f" +   {t:<{type_width}}  {n:<{name_width}}  created" for t, n in rows]
-    lines += ["", "Resources:", f"    + {len(rows)} created"]
-    return lines
-
-
-def as_shown(value: Any) -> Any:
-    """A stack output as Pulumi shows it: numbers cross the wire as floats, and a whole
-    one prints as an integer (``29``, not ``29.0``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: as_shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_shown(v) for v in value]
-    return value
-
-
-def render_outputs(outputs: dict[str, Any]) -> list[str]:
-    """``Outputs:`` as ``pulumi up`` shows them: sorted, aligned names, JSON values."""
-    if not outputs:
-        return ["Outputs: none"]
-    width = max(len(k) for k in outputs)
-    lines = ["Outputs:"]
-    for key in sorted(outputs):
-        text = json.dumps(as_shown(outputs[key]), indent=4, sort_keys=True)
-        text = text.replace("\n", "\n" + " " * (width + 6))
-        lines.append(f"    {key:<{width}}: {text}")
-    return lines
 
 
 def _own_smoke_check(deployment: LocalDeployment) -> str:
@@ -245,18 +186,18 @@ def _own_smoke_check(deployment: LocalDeployment) -> str:
     return f"smoke check passed against {url} ({checks})"
 
 
-class _Stop(Exception):
+class _SigtermError(Exception):
     """SIGTERM, turned into an exception so the serve loop unwinds like Ctrl-C."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop()
+    raise _SigtermError()
 
 
 # Everything local mode talks to is on this machine. Listed in NO_PROXY for the run so
 # that an HTTP client reading HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (urllib, as the program's
 # smoke check uses) never sends loopback traffic to a proxy; the boto3 clients of moto
-# disable proxies themselves (tap/local/motoserver.py).
+# disable proxies themselves (tap/local/deploy/motoserver.py).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -302,7 +243,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     args = build_parser().parse_args(argv)
-    printer = _Printer(out)
+    printer = Printer(out)
 
     def fail(code: int, message: str) -> int:
         err.write(f"error: {message}\n")
@@ -383,7 +324,7 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
             )
 
 
-def _flush_buffer(printer: _Printer) -> None:
+def _flush_buffer(printer: Printer) -> None:
     if printer.console is not None:
         printer.console.flush()
     lines, printer.buffer = printer.buffer or [], None
@@ -393,7 +334,7 @@ def _flush_buffer(printer: _Printer) -> None:
             printer.line(text)
 
 
-def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
+def _check(deployment: LocalDeployment, printer: Printer, fail: Any) -> int:
     if "smoke_check" in deployment.outputs:
         # The program's own smoke check ran during the deploy, against the emulator, and
         # passed (a failing one fails the deploy).
@@ -407,7 +348,7 @@ def _check(deployment: LocalDeployment, printer: _Printer, fail: Any) -> int:
     return EXIT_OK
 
 
-def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path | None:
+def _write_token_state(deployment: LocalDeployment, printer: Printer) -> Path | None:
     """Where `tap token` finds this stack's pool (only with a Cognito pool)."""
     outputs = deployment.outputs
     if deployment.program_dir is None or "user_pool_id" not in outputs:
@@ -438,7 +379,7 @@ def _write_token_state(deployment: LocalDeployment, printer: _Printer) -> Path |
 
 def _serve(
     deployment: LocalDeployment,
-    printer: _Printer,
+    printer: Printer,
     *,
     reload: bool = True,
     overrides: dict[str, str] | None = None,
@@ -459,7 +400,7 @@ def _serve(
 
 def _watch_and_wait(
     deployment: LocalDeployment,
-    printer: _Printer,
+    printer: Printer,
     reload: bool,
     overrides: dict[str, str] | None,
     jwks_file: Path | None,
@@ -481,7 +422,7 @@ def _watch_and_wait(
             reloader.stop()
 
 
-def _announce_and_wait(deployment: LocalDeployment, printer: _Printer) -> int:
+def _announce_and_wait(deployment: LocalDeployment, printer: Printer) -> int:
     state = _write_token_state(deployment, printer)
     domain = deployment.outputs.get("custom_domain_url")
     if isinstance(domain, str):
@@ -498,7 +439,7 @@ def _announce_and_wait(deployment: LocalDeployment, printer: _Printer) -> int:
 
 def _watch_program(
     deployment: LocalDeployment,
-    printer: _Printer,
+    printer: Printer,
     reloader: Any,
     overrides: dict[str, str] | None,
     jwks_file: Path | None,
@@ -522,7 +463,7 @@ def _watch_program(
     return watcher
 
 
-def _wait_until_stopped(printer: _Printer) -> int:
+def _wait_until_stopped(printer: Printer) -> int:
     stop = threading.Event()
     previous = None
     in_main = threading.current_thread() is threading.main_thread()
@@ -531,7 +472,7 @@ def _wait_until_stopped(printer: _Printer) -> int:
     try:
         while not stop.wait(_WAIT_STEP_S):
             pass
-    except (KeyboardInterrupt, _Stop):
+    except (KeyboardInterrupt, _SigtermError):
         printer.line()
         printer.line("Stopping...")
     finally:

@@ -25,25 +25,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tap.local.gateway import emulator as emulator_module  # noqa: E402
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec  # noqa: E402
-from tests.local.function_specs import single_function  # noqa: E402
+from tap.local.gateway import listener  # noqa: E402
+from tap.local.gateway.emulator import Emulator  # noqa: E402
+from tap.local.specs import ApiSpec, FunctionSpec  # noqa: E402
+from tests.local.builders import build_api_spec, single_function  # noqa: E402
 
 FUNCTION = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 
 
 def _specs() -> tuple[ApiSpec, dict[str, FunctionSpec]]:
     function = single_function(FUNCTION)
-    api = ApiSpec(
-        api_id="burst",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"GET /health": "fn"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({"GET /health": "fn"}, api_id="burst")
     return api, {"fn": function}
 
 
@@ -79,15 +71,15 @@ def burst(port: int, threads: int, requests: int) -> tuple[list[float], list[str
 
 
 def run(backlog: int | None, threads: int, requests: int) -> dict[str, float]:
-    original = emulator_module.listen_backlog
+    original = listener.listen_backlog
     if backlog is not None:
-        emulator_module.listen_backlog = lambda: backlog
+        listener.listen_backlog = lambda: backlog
     try:
         api, functions = _specs()
         with Emulator(api, functions) as emulator:
             latencies, errors = burst(emulator.port, threads, requests)
     finally:
-        emulator_module.listen_backlog = original
+        listener.listen_backlog = original
     ordered = sorted(latencies) or [0.0]
     return {
         "errors": len(errors),
@@ -106,7 +98,7 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     total = options.threads * options.requests
     print(f"{options.threads} threads x {options.requests} new-connection requests = {total}")
-    print(f"listen backlog now: {emulator_module.listen_backlog()}; baseline: 5")
+    print(f"listen backlog now: {listener.listen_backlog()}; baseline: 5")
     rows: dict[str, list[dict[str, float]]] = {"baseline (backlog 5)": [], "emulator": []}
     for _ in range(options.rounds):
         rows["baseline (backlog 5)"].append(run(5, options.threads, options.requests))

@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tap.compute import HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
-from tap.local.gateway.emulator import ApiSpec, CorsSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
+from tap.local.specs import CorsSpec
+from tests.local.builders import build_api_spec, build_function_spec
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
@@ -104,26 +106,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each")
     options = parser.parse_args(argv)
 
-    function = FunctionSpec(
-        name="tap-bench",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:tap-bench",
-        zip_bytes=zip_bytes(code_archive()),
-        handler=HANDLER,
-        runtime="python3.13",
+    function = build_function_spec(
+        "tap-bench",
+        zip_bytes(code_archive()),
+        HANDLER,
         environment={"ENVIRONMENT": "Production", "METRICS_NAMESPACE": "Tap"},
         timeout_s=29,
         memory_mb=512,
-        region="us-east-1",
-        log_group="/aws/lambda/tap-bench",
         application_log_level="WARN",  # the access log and function log sinks still run
     )
-    api = ApiSpec(
+    api = build_api_spec(
+        {key: function.name for key in ROUTE_KEYS},
         api_id="bench",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={key: function.name for key in ROUTE_KEYS},
-        payload_format_version="2.0",
         cors=CorsSpec(("*",), ("GET", "POST"), ("content-type",), ("x-request-id",), 300, False),
         access_log_format=ACCESS_LOG_FORMAT,
     )

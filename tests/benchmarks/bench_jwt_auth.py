@@ -26,7 +26,8 @@ import jwt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from jwt.algorithms import RSAAlgorithm  # noqa: E402
 
-from tap.local import jwt_auth  # noqa: E402
+from tap.local import specs  # noqa: E402
+from tap.local.gateway import jwt_auth  # noqa: E402
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bench"
 
@@ -43,7 +44,7 @@ def main() -> None:
     now = time.time()
     claims = {"iss": ISSUER, "sub": "u", "client_id": "c", "iat": int(now), "exp": int(now) + 3600}
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
-    route = jwt_auth.RouteAuth(jwt_auth.JwtAuthorizer(ISSUER, ("c",), keys))
+    route = specs.RouteAuth(specs.JwtAuthorizer(ISSUER, ("c",), keys))
     public = keys["k1"]
     assert jwt_auth.authorize(f"Bearer {token}", route, now).allowed
 

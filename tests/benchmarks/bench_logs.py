@@ -112,7 +112,7 @@ def measure(
             p50s.append(statistics.median(latencies))
         written = 0
         if deployment.cloudwatch is not None:
-            from tap.local.logs.tail import fetch
+            from tap.local.logs.targets import fetch
 
             group = str(deployment.outputs["cloudwatch_log_group"])
             written = len(fetch(deployment.client("logs"), group, 0))

@@ -153,13 +153,13 @@ def test_a_token_from_the_tap_token_command_is_accepted(
 ) -> None:
     if TARGET != "local":
         pytest.skip("tap token serves local mode only")
-    from tap.local import cli, token
+    from tap.local import cli, printing, token
 
     deployment = secured.deployment
     (tmp_path / "Pulumi.yaml").write_text("name: tap\n")
     (tmp_path / "__main__.py").write_text("")
     deployment.program_dir = tmp_path
-    state = cli._write_token_state(deployment, cli._Printer(io.StringIO()))
+    state = cli._write_token_state(deployment, printing.Printer(io.StringIO()))
     assert state == tmp_path / ".tap" / "local" / f"{deployment.stack}.json"
 
     code = token.run(["--stack", deployment.stack, "--program-dir", str(tmp_path), "--user", "bob"])

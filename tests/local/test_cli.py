@@ -16,7 +16,6 @@ import json
 import os
 import queue
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -31,8 +30,9 @@ from typing import ClassVar
 import pytest
 
 from tap.__main__ import main
-from tap.local import cli
+from tap.local import cli, printing
 from tap.local.deploy.deployment import deploy
+from tests.local.builders import fresh_account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Bounds on the subprocess tests (a local deploy takes a few seconds).
@@ -177,7 +177,7 @@ def test_the_resource_table_lists_the_stack_first() -> None:
         def __init__(self) -> None:
             self.resources = [Row("aws:sns/topic:Topic", "alarms")]
 
-    lines = cli.render_resources(Deployment())  # type: ignore[arg-type]
+    lines = printing.render_resources(Deployment())  # type: ignore[arg-type]
     assert lines == [
         "     Type                 Name     Status",
         " +   pulumi:pulumi:Stack  tap-dev  created",
@@ -273,7 +273,7 @@ def test_sigterm_stops_serving_cleanly_in_process(capsys: pytest.CaptureFixture[
     timer.start()
     try:
         # (no functions to watch in the stand-in: no reload)
-        code = cli._serve(Deployment(), cli._Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
+        code = cli._serve(Deployment(), printing.Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
     finally:
         timer.cancel()
     # THEN it returns 0 after saying so, and the previous SIGTERM handler is back
@@ -304,7 +304,7 @@ LINE_TIMEOUT_S = 180.0  # generous: a loaded machine deploys slowly
 
 @pytest.fixture
 def own_account(monkeypatch: pytest.MonkeyPatch) -> str:
-    account = f"{secrets.randbelow(10**12):012d}"
+    account = fresh_account()
     monkeypatch.setattr(cli, "deploy", functools.partial(deploy, account_id=account))
     return account
 
@@ -450,8 +450,8 @@ def test_ctrl_c_outside_the_serve_loop_exits_130(
 
 
 def test_outputs_are_shown_as_pulumi_shows_them() -> None:
-    assert cli.render_outputs({}) == ["Outputs: none"]
-    assert cli.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]
+    assert printing.render_outputs({}) == ["Outputs: none"]
+    assert printing.as_shown([1.0, {"n": 2.0}, 2.5, "x"]) == [1, {"n": 2}, 2.5, "x"]
 
 
 @pytest.mark.parametrize("text", ["0", "-3", "two", "1.5"])

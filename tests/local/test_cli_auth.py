@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from tap.__main__ import main
-from tap.local import cli, token
+from tap.local import cli, printing, token
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +101,7 @@ def test_serving_a_cognito_stack_leaves_where_tap_token_looks_and_removes_it_on_
     timer.start()
     try:
         # (no functions to watch in the stand-in: no reload)
-        code = cli._serve(Deployment(), cli._Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
+        code = cli._serve(Deployment(), printing.Printer(sys.stdout), reload=False)  # type: ignore[arg-type]
     finally:
         timer.cancel()
 

@@ -1,9 +1,11 @@
-"""tap.local.logs.cloudwatch's writer, with a recording PutLogEvents in place of moto."""
+"""tap.local.logs.cloudwatch: the writer, with a recording PutLogEvents in place of moto, its
+batches, and the stream names and group ARNs it reads and writes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tap.local.logs import cloudwatch
 from tap.local.logs.cloudwatch import CloudWatchLogs
 
 
@@ -95,3 +97,23 @@ def test_a_failing_put_is_counted_and_the_writer_keeps_going() -> None:
     assert good.calls == [("/fine", "s", ["kept"])]
     assert writer.dropped == 1
     assert writer.last_error == "ConnectionError: moto is gone"
+
+
+def test_put_log_events_batches_respect_the_api_limits_and_time_order() -> None:
+    big = "x" * 200_000
+    events = [{"timestamp": 10 - i % 3, "message": big} for i in range(12)]
+
+    chunks = cloudwatch._chunks(events)
+
+    assert sum(len(c) for c in chunks) == 12
+    for chunk in chunks:
+        size = sum(len(e["message"]) + cloudwatch.EVENT_OVERHEAD_BYTES for e in chunk)
+        assert size <= cloudwatch.MAX_BATCH_BYTES
+        assert [e["timestamp"] for e in chunk] == sorted(e["timestamp"] for e in chunk)
+
+
+def test_lambda_stream_names_and_log_group_arns() -> None:
+    assert cloudwatch.lambda_log_stream_name("abc", 1_795_953_600) == "2026/11/29/[$LATEST]abc"
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/x:*"
+    assert cloudwatch.log_group_from_arn(arn) == "/aws/apigateway/x"
+    assert cloudwatch.log_group_from_arn("arn:aws:s3:::bucket") is None

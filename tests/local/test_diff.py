@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 
 from tap.local.deploy.diff import Change, changed_inputs, output_changes, plan, render
-from tap.local.deploy.mocks import Deployed
+from tap.local.deploy.resources import Deployed
 
 FN = "aws:lambda/function:Function"
 API = "aws:apigatewayv2/api:Api"

@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import itertools
 import json
 import re
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import (
-    ApiSpec,
-    CorsSpec,
-    Emulator,
-    EmulatorConfigError,
-    FunctionSpec,
-)
+from tap.local.gateway.emulator import Emulator, EmulatorConfigError
+from tap.local.specs import ApiSpec, CorsSpec, FunctionSpec
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -136,25 +130,19 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 
 def function_zip(source: str = TEST_FUNCTION) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("testfn/__init__.py", "")
-        archive.writestr("testfn/main.py", source)
-    return buffer.getvalue()
+    return code_zip({"testfn/__init__.py": "", "testfn/main.py": source})
 
 
 def function_spec(name: str = "fn", *, timeout_s: float = 5.0, **env: str) -> FunctionSpec:
-    return FunctionSpec(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        zip_bytes=function_zip(),
-        handler="testfn.main.handler",
-        runtime="python3.13",
+    return build_function_spec(
+        name,
+        function_zip(),
+        "testfn.main.handler",
+        region=REGION,
+        account=ACCOUNT,
         environment={"ENVIRONMENT": "Test", "METRICS_NAMESPACE": "Tap", **env},
         timeout_s=timeout_s,
         memory_mb=256,
-        region=REGION,
-        log_group=f"/aws/lambda/{name}",
     )
 
 
@@ -169,18 +157,8 @@ CORS = CorsSpec(
 
 
 def api_spec(routes: dict[str, str], **overrides: Any) -> ApiSpec:
-    values: dict[str, Any] = {
-        "api_id": "abc123",
-        "region": REGION,
-        "account_id": ACCOUNT,
-        "stage": "$default",
-        "routes": routes,
-        "payload_format_version": "2.0",
-        "cors": CORS,
-        "access_log_format": ACCESS_LOG_FORMAT,
-    }
-    values.update(overrides)
-    return ApiSpec(**values)
+    values: dict[str, Any] = {"cors": CORS, "access_log_format": ACCESS_LOG_FORMAT, **overrides}
+    return build_api_spec(routes, region=REGION, account=ACCOUNT, **values)
 
 
 ROUTES = {

@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
-from tap.local.gateway import emulator as emulator_module
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
-from tests.local.function_specs import single_function
+from tap.local.gateway import connection, listener
+from tap.local.gateway.emulator import Emulator, EmulatorConfigError
+from tap.local.specs import FunctionSpec
+from tests.local.builders import build_api_spec, single_function
 
 FUNCTION = r"""
 def handler(event, context):
@@ -31,16 +32,7 @@ def _function() -> FunctionSpec:
     return single_function(FUNCTION)
 
 
-API = ApiSpec(
-    api_id="burst1",
-    region="us-east-1",
-    account_id="123456789012",
-    stage="$default",
-    routes={"GET /health": "fn"},
-    payload_format_version="2.0",
-    cors=None,
-    access_log_format=ACCESS_LOG_FORMAT,
-)
+API = build_api_spec({"GET /health": "fn"}, api_id="burst1", access_log_format=ACCESS_LOG_FORMAT)
 
 
 @pytest.fixture
@@ -95,7 +87,7 @@ def test_the_listen_backlog_holds_a_burst_while_no_connection_is_accepted() -> N
     # GIVEN a bound, listening server that accepts nothing yet (as when every accept is
     # behind a burst): socketserver's backlog of 5 makes the 7th connect wait for a SYN
     # retry, and with nothing accepting, time out
-    server = emulator_module._Server(("127.0.0.1", 0), emulator_module._Handler, 4)
+    server = listener.Server(("127.0.0.1", 0), connection.Connection, 4)
     port = server.server_address[1]
     clients: list[socket.socket] = []
     try:
@@ -108,7 +100,7 @@ def test_the_listen_backlog_holds_a_burst_while_no_connection_is_accepted() -> N
         server.server_close()
     # THEN every handshake completed at once, queued in the backlog
     assert len(clients) == 100
-    assert emulator_module.listen_backlog() >= 128
+    assert listener.listen_backlog() >= 128
 
 
 def test_past_the_connection_cap_a_new_connection_gets_503_and_the_next_is_served() -> None:
@@ -146,5 +138,5 @@ def test_past_the_connection_cap_a_new_connection_gets_503_and_the_next_is_serve
 
 
 def test_max_connections_must_be_positive() -> None:
-    with pytest.raises(emulator_module.EmulatorConfigError, match="max_connections is 0"):
+    with pytest.raises(EmulatorConfigError, match="max_connections is 0"):
         Emulator(max_connections=0)

@@ -7,23 +7,17 @@ and API Gateway-style JSON message, and that the server still answers afterwards
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import threading
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
-from tap.local.gateway.emulator import (
-    MAX_REQUEST_BODY_BYTES,
-    MAX_REQUEST_HEAD_BYTES,
-    ApiSpec,
-    Emulator,
-    FunctionSpec,
-)
+from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES, MAX_REQUEST_HEAD_BYTES
+from tap.local.gateway.emulator import Emulator
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 ECHO_FUNCTION = r"""
 import base64, json
@@ -39,37 +33,10 @@ def handler(event, context):
 """
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("echo.py", ECHO_FUNCTION)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    function = FunctionSpec(
-        name="echo",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:echo",
-        zip_bytes=_zip(),
-        handler="echo.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10,
-        memory_mb=128,
-        region="us-east-1",
-        log_group="/aws/lambda/echo",
-    )
-    api = ApiSpec(
-        api_id="wire1",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"ANY /{proxy+}": "echo", "GET /health": "echo"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    function = build_function_spec("echo", code_zip({"echo.py": ECHO_FUNCTION}), "echo.handler")
+    api = build_api_spec({"ANY /{proxy+}": "echo", "GET /health": "echo"}, api_id="wire1")
     with Emulator(api, {"echo": function}) as running:
         yield running
 

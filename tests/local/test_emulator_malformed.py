@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tap.local.gateway import http1
-from tap.local.gateway.emulator import MAX_REQUEST_BODY_BYTES, ApiSpec, Emulator, FunctionSpec
-from tests.local.function_specs import single_function
+from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
+from tap.local.gateway.emulator import Emulator
+from tap.local.specs import ApiSpec, FunctionSpec
+from tests.local.builders import build_api_spec, single_function
 
 FUNCTION = r"""
 import json
@@ -57,14 +58,9 @@ def _function() -> FunctionSpec:
 
 
 def _api() -> ApiSpec:
-    return ApiSpec(
+    return build_api_spec(
+        {"ANY /{proxy+}": "fn", "GET /health": "fn"},
         api_id="wire2",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"ANY /{proxy+}": "fn", "GET /health": "fn"},
-        payload_format_version="2.0",
-        cors=None,
         access_log_format=ACCESS_LOG_FORMAT,
     )
 
@@ -276,35 +272,15 @@ def test_a_413_is_logged_too(served: Served) -> None:
 
 
 def test_a_client_stalling_mid_request_gets_408(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tap.local.gateway import emulator as emulator_module
+    from tap.local.gateway import connection
 
     # A short idle limit for this emulator's connections only (the class attribute is read
     # when each connection is set up).
-    monkeypatch.setattr(emulator_module._Handler, "timeout", 0.3)
+    monkeypatch.setattr(connection.Connection, "timeout", 0.3)
     with Emulator(_api(), {"fn": _function()}) as emulator:
         response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n")
     assert response.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
     assert response.endswith(b'{"message":"Request Timeout"}')
-
-
-# --- the parser's rules, one function each (tap/local/http1.py) ----------------------
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["²", "٥", "５", "+5", "-5", " ", "", "5 5", "1_0", "0x5", "5.0", "1" * 19, "5\u00a0"],
-)
-def test_content_length_takes_ascii_digits_only(value: str) -> None:
-    with pytest.raises(http1.HeadError) as raised:
-        http1.content_length([("Content-Length", value)])
-    assert raised.value.status == 400
-
-
-@pytest.mark.parametrize(("value", "length"), [("0", 0), ("5", 5), ("1" * 18, int("1" * 18))])
-def test_content_length_of_1_to_18_digits(value: str, length: int) -> None:
-    assert http1.content_length([("content-length", value)]) == length
-    assert http1.content_length([("content-length", f"{value}, {value}")]) == length
-    assert http1.content_length([]) is None
 
 
 def test_a_head_cut_off_mid_line_is_400(served: Served) -> None:
@@ -327,7 +303,7 @@ def test_a_bug_in_the_emulator_is_still_answered(
         def broken(*args: object) -> None:
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(emulator, "_handle", broken)
+        monkeypatch.setattr(emulator, "answer", broken)
         # WHEN a request arrives
         response = exchange(emulator.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         # THEN the client gets a 500 and the connection closes (not a dropped connection)

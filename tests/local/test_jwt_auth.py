@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tap.local import specs
 from tap.local.gateway import jwt_auth as ja
 
 NOW = 1_800_000_000.0
@@ -33,8 +34,8 @@ def _jwks(*pairs: tuple[str, rsa.RSAPrivateKey]) -> dict[str, Any]:
     return {"keys": keys}
 
 
-AUTHORIZER = ja.JwtAuthorizer(ISSUER, (CLIENT,), ja.parse_jwks(_jwks(("k1", KEY))))
-ROUTE = ja.RouteAuth(AUTHORIZER)
+AUTHORIZER = specs.JwtAuthorizer(ISSUER, (CLIENT,), ja.parse_jwks(_jwks(("k1", KEY))))
+ROUTE = specs.RouteAuth(AUTHORIZER)
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def _token(claims: dict[str, Any], key: Any = KEY, kid: str = "k1", alg: str = "
     return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
 
 
-def _decide(token: str | None, route: ja.RouteAuth = ROUTE) -> ja.Decision:
+def _decide(token: str | None, route: specs.RouteAuth = ROUTE) -> ja.Decision:
     return ja.authorize(None if token is None else f"Bearer {token}", route, NOW)
 
 
@@ -129,7 +130,7 @@ def test_a_tampered_payload_is_401() -> None:
 
 
 def test_scopes_need_one_match_else_403() -> None:
-    route = ja.RouteAuth(AUTHORIZER, ("tap/read", "tap/write"))
+    route = specs.RouteAuth(AUTHORIZER, ("tap/read", "tap/write"))
 
     allowed = _decide(_token(_claims(scope="openid tap/write")), route)
     denied = _decide(_token(_claims()), route)

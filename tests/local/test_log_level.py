@@ -5,20 +5,19 @@ line has no level, so ``tap:logLevel`` WARN or ERROR must not become Lambda's le
 
 from __future__ import annotations
 
-import io
 import json
-import secrets
 import urllib.error
 import urllib.request
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tap import compute
 from tap.local.deploy.deployment import deploy
-from tap.local.gateway.emulator import Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.runtime.invocation import line_level, passes_log_level
+from tap.local.specs import FunctionSpec
+from tests.local.builders import code_zip, fresh_account
 from tests.local.test_emulator import api_spec, call, function_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -104,14 +103,6 @@ def _run(spec: FunctionSpec, path: str = "/x") -> list[str]:
     return lines
 
 
-def _zip(files: dict[str, str | bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_an_error_application_level_drops_lines_without_a_level_and_warn_records() -> None:
     # GIVEN a function whose Lambda application log level is ERROR (what the stack set
     # for tap:logLevel=ERROR before the fix)
@@ -119,7 +110,7 @@ def test_an_error_application_level_drops_lines_without_a_level_and_warn_records
     spec = FunctionSpec(
         **{
             **spec.__dict__,
-            "zip_bytes": _zip({"testfn/__init__.py": "", "testfn/main.py": LEVELS_FUNCTION}),
+            "zip_bytes": code_zip({"testfn/__init__.py": "", "testfn/main.py": LEVELS_FUNCTION}),
             "application_log_level": "ERROR",
         }
     )
@@ -156,7 +147,7 @@ def test_the_real_function_under_log_level_error_keeps_its_metrics_line_only() -
         **{
             **base.__dict__,
             "name": "fn",
-            "zip_bytes": _zip(files),
+            "zip_bytes": code_zip(files),
             "handler": "wrapper.handler",
             "application_log_level": compute.lambda_application_log_level("ERROR"),
             "environment": {**base.environment, compute.LOG_LEVEL_ENV: "ERROR"},
@@ -184,7 +175,7 @@ def test_local_mode_with_log_level_error_shows_each_requests_metrics_line() -> N
     deployment = deploy(
         program_dir=REPO_ROOT,
         config={"tap:logLevel": "ERROR", "tap:smokeCheck": "false"},
-        account_id=f"{secrets.randbelow(10**12):012d}",
+        account_id=fresh_account(),
         on_function_log=lambda _, line: lines.append(line),
     )
     with deployment:

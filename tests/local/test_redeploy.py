@@ -9,7 +9,6 @@ the run imports are this checkout's, already imported: nothing is dropped from
 from __future__ import annotations
 
 import http.client
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from tap import engine
 from tap.local.deploy.deployment import LocalDeployment, deploy
 from tap.local.deploy.diff import Change
 from tap.local.deploy.redeploy import Redeployer
+from tests.local.builders import fresh_account
 
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "ops@example.com"
@@ -32,7 +32,7 @@ def deployment(tmp_path: Path) -> Iterator[LocalDeployment]:
     deployed = deploy(
         program_dir=tmp_path,
         config={"smokeCheck": "false", "alarmEmail": EMAIL},
-        account_id=f"{secrets.randbelow(10**12):012d}",
+        account_id=fresh_account(),
         cloudwatch_logs=False,
     )
     try:

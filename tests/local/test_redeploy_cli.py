@@ -1,4 +1,4 @@
-"""Redeploy end to end (issue 14, item 2's program half): ``tap local`` on a temporary copy
+"""Redeploy end to end: ``tap local`` on a temporary copy
 of the project; editing Pulumi.yaml re-runs the program into the same moto, prints the
 diff naming the resource and the input, and the next response reflects it; a bad value or
 a program that raises keeps the previous deploy serving; Ctrl-C stops it.

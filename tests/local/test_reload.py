@@ -1,4 +1,4 @@
-"""Hot reload (issue 14, item 2): a test edits a temporary copy of the function; the next
+"""Hot reload: a test edits a temporary copy of the function; the next
 response runs the new code without a redeploy, and a syntax error keeps the old code
 serving. The waits are bounded; nothing asserts on how long a reload takes."""
 
@@ -16,9 +16,10 @@ import pytest
 from tap.compute import FUNCTION_SOURCE_DIR, HANDLER, code_archive, zip_bytes
 from tap.function.routes import ROUTE_KEYS
 from tap.local.cli import build_parser
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.reload import Reloader, watched
+from tests.local.builders import build_api_spec, build_function_spec
 
 REGION = "us-east-1"
 
@@ -69,28 +70,10 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     source = tmp_path / "function"
     shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     archive = code_archive(source)
-    spec = FunctionSpec(
-        name="tap",
-        arn=f"arn:aws:lambda:{REGION}:123456789012:function:tap",
-        zip_bytes=zip_bytes(archive),
-        handler=HANDLER,
-        runtime="python3.13",
-        environment={"ENVIRONMENT": "Test"},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/tap",
+    spec = build_function_spec(
+        "tap", zip_bytes(archive), HANDLER, region=REGION, environment={"ENVIRONMENT": "Test"}
     )
-    api = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id="123456789012",
-        stage="$default",
-        routes={key: "tap" for key in ROUTE_KEYS},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({key: "tap" for key in ROUTE_KEYS}, region=REGION)
     holder: list[Setup] = []
 
     def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
@@ -187,35 +170,15 @@ def test_from_deployment_watches_each_deployed_functions_archive_and_updates_its
 ) -> None:
     # GIVEN a local deploy's record of the function (its code archive as the program built
     # it) and the emulator serving it
-    from tap.local.deploy.mocks import Deployed
     from tap.local.deploy.readback import FUNCTION_TYPE
+    from tap.local.deploy.resources import Deployed
     from tap.local.reload import from_deployment
 
     source = tmp_path / "function"
     shutil.copytree(FUNCTION_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     archive = code_archive(source)
-    spec = FunctionSpec(
-        name="fn-1",
-        arn=f"arn:aws:lambda:{REGION}:123456789012:function:fn-1",
-        zip_bytes=zip_bytes(archive),
-        handler=HANDLER,
-        runtime="python3.13",
-        environment={},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/fn-1",
-    )
-    api = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id="123456789012",
-        stage="$default",
-        routes={"GET /health": "fn-1"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    spec = build_function_spec("fn-1", zip_bytes(archive), HANDLER, region=REGION)
+    api = build_api_spec({"GET /health": "fn-1"}, region=REGION)
     stored: dict[str, bytes] = {}
 
     class Lambda:  # records what the reloader stores where moto keeps the code

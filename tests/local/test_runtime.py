@@ -8,11 +8,9 @@ emulator; nothing here asserts on timing, only on what was answered and logged.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import re
 import threading
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +20,11 @@ from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
+from tap.local.specs import ApiSpec, FunctionSpec
+from tests.local.builders import build_api_spec, build_function_spec, code_zip, fresh_account
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -48,27 +48,13 @@ def handler(event, context):
 
 
 def function_zip(version: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        # A fixed date: the same code gives the same bytes, as the program's archive does.
-        archive.writestr(
-            zipfile.ZipInfo("fn.py", (2024, 1, 1, 0, 0, 0)), SOURCE.format(version=version)
-        )
-    return buffer.getvalue()
+    # A fixed date: the same code gives the same bytes, as the program's archive does.
+    return code_zip({"fn.py": SOURCE.format(version=version)}, date_time=(2024, 1, 1, 0, 0, 0))
 
 
 def spec(version: str = "v1", **changes: Any) -> FunctionSpec:
-    base = FunctionSpec(
-        name="fn",
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn",
-        zip_bytes=function_zip(version),
-        handler="fn.handler",
-        runtime="python3.13",
-        environment={},
-        timeout_s=10.0,
-        memory_mb=128,
-        region=REGION,
-        log_group="/aws/lambda/fn",
+    base = build_function_spec(
+        "fn", function_zip(version), "fn.handler", region=REGION, account=ACCOUNT
     )
     return replace(base, **changes)
 
@@ -84,15 +70,8 @@ ACCESS_LOG = json.dumps(
 
 
 def api(**changes: Any) -> ApiSpec:
-    base = ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id=ACCOUNT,
-        stage="$default",
-        routes={"ANY /{proxy+}": "fn"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=ACCESS_LOG,
+    base = build_api_spec(
+        {"ANY /{proxy+}": "fn"}, region=REGION, account=ACCOUNT, access_log_format=ACCESS_LOG
     )
     return replace(base, **changes)
 
@@ -227,7 +206,7 @@ def test_reserved_concurrency_throttles_the_rest(tmp_path: Path) -> None:
     assert {line["integrationError"] for line in throttled} == {"Rate Exceeded."}
 
 
-# --- swaps (issue 14 item 1) ---------------------------------------------------------------
+# --- swaps ---------------------------------------------------------------------------------
 
 
 def test_a_swap_lets_in_flight_requests_finish_on_the_old_code() -> None:
@@ -402,9 +381,8 @@ def test_log_sink_gets_request_ids_and_kinds(kind: str) -> None:
 def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
     # GIVEN `tap local`'s deploy (the project's program, its smoke check on), and a client
     # that starts 2,000 keep-alive GETs at concurrency 16 the moment /health first answers
-    # 200, while the deploy is still finishing (issue 14: 9 of them got 500 "The emulator
-    # is stopping" when the final load replaced what the smoke check was served by)
-    import secrets
+    # 200, while the deploy is still finishing (the final load replaces what the smoke check
+    # was served by: no request may get 500 "The emulator is stopping")
 
     from tap.local.deploy.deployment import LocalDeployment, deploy
 
@@ -417,7 +395,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
         try:
             deployed.append(
                 deploy(
-                    account_id=f"{secrets.randbelow(10**12):012d}",
+                    account_id=fresh_account(),
                     # stage limits above this load, so every answer is the function's
                     config={"throttlingBurstLimit": "5000", "throttlingRateLimit": "10000"},
                     on_listening=lambda url: (urls.append(url), listening.set()),

@@ -1,4 +1,4 @@
-"""The differential test of local mode's two runtime clients (issue 14, item 3).
+"""The differential test of local mode's two runtime clients.
 
 The same invocations (success, raised error, timeout, init errors, an oversized result,
 an unserializable result, logging at each level, print) run through awslambdaric (the
@@ -10,18 +10,18 @@ from request ids, times, durations and the temporary code folder.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import re
 import threading
-import zipfile
 from typing import Any
 
 import pytest
 
-from tap.local.gateway.emulator import ApiSpec, Emulator, FunctionSpec
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.sink import LogKind
 from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Worker
+from tap.local.specs import ApiSpec, FunctionSpec
+from tests.local.builders import build_api_spec, build_function_spec, code_zip
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -81,42 +81,23 @@ INIT_FAILURES = {
 }
 
 
-def code_zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 def spec(name: str, files: dict[str, str], handler: str, log_format: str) -> FunctionSpec:
-    return FunctionSpec(
-        name=name,
-        arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
-        zip_bytes=code_zip(files),
-        handler=handler,
-        runtime="python3.13",
+    return build_function_spec(
+        name,
+        code_zip(files),
+        handler,
+        region=REGION,
+        account=ACCOUNT,
         environment={"ENVIRONMENT": "Test"},
         timeout_s=1.0,
         memory_mb=256,
-        region=REGION,
-        log_group=f"/aws/lambda/{name}",
         log_format=log_format,
         application_log_level="DEBUG",
     )
 
 
 def api(routes: dict[str, str]) -> ApiSpec:
-    return ApiSpec(
-        api_id="abc123",
-        region=REGION,
-        account_id=ACCOUNT,
-        stage="$default",
-        routes=routes,
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    return build_api_spec(routes, region=REGION, account=ACCOUNT)
 
 
 class Lines:

@@ -1,20 +1,19 @@
-"""Stopping local mode (issue 14): requests in flight are answered, and the logs reach
+"""Stopping local mode: requests in flight are answered, and the logs reach
 moto's CloudWatch Logs before the moto server stops. Behaviour only: how long a stop takes
 is measured by a script, never asserted here."""
 
 from __future__ import annotations
 
 import http.client
-import secrets
 import threading
 from typing import Any
 
 from moto.backends import get_backend
 
 from tap.local.deploy.deployment import deploy
-from tap.local.gateway.emulator import ApiSpec, Emulator
+from tap.local.gateway.emulator import Emulator
 from tap.local.runtime.instance import BUILTIN
-from tests.local.function_specs import single_function
+from tests.local.builders import build_api_spec, fresh_account, single_function
 
 SLOW = """
 import json, time
@@ -44,16 +43,7 @@ def test_a_request_in_flight_is_answered_when_the_emulator_stops() -> None:
         if line == "started":
             started.set()
 
-    api = ApiSpec(
-        api_id="api",
-        region="us-east-1",
-        account_id="123456789012",
-        stage="$default",
-        routes={"GET /slow": "fn"},
-        payload_format_version="2.0",
-        cors=None,
-        access_log_format=None,
-    )
+    api = build_api_spec({"GET /slow": "fn"}, api_id="api")
     emulator = Emulator(api, {"fn": single_function(SLOW)}, log_sink=sink, worker=BUILTIN)
     emulator.start()
     answers: list[Any] = []
@@ -78,7 +68,7 @@ def test_a_request_in_flight_is_answered_when_the_emulator_stops() -> None:
 
 
 def test_stop_writes_the_queued_log_lines_to_moto_before_it_stops() -> None:
-    account = f"{secrets.randbelow(10**12):012d}"
+    account = fresh_account()
     deployment = deploy(config={"smokeCheck": "false"}, account_id=account)
     try:
         status, _, headers = get(deployment.emulator.port, "/health")

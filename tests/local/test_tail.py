@@ -12,7 +12,6 @@ import base64
 import http.client
 import io
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,10 @@ from typing import Any
 import pytest
 
 from tap.local.deploy.deployment import LocalDeployment, deploy
-from tap.local.logs import tail
+from tap.local.logs import tail, targets
+from tap.local.logs.tail import parse_since, status_matcher
+from tap.local.logs.targets import LogsError
+from tests.local.builders import fresh_account
 
 MINI = Path(__file__).resolve().parent / "programs" / "mini"
 FUNCTION_GROUP = "/aws/lambda/mini-fn"
@@ -39,7 +41,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    account = f"{secrets.randbelow(10**12):012d}"
+    account = fresh_account()
     # Stage throttling out of the way: 1,000 requests back to back, none refused.
     throttling = {"mini:burst": "5000", "mini:rate": "5000"}
     deployment = deploy(program_dir=MINI, account_id=account, config=throttling)
@@ -60,7 +62,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         assert deployment.cloudwatch.flush()
         state_dir = tmp_path_factory.mktemp("state")
         # What `tap local` writes; TAP_STATE_DIR points `tap logs --local` at it.
-        tail.record_local_deploy(state_dir / "local.json", deployment)
+        targets.record_local_deploy(state_dir / "local.json", deployment)
         yield Served(deployment, answers, state_dir)
     finally:
         deployment.stop()
@@ -78,7 +80,7 @@ def _events(client: Any, group: str) -> list[dict[str, Any]]:
 
 
 def _tap_logs(served: Served, *args: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(served.state_dir))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(served.state_dir))
     out, err = io.StringIO(), io.StringIO()
     code = tail.run(["--local", *args], out, err)
     assert code == 0, err.getvalue()
@@ -183,7 +185,7 @@ def test_tap_logs_by_route_and_status_class(
 def test_tap_logs_without_a_local_deploy_says_how_to_start_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(tmp_path))
     out, err = io.StringIO(), io.StringIO()
 
     code = tail.run(["--local"], out, err)
@@ -265,7 +267,7 @@ def test_log_type_tail_returns_the_invocations_log(served: Served) -> None:
 def test_follow_prints_each_new_request_once(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(served.state_dir))
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(served.state_dir))
     host = served.deployment.url.removeprefix("http://")
     sent: list[str] = []
 
@@ -302,8 +304,8 @@ def test_stack_reads_the_log_groups_from_the_stacks_outputs(
     outputs.write_text(json.dumps({"region": "eu-west-1", "cloudwatch_log_group": "/aws/lambda/f"}))
     monkeypatch.setenv("TAP_OUTPUTS_FILE", str(outputs))
 
-    with pytest.raises(tail.LogsError, match="have no 'api_access_log_group'"):
-        tail.live_target("prod", tmp_path)
+    with pytest.raises(targets.LogsError, match="have no 'api_access_log_group'"):
+        targets.live_target("prod", tmp_path)
 
     outputs.write_text(
         json.dumps(
@@ -314,9 +316,47 @@ def test_stack_reads_the_log_groups_from_the_stacks_outputs(
             }
         )
     )
-    target = tail.live_target("prod", tmp_path)
+    target = targets.live_target("prod", tmp_path)
     assert (target.function_groups, target.access_group) == (
         ("/aws/lambda/f",),
         "/aws/apigateway/a",
     )
     assert target.description == "stack prod"
+
+
+# --- the command's arguments, without a deploy ---------------------------------------
+
+
+def test_since_takes_durations_and_iso_times_and_refuses_the_rest() -> None:
+    now = 1_800_000_000.0
+    assert parse_since("10m", now) == int((now - 600) * 1000)
+    assert parse_since("2026-11-29T12:00:00Z", now) == 1_795_953_600_000
+    with pytest.raises(LogsError, match="30s, 10m"):
+        parse_since("yesterday", now)
+
+
+def test_status_filters() -> None:
+    fivexx = status_matcher("5xx")
+    assert fivexx(503)
+    assert not fivexx(404)
+    assert not fivexx(None)
+    some = status_matcher("404,2xx")
+    assert some(404)
+    assert some(204)
+    assert not some(403)
+    with pytest.raises(LogsError, match="class"):
+        status_matcher("500s")
+
+
+def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
+    monkeypatch.setenv(targets.STATE_DIR_ENV, str(tmp_path))
+    err = io.StringIO()
+
+    code = tail.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)
+
+    # It got as far as looking for the local deploy (no argparse error).
+    assert code == tail.EXIT_USAGE
+    assert "no local deploy recorded" in err.getvalue()

@@ -9,7 +9,7 @@ from pulumi.runtime import rpc
 from pulumi_policy import proxy
 
 from tap import engine
-from tap.local.deploy.mocks import HANDLERS
+from tap.local.deploy.mocks import APPLIERS
 from tests.pulumi_mocks import aws_class, takes_tags_in_pulumi_aws
 
 
@@ -58,7 +58,7 @@ def test_every_declared_type_is_a_pulumi_aws_class_with_the_declared_taggability
 
 
 def test_local_mode_deploys_exactly_the_types_the_harness_answers() -> None:
-    assert set(HANDLERS) == set(engine.aws_types())
+    assert set(APPLIERS) == set(engine.aws_types())
 
 
 def test_an_unknown_type_is_taggable_only_when_it_carries_tags() -> None:

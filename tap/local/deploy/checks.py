@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tap import engine
-from tap.local.deploy.mocks import Deployed
+from tap.local.deploy.resources import Deployed
 from tap.text import quote
 
 ROUTE_TARGET_PREFIX = "integrations/"
@@ -164,7 +164,26 @@ def _pages(client: Any, operation: str, key: str) -> Iterable[Mapping[str, Any]]
 
 def broken_references(snap: Snapshot) -> list[str]:
     """Every reference that points at nothing, as one readable line each (pure)."""
+    function_by_uri = _functions_by_uri(snap)
     problems: list[str] = []
+    for api_id, api in snap.apis.items():
+        label = f"API {api.get('Name', api_id)} ({api_id})"
+        integrations = snap.integrations.get(api_id, [])
+        problems += _integration_problems(label, integrations, function_by_uri)
+        integration_ids = {integration["IntegrationId"] for integration in integrations}
+        problems += _route_problems(label, snap.routes.get(api_id, []), integration_ids)
+        problems += _stage_problems(label, snap.stages.get(api_id, []), snap.log_groups)
+    problems += _permission_problems(snap)
+    problems += _logging_config_problems(snap)
+    stage_names = {(api_id, s["StageName"]) for api_id, ss in snap.stages.items() for s in ss}
+    problems += _auth_and_domain_problems(snap, stage_names)
+    for alarm in snap.alarms:
+        problems += _alarm_problems(snap, alarm, stage_names)
+    return problems
+
+
+def _functions_by_uri(snap: Snapshot) -> dict[str, str]:
+    """Each function's name by the integration URIs that reach it."""
     function_by_uri: dict[str, str] = {}
     for name, config in snap.functions.items():
         arn = config["FunctionArn"]
@@ -172,47 +191,68 @@ def broken_references(snap: Snapshot) -> list[str]:
         # An HTTP API accepts a Lambda integration URI as the invoke ARN or the bare ARN.
         function_by_uri[engine.lambda_invoke_arn(region, arn)] = name
         function_by_uri[arn] = name
+    return function_by_uri
 
-    for api_id, api in snap.apis.items():
-        label = f"API {api.get('Name', api_id)} ({api_id})"
-        integration_ids = set()
-        for integration in snap.integrations.get(api_id, []):
-            integration_ids.add(integration["IntegrationId"])
-            uri = integration.get("IntegrationUri", "")
-            if integration.get("IntegrationType") == "AWS_PROXY" and uri not in function_by_uri:
-                problems.append(
-                    f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
-                    "which is not the invoke ARN of any deployed function (expected "
-                    f"{engine.lambda_invoke_arn('<region>', '<function ARN>')})"
-                )
-        for route in sorted(snap.routes.get(api_id, []), key=lambda r: str(r["RouteKey"])):
-            target = route.get("Target")
-            key = route["RouteKey"]
-            if not target:
-                problems.append(
-                    f"{label}: route {quote(key)} has no target, so it can never reach the function"
-                )
-            elif not (
-                target.startswith(ROUTE_TARGET_PREFIX)
-                and target[len(ROUTE_TARGET_PREFIX) :] in integration_ids
-            ):
-                allowed = (ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))
-                problems.append(
-                    f"{label}: route {quote(key)} targets {quote(target)}, but the API's "
-                    f"integrations are {_list(allowed)}"
-                )
-        for stage in snap.stages.get(api_id, []):
-            destination = (stage.get("AccessLogSettings") or {}).get("DestinationArn")
-            if destination and destination.removesuffix(":*") not in snap.log_groups.values():
-                problems.append(
-                    f"{label}: stage {quote(stage['StageName'])} sends access logs to "
-                    f"{quote(destination)}, which is not the ARN of an existing log group "
-                    f"(log groups: {_list(sorted(snap.log_groups))})"
-                )
 
+def _integration_problems(
+    label: str, integrations: list[Mapping[str, Any]], function_by_uri: Mapping[str, str]
+) -> list[str]:
+    problems: list[str] = []
+    for integration in integrations:
+        uri = integration.get("IntegrationUri", "")
+        if integration.get("IntegrationType") == "AWS_PROXY" and uri not in function_by_uri:
+            problems.append(
+                f"{label}: integration {integration['IntegrationId']} has URI {quote(uri)}, "
+                "which is not the invoke ARN of any deployed function (expected "
+                f"{engine.lambda_invoke_arn('<region>', '<function ARN>')})"
+            )
+    return problems
+
+
+def _route_problems(
+    label: str, routes: list[Mapping[str, Any]], integration_ids: set[str]
+) -> list[str]:
+    problems: list[str] = []
+    for route in sorted(routes, key=lambda r: str(r["RouteKey"])):
+        target = route.get("Target")
+        key = route["RouteKey"]
+        if not target:
+            problems.append(
+                f"{label}: route {quote(key)} has no target, so it can never reach the function"
+            )
+        elif not (
+            target.startswith(ROUTE_TARGET_PREFIX)
+            and target[len(ROUTE_TARGET_PREFIX) :] in integration_ids
+        ):
+            allowed = (ROUTE_TARGET_PREFIX + i for i in sorted(integration_ids))
+            problems.append(
+                f"{label}: route {quote(key)} targets {quote(target)}, but the API's "
+                f"integrations are {_list(allowed)}"
+            )
+    return problems
+
+
+def _stage_problems(
+    label: str, stages: list[Mapping[str, Any]], log_groups: Mapping[str, str]
+) -> list[str]:
+    problems: list[str] = []
+    for stage in stages:
+        destination = (stage.get("AccessLogSettings") or {}).get("DestinationArn")
+        if destination and destination.removesuffix(":*") not in log_groups.values():
+            problems.append(
+                f"{label}: stage {quote(stage['StageName'])} sends access logs to "
+                f"{quote(destination)}, which is not the ARN of an existing log group "
+                f"(log groups: {_list(sorted(log_groups))})"
+            )
+    return problems
+
+
+def _permission_problems(snap: Snapshot) -> list[str]:
+    """Lambda permissions for API Gateway whose source ARN is under no deployed API."""
     execution_arns = {
         engine.execute_api_arn(snap.region, snap.account_id, api_id): api_id for api_id in snap.apis
     }
+    problems: list[str] = []
     for name, statements in snap.policies.items():
         for statement in statements:
             if statement.get("Principal", {}).get("Service") != API_GATEWAY_PRINCIPAL:
@@ -227,7 +267,11 @@ def broken_references(snap: Snapshot) -> list[str]:
                     f"{quote(source)}, which is not under the execution ARN of any deployed API "
                     f"({_list(sorted(execution_arns))}), so API Gateway cannot invoke it"
                 )
+    return problems
 
+
+def _logging_config_problems(snap: Snapshot) -> list[str]:
+    problems: list[str] = []
     for name, logging_config in snap.logging_configs.items():
         group = logging_config.get("logGroup")
         if group and group not in snap.log_groups:
@@ -235,36 +279,41 @@ def broken_references(snap: Snapshot) -> list[str]:
                 f"function {name}: logging_config.log_group is {quote(group)}, which does not "
                 f"exist (log groups: {_list(sorted(snap.log_groups))})"
             )
+    return problems
 
-    stage_names = {(api_id, s["StageName"]) for api_id, ss in snap.stages.items() for s in ss}
-    problems += _auth_and_domain_problems(snap, stage_names)
-    for alarm in snap.alarms:
-        label = f"alarm {alarm['AlarmName']}"
-        dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
-        if "FunctionName" in dimensions and dimensions["FunctionName"] not in snap.functions:
+
+def _alarm_problems(
+    snap: Snapshot, alarm: Mapping[str, Any], stage_names: set[tuple[str, str]]
+) -> list[str]:
+    """An alarm's dimensions that name no deployed function, API or stage, and its
+    actions that name no topic."""
+    problems: list[str] = []
+    label = f"alarm {alarm['AlarmName']}"
+    dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+    if "FunctionName" in dimensions and dimensions["FunctionName"] not in snap.functions:
+        problems.append(
+            f"{label}: dimension FunctionName={quote(dimensions['FunctionName'])} "
+            f"names no deployed function ({_list(sorted(snap.functions))})"
+        )
+    if "ApiId" in dimensions:
+        api_id = dimensions["ApiId"]
+        if api_id not in snap.apis:
             problems.append(
-                f"{label}: dimension FunctionName={quote(dimensions['FunctionName'])} "
-                f"names no deployed function ({_list(sorted(snap.functions))})"
+                f"{label}: dimension ApiId={quote(api_id)} names no deployed API "
+                f"({_list(sorted(snap.apis))})"
             )
-        if "ApiId" in dimensions:
-            api_id = dimensions["ApiId"]
-            if api_id not in snap.apis:
+        elif "Stage" in dimensions and (api_id, dimensions["Stage"]) not in stage_names:
+            problems.append(
+                f"{label}: dimension Stage={quote(dimensions['Stage'])} is not a "
+                f"stage of API {api_id}"
+            )
+    for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+        for action in alarm.get(field, []):
+            if action not in snap.topics:
                 problems.append(
-                    f"{label}: dimension ApiId={quote(api_id)} names no deployed API "
-                    f"({_list(sorted(snap.apis))})"
+                    f"{label}: {field} has {quote(action)}, which is not an "
+                    f"existing SNS topic ({_list(sorted(snap.topics))})"
                 )
-            elif "Stage" in dimensions and (api_id, dimensions["Stage"]) not in stage_names:
-                problems.append(
-                    f"{label}: dimension Stage={quote(dimensions['Stage'])} is not a "
-                    f"stage of API {api_id}"
-                )
-        for field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
-            for action in alarm.get(field, []):
-                if action not in snap.topics:
-                    problems.append(
-                        f"{label}: {field} has {quote(action)}, which is not an "
-                        f"existing SNS topic ({_list(sorted(snap.topics))})"
-                    )
     return problems
 
 

@@ -22,13 +22,14 @@ from typing import Any
 from tap import config as tap_config
 from tap import engine
 from tap.local.deploy.checks import BrokenReferencesError, broken_references, read_snapshot
-from tap.local.deploy.mocks import Deployed, DeployError, MotoMocks
+from tap.local.deploy.mocks import MotoMocks
 from tap.local.deploy.motoserver import DEFAULT_ACCOUNT_ID, MotoServer
-from tap.local.deploy.program import ProgramTimeout, StackOutputsMonitor, run_program
+from tap.local.deploy.program import ProgramTimeoutError, StackOutputsMonitor, run_program
 from tap.local.deploy.readback import API_TYPE, ReadbackError, build_specs, moto_code_reader
+from tap.local.deploy.resources import Deployed, DeployError
 from tap.local.deploy.stackfile import apply_override, find_program, load_config
 from tap.local.gateway import jwt_auth
-from tap.local.gateway.emulator import AccessLogSink, Emulator, FunctionLogSink
+from tap.local.gateway.emulator import Emulator
 from tap.local.logs.cloudwatch import (
     CloudWatchLogs,
     MotoBackendPutLogEvents,
@@ -37,6 +38,7 @@ from tap.local.logs.cloudwatch import (
 from tap.local.logs.sink import LogKind, LogSink
 from tap.local.runtime.instance import Worker
 from tap.local.runtime.invoke import LambdaInvoker
+from tap.local.specs import AccessLogSink, FunctionLogSink
 
 DEFAULT_STACK = "local"
 # Bound on the program run. The smoke check inside it retries for up to
@@ -338,7 +340,7 @@ def deploy(
             raise BrokenReferencesError(problems)
         load_emulator(strict=True)
         invoker.emulator = emulator
-        moto.invoke_handler = invoker
+        moto.invoker = invoker
         _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
     except BaseException:
         emulator.stop()
@@ -423,7 +425,7 @@ def _run_program(
         run_program(
             program, monitor, project=project, stack=stack, config=config, timeout_s=timeout_s
         )
-    except ProgramTimeout as timeout:
+    except ProgramTimeoutError as timeout:
         raise DeployError(str(timeout)) from None
     except BaseException as error:
         program_error = error

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -34,11 +35,12 @@ DUMMY_SECRET_KEY = "testing"  # noqa: S105 (a placeholder moto accepts)
 # moto keeps one backend per account id; a request picks its account with this header.
 ACCOUNT_HEADER = "x-moto-account-id"
 _STOP_TIMEOUT_S = 5.0
+_BACKLOG = 128  # werkzeug's own listen queue (serving.LISTEN_QUEUE)
 _POLL_S = 0.05
 # Lambda's Invoke: POST /2015-03-31/functions/<name or ARN>/invocations[?Qualifier=...].
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
-InvokeHandler = Callable[
+Invoker = Callable[
     [str, str | None, bytes, Mapping[str, str]], tuple[int, list[tuple[str, str]], bytes] | None
 ]
 """(function name or ARN, qualifier, body, lowercase headers) -> (status, headers, body),
@@ -46,7 +48,7 @@ or None to let moto answer."""
 
 
 class _InvokeRouter:
-    """WSGI middleware: hands Lambda Invoke calls to ``server.invoke_handler`` when set
+    """WSGI middleware: hands Lambda Invoke calls to ``server.invoker`` when set
     (local mode runs the function itself: tap.local.runtime.invoke); the rest goes to moto."""
 
     def __init__(self, app: Any, server: MotoServer) -> None:
@@ -54,9 +56,9 @@ class _InvokeRouter:
         self.server = server
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        handler = self.server.invoke_handler
+        invoker = self.server.invoker
         found = _INVOKE_PATH.match(environ.get("PATH_INFO", ""))
-        if handler is None or found is None or environ.get("REQUEST_METHOD") != "POST":
+        if invoker is None or found is None or environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length > 0 else b""
@@ -66,7 +68,7 @@ class _InvokeRouter:
             if key.startswith("HTTP_")
         }
         qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
-        answer = handler(unquote(found.group(1)), qualifier, body, headers)
+        answer = invoker(unquote(found.group(1)), qualifier, body, headers)
         if answer is None:
             environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
             return self.app(environ, start_response)
@@ -88,7 +90,7 @@ _REASONS = {
 }
 
 
-class _QuietRequestHandler(MotoRequestHandler):
+class _QuietRequests(MotoRequestHandler):
     """moto's request handler without werkzeug's one-line-per-request log on stderr."""
 
     def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
@@ -108,18 +110,24 @@ class MotoServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         # Set by local mode once the emulator serves the functions (see _InvokeRouter).
-        self.invoke_handler: InvokeHandler | None = None
+        self.invoker: Invoker | None = None
 
     def start(self) -> str:
         if self._server is None:
             app = _InvokeRouter(DomainDispatcherApplication(create_backend_app), self)
-            self._server = make_server(
-                HOST,
-                self._requested_port,
-                app,
-                threaded=True,
-                request_handler=_QuietRequestHandler,
-            )
+            # Bound here: werkzeug, binding itself, answers a port in use with sys.exit(1).
+            listening = socket.create_server((HOST, self._requested_port), backlog=_BACKLOG)
+            try:
+                self._server = make_server(
+                    HOST,
+                    self._requested_port,
+                    app,
+                    threaded=True,
+                    request_handler=_QuietRequests,
+                    fd=listening.fileno(),
+                )
+            finally:
+                listening.close()  # werkzeug serves a duplicate of it
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 # How often the loop checks for stop(): werkzeug's default 0.5 s was most

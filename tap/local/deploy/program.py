@@ -93,7 +93,7 @@ def closing_the_loop_it_opens(call: Callable[[], Any]) -> Any:
                 opened.close()
 
 
-class ProgramTimeout(TimeoutError):
+class ProgramTimeoutError(TimeoutError):
     """The program did not finish in time (a registration that never resolved)."""
 
 
@@ -119,7 +119,7 @@ def run_program(
     never be registered.
 
     Raises whatever the program raised, after the runtime has shut down cleanly, or
-    ProgramTimeout.
+    ProgramTimeoutError.
     """
     root = program.parent if isinstance(program, Path) else Path.cwd()
     result: dict[str, BaseException] = {}
@@ -171,6 +171,6 @@ def run_program(
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
-        raise ProgramTimeout(f"the program did not finish within {timeout_s:g} s")
+        raise ProgramTimeoutError(f"the program did not finish within {timeout_s:g} s")
     if "error" in result:
         raise result["error"]

@@ -45,6 +45,7 @@ from pulumi.runtime import MockResourceArgs
 
 from tap import engine
 from tap.local.deploy import diff
+from tap.local.deploy.appliers.base import refuse_unknown_inputs, str_map
 from tap.local.deploy.checks import BrokenReferencesError, broken_references, read_snapshot
 from tap.local.deploy.deployment import (
     _RUN_MARGIN_S,
@@ -55,16 +56,9 @@ from tap.local.deploy.deployment import (
     _stage_url,
     cognito_jwks,
 )
-from tap.local.deploy.mocks import (
-    PROVIDER_KEY,
-    Deployed,
-    DeployError,
-    MotoMocks,
-    _Ctx,
-    _refuse_unknown_inputs,
-    _str_map,
-)
+from tap.local.deploy.mocks import PROVIDER_KEY, MotoMocks
 from tap.local.deploy.readback import ReadbackError, build_specs, moto_code_reader
+from tap.local.deploy.resources import Deployed, DeployError
 from tap.local.deploy.stackfile import apply_override, load_config
 from tap.local.deploy.updates import DELETERS, UPDATERS
 from tap.local.gateway import jwt_auth
@@ -93,8 +87,8 @@ class RedeployMocks(MotoMocks):
             # The provider's default tags changed (tap:environment): every taggable
             # resource's effective tags did, though its own `tags` input did not.
             provider = self._provider_of(args.provider)
-            own = _str_map(inputs.get("tags"))
-            if engine.effective_tags(provider.default_tags, own) != _str_map(
+            own = str_map(inputs.get("tags"))
+            if engine.effective_tags(provider.default_tags, own) != str_map(
                 old.outputs.get("tagsAll")
             ):
                 keys |= {"tags"}
@@ -109,9 +103,9 @@ class RedeployMocks(MotoMocks):
             self.delete(old)
             return super()._create(args)
         provider = self._provider_of(args.provider)
-        _refuse_unknown_inputs(args.typ, inputs)
-        tags_all = engine.effective_tags(provider.default_tags, _str_map(inputs.get("tags")))
-        ctx = _Ctx(self, provider.region, tags_all)
+        refuse_unknown_inputs(args.typ, inputs)
+        tags_all = engine.effective_tags(provider.default_tags, str_map(inputs.get("tags")))
+        ctx = self.context(provider.region, tags_all)
         outs = {**computed, **args.inputs, **update.apply(ctx, old, inputs, keys)}
         if engine.RESOURCE_TYPES[args.typ].taggable:
             outs["tagsAll"] = tags_all
@@ -423,7 +417,7 @@ def _describe(error: BaseException) -> str:
     """The error as one message: tap's own errors already say what and why; anything else
     (the program's own exception) with the traceback's last frames."""
     own = {"ConfigError", "StackFileError", "DeployError", "BrokenReferencesError"}
-    own |= {"ReadbackError", "EmulatorConfigError", "ProgramTimeout", "LocalAuthError"}
+    own |= {"ReadbackError", "EmulatorConfigError", "ProgramTimeoutError", "LocalAuthError"}
     if type(error).__name__ in own:
         return str(error)
     frames = traceback.format_exception(type(error), error, error.__traceback__, limit=-4)

@@ -11,22 +11,17 @@ from typing import Any
 import pulumi
 
 from tap import engine
-from tap.local.deploy.mocks import (
-    HANDLERS,
-    Deployed,
-    DeployError,
-    _Ctx,
-    _str_map,
-    _tag_list,
-    as_int,
-)
+from tap.local.deploy.appliers.apigateway import cors_arguments
+from tap.local.deploy.appliers.base import Context, as_int, str_map, tag_list
+from tap.local.deploy.mocks import APPLIERS
+from tap.local.deploy.resources import Deployed, DeployError
 
 # ---------------------------------------------------------------------------------------
 # In-place updates, per type: the inputs each can change without recreating the resource,
 # and how, through the same boto3 calls the AWS provider makes. Any other changed input
 # (a name, the API a route belongs to, ...) recreates the resource.
 
-Updater = Callable[[_Ctx, Deployed, dict[str, Any], frozenset[str]], dict[str, Any]]
+Updater = Callable[[Context, Deployed, dict[str, Any], frozenset[str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -46,10 +41,10 @@ def _updates(token: str, *keys: str) -> Callable[[Updater], Updater]:
     return register
 
 
-def _retag(ctx: _Ctx, old: Deployed, tag: Callable[[dict[str, str]], None], untag: Any) -> None:
+def _retag(ctx: Context, old: Deployed, tag: Callable[[dict[str, str]], None], untag: Any) -> None:
     """Set the resource's effective tags to ``ctx.tags_all``: tag what is new or changed,
     untag what is gone."""
-    before = _str_map(old.outputs.get("tagsAll") or old.inputs.get("tags"))
+    before = str_map(old.outputs.get("tagsAll") or old.inputs.get("tags"))
     gone = sorted(set(before) - set(ctx.tags_all))
     if gone:
         untag(gone)
@@ -76,7 +71,7 @@ def _retag(ctx: _Ctx, old: Deployed, tag: Callable[[dict[str, str]], None], unta
     "tracingConfig",
 )
 def _update_function(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     from tap import compute
 
@@ -96,7 +91,7 @@ def _update_function(
             # Absent now: back to Lambda's defaults (128 MB, 3 s), as the provider does.
             config[boto_key] = as_int(inputs.get(key, 128 if key == "memorySize" else 3))
     if "environment" in keys:
-        variables = _str_map((inputs.get("environment") or {}).get("variables"))
+        variables = str_map((inputs.get("environment") or {}).get("variables"))
         config["Environment"] = {"Variables": variables}
     if "tracingConfig" in keys:
         config["TracingConfig"] = {
@@ -143,9 +138,7 @@ def _update_function(
 
 
 def _cors_patch(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    from tap.local.deploy.mocks import _cors
-
-    return _cors(dict(value or {}))
+    return cors_arguments(dict(value or {}))
 
 
 @_updates(
@@ -160,7 +153,7 @@ def _cors_patch(value: Mapping[str, Any] | None) -> dict[str, Any]:
     "version",
 )
 def _update_api(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     apigw = ctx.client("apigatewayv2")
     kwargs: dict[str, Any] = {}
@@ -202,12 +195,12 @@ def _update_api(
     "tags",
 )
 def _update_stage(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     # The provider calls UpdateStage; moto (5.2) does not implement it, so the stage is
     # put again under the same name: same id, same ARN, the API and its routes untouched.
     ctx.client("apigatewayv2").delete_stage(ApiId=str(inputs["apiId"]), StageName=old.id)
-    _, computed = HANDLERS[engine.HTTP_API_STAGE](ctx, old.name, inputs)
+    _, computed = APPLIERS[engine.HTTP_API_STAGE](ctx, old.name, inputs)
     return computed
 
 
@@ -221,7 +214,7 @@ def _update_stage(
     "target",
 )
 def _update_route(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for key, boto_key in (
@@ -249,7 +242,7 @@ def _update_route(
     "timeoutMilliseconds",
 )
 def _update_integration(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for key, boto_key in (
@@ -274,7 +267,7 @@ def _update_integration(
 
 @_updates(engine.LOG_GROUP, "retentionInDays", "tags")
 def _update_log_group(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     logs = ctx.client("logs")
     if "retentionInDays" in keys:
@@ -295,7 +288,7 @@ def _update_log_group(
 
 @_updates(engine.IAM_ROLE, "assumeRolePolicy", "description", "maxSessionDuration", "tags")
 def _update_role(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     iam = ctx.client("iam")
     if "assumeRolePolicy" in keys:
@@ -311,7 +304,7 @@ def _update_role(
         _retag(
             ctx,
             old,
-            lambda tags: iam.tag_role(RoleName=old.id, Tags=_tag_list(tags)),
+            lambda tags: iam.tag_role(RoleName=old.id, Tags=tag_list(tags)),
             lambda gone: iam.untag_role(RoleName=old.id, TagKeys=gone),
         )
     return {}
@@ -319,7 +312,7 @@ def _update_role(
 
 @_updates(engine.SNS_TOPIC, "displayName", "policy", "tags")
 def _update_topic(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     sns = ctx.client("sns")
     for key, attribute in (("displayName", "DisplayName"), ("policy", "Policy")):
@@ -331,7 +324,7 @@ def _update_topic(
         _retag(
             ctx,
             old,
-            lambda tags: sns.tag_resource(ResourceArn=old.id, Tags=_tag_list(tags)),
+            lambda tags: sns.tag_resource(ResourceArn=old.id, Tags=tag_list(tags)),
             lambda gone: sns.untag_resource(ResourceArn=old.id, TagKeys=gone),
         )
     return {}
@@ -339,7 +332,7 @@ def _update_topic(
 
 @_updates(engine.USER_POOL, "tags")
 def _update_user_pool(
-    ctx: _Ctx, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+    ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     # Only its tags: recreating a pool would change its id and void every token.
     cognito = ctx.client("cognito-idp")
@@ -357,9 +350,9 @@ def _put_again(token: str, *keys: str) -> None:
     """Types whose create is a put (an upsert): updating is creating again, same name."""
 
     def apply(
-        ctx: _Ctx, old: Deployed, inputs: dict[str, Any], changed: frozenset[str]
+        ctx: Context, old: Deployed, inputs: dict[str, Any], changed: frozenset[str]
     ) -> dict[str, Any]:
-        _, computed = HANDLERS[token](ctx, old.name, inputs)
+        _, computed = APPLIERS[token](ctx, old.name, inputs)
         return computed
 
     UPDATERS[token] = _Update(frozenset(keys), apply)
@@ -405,7 +398,7 @@ def _delete_role(client: Any, old: Deployed) -> None:
 
 
 def _delete_record(client: Any, old: Deployed) -> None:
-    # Its zone is moto's stand-in (tap/local/deploy/mocks.py _moto_zone): found by the record.
+    # Its zone is moto's stand-in (appliers/dns.py _moto_zone): found by the record.
     route53 = client("route53")
     name = str(old.inputs.get("name", "")).rstrip(".") + "."
     for zone in route53.list_hosted_zones()["HostedZones"]:

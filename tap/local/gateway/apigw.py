@@ -12,6 +12,7 @@ import binascii
 import ipaddress
 import json
 import re
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from tap.cors import (
 from tap.text import quote
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import CorsSpec
+    from tap.local.specs import CorsSpec
 
 # HTTP API route methods (developer guide, "Working with routes for HTTP APIs").
 ROUTE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
@@ -143,6 +144,11 @@ def _match_segments(template: Sequence[str], path: Sequence[str]) -> dict[str, s
 
 
 # --- request -> event (docs/http-api.md rules 1–7) ---------------------------------------------
+
+
+def new_request_id() -> str:
+    """A request id shaped like API Gateway's (``MIZRNhJtIAMEMDw=``): fresh per request."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 def request_time(epoch_s: float) -> str:
@@ -300,11 +306,16 @@ def translate_result(payload: str) -> HttpResponse:
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise MalformedResultError(f"statusCode must be an integer 100–599, got {quote(status)}")
-    headers: list[tuple[str, str]] = []
-    raw_headers = result.get("headers")
+    headers = _result_headers(result.get("headers")) + _result_cookies(result.get("cookies"))
+    return HttpResponse(status, headers, _result_body(result))
+
+
+def _result_headers(raw_headers: object) -> list[tuple[str, str]]:
+    """The result's ``headers`` as response headers, framing headers dropped."""
     raw_headers = {} if raw_headers is None else raw_headers
     if not isinstance(raw_headers, dict):
         raise MalformedResultError("headers must be an object of name -> value")
+    headers: list[tuple[str, str]] = []
     for name, value in raw_headers.items():
         if isinstance(value, (dict, list)) or value is None:
             raise MalformedResultError(f"header {quote(name)} must be a string, got {quote(value)}")
@@ -315,14 +326,22 @@ def translate_result(payload: str) -> HttpResponse:
             )
         if name.lower() not in _FRAMING_HEADERS:
             headers.append((name, text))
-    cookies = result.get("cookies")
+    return headers
+
+
+def _result_cookies(cookies: object) -> list[tuple[str, str]]:
+    """Rule 8: each of the result's ``cookies`` becomes a Set-Cookie."""
     cookies = [] if cookies is None else cookies
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise MalformedResultError("cookies must be a list of strings")
-    for cookie in cookies:  # rule 8: each cookie becomes a Set-Cookie
+    for cookie in cookies:
         if not _valid_header("set-cookie", cookie):
             raise MalformedResultError("a cookie holds a line break or control character")
-        headers.append(("set-cookie", cookie))
+    return [("set-cookie", cookie) for cookie in cookies]
+
+
+def _result_body(result: dict[str, Any]) -> bytes:
+    """The result's ``body``, base64-decoded when ``isBase64Encoded``."""
     raw_body: object = result.get("body")
     if raw_body is None:
         raw_body = ""
@@ -331,14 +350,12 @@ def translate_result(payload: str) -> HttpResponse:
     encoded = result.get("isBase64Encoded", False)
     if not isinstance(encoded, bool):
         raise MalformedResultError("isBase64Encoded must be true or false")
-    if encoded:
-        try:
-            data = base64.b64decode(raw_body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise MalformedResultError("isBase64Encoded is true but body is not base64") from exc
-    else:
-        data = raw_body.encode()
-    return HttpResponse(status, headers, data)
+    if not encoded:
+        return raw_body.encode()
+    try:
+        return base64.b64decode(raw_body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedResultError("isBase64Encoded is true but body is not base64") from exc
 
 
 def _header_text(value: object) -> str:

@@ -66,197 +66,50 @@ per answer, refusals included (rule 44).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
-import json
-import queue
-import secrets
-import selectors
-import socket
-import sys
 import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 
-from tap.cors import header_value, is_preflight
-from tap.local.gateway import jwt_auth
+from tap.local.gateway.answer import Loaded, answer_request
 from tap.local.gateway.apigw import (
     HttpResponse,
-    MalformedResultError,
     RequestInfo,
     RouteError,
     RouteTable,
-    apply_cors,
-    build_event,
-    json_response,
-    preflight_response,
+    new_request_id,
     render_access_log,
     request_time,
-    translate_result,
 )
-from tap.local.gateway.http1 import (
-    MAX_HEADER_FIELDS,
-    HeadError,
-    RequestLine,
-    check_host,
-    connection_options,
-    content_length,
-    parse_chunk_size,
-    parse_field_line,
-    parse_request_line,
-    strip_line_end,
-    transfer_codings,
-    values_of,
-)
-from tap.local.gateway.throttle import TokenBucket, stage_bucket
-from tap.local.logs.sink import LogKind, LogSink, from_line_callback, safe
+from tap.local.gateway.connection import REASONS, Connection
+from tap.local.gateway.listener import MAX_CONNECTIONS, Server
+from tap.local.gateway.throttle import stage_bucket
+from tap.local.logs.sink import LogKind, LogSink, fan_out, from_line_callback, safe
 from tap.local.runtime.instance import Worker, default_worker
 from tap.local.runtime.invocation import INIT_TIMEOUT_S, Invocation
 from tap.local.runtime.pool import FunctionPool
+from tap.local.specs import (
+    MAX_INTEGRATION_TIMEOUT_MS,
+    MIN_INTEGRATION_TIMEOUT_MS,
+    AccessLogSink,
+    ApiSpec,
+    FunctionLogSink,
+    FunctionSpec,
+)
 from tap.text import quote
 
-# docs/http-api.md rule 11: the integration timeout is 50–30,000 ms, 30 s by default.
-MIN_INTEGRATION_TIMEOUT_MS = 50
-MAX_INTEGRATION_TIMEOUT_MS = 30_000
 SUPPORTED_PAYLOAD_FORMAT = "2.0"
-
-FunctionLogSink = Callable[[str, str], None]
-"""Receives (function name, one log line) for every line the function writes."""
-AccessLogSink = Callable[[str], None]
-"""Receives one rendered access-log line per request (the stage's access-log format)."""
 
 
 class EmulatorConfigError(ValueError):
     """The API or function specs cannot be served; the message says what and why."""
 
 
-@dataclass(frozen=True)
-class CorsSpec:
-    """The API's ``cors_configuration`` (docs/http-api.md rules 16–19)."""
-
-    allow_origins: tuple[str, ...]
-    allow_methods: tuple[str, ...]
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    max_age: int | None
-    allow_credentials: bool
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One Lambda function as deployed: its code and configuration."""
-
-    name: str
-    arn: str
-    zip_bytes: bytes
-    handler: str  # "module.path.function", e.g. "app.handler.handler"
-    runtime: str  # e.g. "python3.13"; the worker runs on this interpreter regardless
-    environment: Mapping[str, str]
-    timeout_s: float
-    memory_mb: int
-    region: str
-    log_group: str
-    # Lambda's logging_config (moto drops it, so the deployer passes what it declared).
-    log_format: str = "JSON"  # "JSON" | "Text"
-    application_log_level: str = "INFO"
-    # reserved_concurrent_executions: at most this many instances; beyond, throttled.
-    reserved_concurrency: int | None = None
-
-
-@dataclass(frozen=True)
-class ApiSpec:
-    """One HTTP API with its ``$default`` stage, as deployed."""
-
-    api_id: str
-    region: str
-    account_id: str
-    stage: str  # "$default" (other stage names prefix rawPath with /<stage>, rule 2)
-    # route key ("GET /health", "ANY /{proxy+}", "$default") -> function name (its target)
-    routes: Mapping[str, str]
-    payload_format_version: str  # must be "2.0"
-    cors: CorsSpec | None
-    access_log_format: str | None  # the stage's access_log_settings.format, or None
-    integration_timeout_ms: int = MAX_INTEGRATION_TIMEOUT_MS
-    # The stage's default route throttling (docs/http-api.md rules 13 and 52); None: unset.
-    throttling_burst_limit: int | None = None
-    throttling_rate_limit: float | None = None
-    # The stage's access_log_settings.destination_arn's log group (local mode writes the
-    # access log there, tap.local.logs.cloudwatch), or None.
-    access_log_group: str | None = None
-    # route key -> its JWT authorizer and scopes; a route not here is open (no authorizer)
-    route_auth: Mapping[str, jwt_auth.RouteAuth] = field(default_factory=dict)
-
-
-# docs/http-api.md rule 14: API Gateway takes request bodies up to 10 MB.
-MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
-# docs/http-api.md rule 15: request line plus headers, 10,240 bytes. What API Gateway answers
-# past it is unverified; this emulator answers 431 Request Header Fields Too Large.
-MAX_REQUEST_HEAD_BYTES = 10_240
-# Longest single line read from the socket (request line, header line, chunk size line):
-# anything longer is refused before it is buffered.
-_MAX_LINE_BYTES = MAX_REQUEST_HEAD_BYTES + 2
-# How long an idle keep-alive connection stays open, and how long a client may stall in
-# the middle of sending a request.
-KEEP_ALIVE_TIMEOUT_S = 60.0
-# After refusing a body (413), read and discard what the client still sends for at most
-# this long so it can read the answer instead of a connection reset.
-_DRAIN_TIMEOUT_S = 1.0
 # On stop, how long requests in flight get to finish before their instances are stopped.
 STOP_GRACE_S = 3.0
-_MAX_BLANK_LINES = 4  # RFC 9112 §2.2: ignore at least one empty line before a request
-# docs/http-api.md rule 43: open connections served at once (one thread each); past it a
-# new connection gets 503 and is closed. Idle keep-alive connections count.
-MAX_CONNECTIONS = 256
-_MIN_BACKLOG = 128
-_MAX_OVERFLOW_PENDING = 1024  # refused connections being drained at once; more: closed
-_BUSY_BODY = b'{"message":"Service Unavailable"}'
-_BUSY_RESPONSE = (
-    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
-    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
-)
-
-_REASONS = {
-    400: "Bad Request",
-    404: "Not Found",
-    408: "Request Timeout",
-    411: "Length Required",
-    413: "Request Entity Too Large",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    503: "Service Unavailable",
-    505: "HTTP Version Not Supported",
-}
-
-
-class _RequestError(Exception):
-    """A request the server answers itself, then closes the connection."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(_REASONS[status])
-        self.status = status
-
-
-@dataclass
-class _Loaded:
-    api: ApiSpec
-    routes: RouteTable
-    functions: dict[str, FunctionPool]
-    bucket: TokenBucket
-
-
-def new_request_id() -> str:
-    """A request id shaped like API Gateway's (``MIZRNhJtIAMEMDw=``): fresh per request."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii")
 
 
 def validate(api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> RouteTable:
@@ -335,7 +188,7 @@ class Emulator:
     ) -> None:
         """
         :param log_sink: receives every line the functions and Lambda's platform write
-            (tap.local.logs.sink); ``on_function_log(name, line)`` is the older, simpler form.
+            (tap.local.logs.sink); ``on_function_log(name, line)`` is the simpler form.
         :param worker: the runtime client each instance runs; default awslambdaric when
             installed, else the built-in one (``worker_note`` then says why).
         :param max_instances: local mode's cap on instances per function (default: the CPU
@@ -351,7 +204,7 @@ class Emulator:
         sinks = [
             s for s in (log_sink, on_function_log and from_line_callback(on_function_log)) if s
         ]
-        self._sink = safe(_fan_out(sinks))
+        self._sink = safe(fan_out(sinks))
         self._on_access_log = on_access_log
         if worker is None:
             worker, self.worker_note = default_worker()
@@ -361,8 +214,8 @@ class Emulator:
         self._max_instances = max_instances
         self._clock = clock
         self._lock = threading.Lock()
-        self._loaded: _Loaded | None = None
-        self._server: _Server | None = None
+        self._loaded: Loaded | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         if api is not None:
             self.load(api, functions or {})
@@ -407,7 +260,7 @@ class Emulator:
                     api.throttling_burst_limit, api.throttling_rate_limit, self._clock
                 )
             )
-            self._loaded = _Loaded(api, routes, pools, bucket)
+            self._loaded = Loaded(api, routes, pools, bucket)
         retired = [
             pool
             for name, pool in (previous.functions.items() if previous else [])
@@ -456,10 +309,10 @@ class Emulator:
         """Bind and serve in a background thread; return the base URL. Idempotent."""
         with self._lock:
             if self._server is None:
-                server = _Server(
-                    (self._host, self._requested_port), _Handler, self._max_connections
+                server = Server(
+                    (self._host, self._requested_port), Connection, self._max_connections
                 )
-                server.emulator = self
+                server.gateway = self
                 self._server = server
                 self._thread = threading.Thread(
                     target=server.serve_forever,
@@ -487,7 +340,7 @@ class Emulator:
                 function.close()
         if server is not None:
             server.wait_idle(STOP_GRACE_S)
-            server.close_connections()  # idle keep-alive connections: closed
+            server.open_connections.shut_down_all()  # idle keep-alive connections: closed
         if thread is not None:
             thread.join(timeout=5)
 
@@ -520,134 +373,13 @@ class Emulator:
     ) -> None:
         self.stop()
 
-    # --- serving one request ---------------------------------------------------------
+    # --- the Gateway the server hands requests to (tap.local.gateway.listener) -----------
 
-    def _handle(self, request: RequestInfo) -> tuple[HttpResponse, dict[str, object]]:
+    def answer(self, request: RequestInfo) -> tuple[HttpResponse, dict[str, object]]:
         """Answer one request read whole from the wire; also the access-log values."""
-        started = time.monotonic()
-        loaded = self._loaded
-        context: dict[str, object] = {
-            "requestId": request.request_id,
-            "extendedRequestId": request.request_id,
-            "httpMethod": request.method,
-            "path": request.raw_path,
-            "protocol": request.protocol,
-            "identity.sourceIp": request.source_ip,
-            "identity.userAgent": header_value(request.headers, "user-agent"),
-            "requestTime": request_time(request.epoch_s),
-            "requestTimeEpoch": int(request.epoch_s * 1000),
-            "routeKey": None,
-            "integrationErrorMessage": None,
-            "integrationStatus": None,
-            "integrationLatency": None,
-            "error.message": None,
-        }
-        if loaded is None:
-            response = json_response(503, "Service Unavailable")
-            context["error.message"] = "Service Unavailable"
-            return response, context
-        api = loaded.api
-        if not loaded.bucket.take():
-            # docs/http-api.md rules 13 and 52: past the stage's burst and rate.
-            context["error.message"] = "Too Many Requests"
-            return json_response(429, "Too Many Requests"), context
-        context.update(
-            apiId=api.api_id,
-            stage=api.stage,
-            accountId=api.account_id,
-            domainName=(header_value(request.headers, "host") or self._host).rsplit(":", 1)[0],
-        )
-        origin = header_value(request.headers, "origin")
-        if api.cors is not None and is_preflight(request.method, request.headers):
-            # docs/http-api.md rule 16: never reaches the function.
-            return preflight_response(api.cors, origin), context
-        response = self._route_and_invoke(loaded, request, context, started)
-        if api.cors is not None:
-            response = apply_cors(api.cors, origin, response)  # rule 17
-        return response, context
+        return answer_request(self._loaded, request, self._host, self._sink)
 
-    def _route_and_invoke(
-        self,
-        loaded: _Loaded,
-        request: RequestInfo,
-        context: dict[str, object],
-        started: float,
-    ) -> HttpResponse:
-        api = loaded.api
-        path = request.raw_path
-        if api.stage != "$default":
-            # docs/http-api.md rule 2: a named stage is the first path segment.
-            prefix = f"/{api.stage}"
-            if path != prefix and not path.startswith(prefix + "/"):
-                context["error.message"] = "Not Found"
-                return json_response(404, "Not Found")
-            path = path[len(prefix) :] or "/"
-        match = loaded.routes.match(request.method, path)
-        if match is None:
-            context["error.message"] = "Not Found"  # rule 12
-            return json_response(404, "Not Found")
-        context["routeKey"] = match.route_key
-        route_auth = api.route_auth.get(match.route_key)
-        decision = None
-        if route_auth is not None:
-            # docs/http-api.md rules 60-61: the authorizer answers before the integration.
-            identity = header_value(request.headers, "authorization")
-            decision = jwt_auth.authorize(identity, route_auth, time.time())
-            if not decision.allowed:
-                denial = decision.response()
-                context["error.message"] = json.loads(denial.body)["message"]
-                return denial
-        event = build_event(
-            request, match, api_id=api.api_id, account_id=api.account_id, stage=api.stage
-        )
-        if decision is not None:
-            event["requestContext"]["authorizer"] = decision.event_authorizer()  # rule 62
-        function = loaded.functions[match.target]
-        deadline = started + api.integration_timeout_ms / 1000
-        invoke_started = time.monotonic()
-        result = function.invoke(event, deadline)
-        context["integrationLatency"] = int((time.monotonic() - invoke_started) * 1000)
-        context["integration.requestId"] = result.request_id
-        if result.status == "throttled":
-            # Rule 50: Lambda refused the invocation (429 TooManyRequestsException); rule
-            # 51: an HTTP API answers its client 500.
-            context["integrationStatus"] = 429
-            context["integrationErrorMessage"] = result.error_message
-            context["error.message"] = "Internal Server Error"
-            return json_response(500, "Internal Server Error")
-        if result.status == "deadline":
-            # Rule 11: the integration timeout passed first.
-            context["integrationErrorMessage"] = result.error_message
-            context["error.message"] = "Service Unavailable"
-            return json_response(503, "Service Unavailable")
-        if result.status == "too_large" and result.request_id is None:
-            # The event itself exceeded Lambda's 6 MB invoke limit (rule 14); what API
-            # Gateway answers is unverified: 413, as for an oversized body.
-            context["integrationErrorMessage"] = result.error_message
-            return json_response(413, "Request Entity Too Large")
-        context["integrationStatus"] = 200
-        if result.status != "ok" or result.payload is None:
-            # Rule 10: a function error, a timeout inside Lambda, a crash, an oversized
-            # response. Details go to the function's log only.
-            context["integrationErrorMessage"] = (
-                f"{result.error_type}: {result.error_message}"
-                if result.error_type
-                else result.error_message
-            )
-            context["error.message"] = "Internal Server Error"
-            return json_response(500, "Internal Server Error")
-        try:
-            return translate_result(result.payload)
-        except MalformedResultError as exc:
-            message = f"Malformed Lambda proxy response: {exc}"
-            context["integrationErrorMessage"] = message
-            context["error.message"] = "Internal Server Error"
-            self._sink(
-                function.spec.name, result.request_id, f"[emulator] {message}", "emulator", ""
-            )
-            return json_response(500, "Internal Server Error")
-
-    def _log_refusal(
+    def log_refusal(
         self,
         status: int,
         length: int,
@@ -661,7 +393,7 @@ class Emulator:
         large, over capacity): what was read of it, ``-`` for the rest (rule 44)."""
         loaded = self._loaded
         now = time.time()
-        reason = _REASONS.get(status, "Unknown")
+        reason = REASONS.get(status, "Unknown")
         context: dict[str, object] = {
             "requestId": new_request_id(),
             "httpMethod": method,
@@ -679,419 +411,12 @@ class Emulator:
             context.update(
                 apiId=loaded.api.api_id, stage=loaded.api.stage, accountId=loaded.api.account_id
             )
-        self._access_log(context)
+        self.access_log(context)
 
-    def _access_log(self, context: dict[str, object]) -> None:
+    def access_log(self, context: dict[str, object]) -> None:
         loaded = self._loaded
         if self._on_access_log is None or loaded is None or not loaded.api.access_log_format:
             return
         # A failing sink must not fail the request.
         with contextlib.suppress(Exception):
             self._on_access_log(render_access_log(loaded.api.access_log_format, context))
-
-
-def listen_backlog() -> int:
-    """How many connections may wait to be accepted (docs/http-api.md rule 43).
-
-    socketserver's default of 5 overflows under a burst of new connections: the kernel
-    drops the extra SYNs and each client stalls a second or more before retrying. The
-    system's own cap (somaxconn, which the kernel applies anyway) or 128, whichever is more.
-    """
-    try:
-        with open("/proc/sys/net/core/somaxconn", encoding="ascii") as file:
-            return max(_MIN_BACKLOG, int(file.read().strip()))
-    except (OSError, ValueError):  # not Linux
-        return _MIN_BACKLOG
-
-
-class _Overflow:
-    """Answers connections past the cap with 503 and closes them, all on one thread.
-
-    The request is not read: the answer goes out at once, then whatever the client sends
-    is read and dropped for a moment before closing, so its kernel does not turn unread
-    bytes into a reset that would discard the 503 (docs/http-api.md rule 43).
-    """
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="tap-emulator-busy", daemon=True)
-        self._thread.start()
-
-    def refuse(self, connection: socket.socket) -> None:
-        self._queue.put(connection)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        selector = selectors.DefaultSelector()
-        until: dict[socket.socket, float] = {}
-        running = True
-        while running or until:
-            try:
-                connection = self._queue.get(timeout=0.05 if until else None)
-            except queue.Empty:
-                connection = None
-            else:
-                if connection is None:
-                    running = False
-                elif len(until) >= _MAX_OVERFLOW_PENDING:
-                    _close(connection)
-                else:
-                    try:
-                        connection.settimeout(_DRAIN_TIMEOUT_S)
-                        connection.sendall(_BUSY_RESPONSE)
-                        connection.shutdown(socket.SHUT_WR)
-                        connection.setblocking(False)
-                        selector.register(connection, selectors.EVENT_READ)
-                        until[connection] = time.monotonic() + _DRAIN_TIMEOUT_S
-                    except OSError:
-                        _close(connection)
-            for key, _ in selector.select(timeout=0) if until else []:
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                try:
-                    done = not sock.recv(65_536)
-                except BlockingIOError:
-                    done = False
-                except OSError:
-                    done = True
-                if done:
-                    selector.unregister(sock)
-                    del until[sock]
-                    _close(sock)
-            now = time.monotonic()
-            for sock in [c for c, t in until.items() if t <= now or not running]:
-                selector.unregister(sock)
-                del until[sock]
-                _close(sock)
-        selector.close()
-
-
-def _close(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        connection.close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    emulator: Emulator
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[_Handler], max_connections: int
-    ) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.request_queue_size = listen_backlog()  # read by server_activate's listen()
-        # One thread per open connection, at most max_connections of them (rule 43).
-        self._slots = threading.BoundedSemaphore(max_connections)
-        self._overflow: _Overflow | None = None
-        super().__init__(address, handler)
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        self._in_flight = 0  # requests read and not yet answered
-        self._idle = threading.Condition()
-
-    def request_started(self, started: bool) -> None:
-        with self._idle:
-            self._in_flight += 1 if started else -1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait until every request read so far has been answered; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if self._slots.acquire(blocking=False):
-            try:
-                super().process_request(request, client_address)
-            except BaseException:
-                self._slots.release()
-                raise
-            return
-        self.emulator._log_refusal(503, len(_BUSY_BODY), source_ip=str(client_address[0]))
-        if self._overflow is None:
-            self._overflow = _Overflow()
-        self._overflow.refuse(request)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def server_close(self) -> None:
-        super().server_close()
-        if self._overflow is not None:
-            self._overflow.close()
-
-    def track(self, connection: socket.socket, add: bool) -> None:
-        with self._connections_lock:
-            if add:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that vanished mid-request is routine; anything else is a bug worth
-        # showing on the console.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = KEEP_ALIVE_TIMEOUT_S
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: requests are reported through the access log sink."""
-
-    def handle_one_request(self) -> None:
-        self._started = False
-        self._line: RequestLine | None = None
-        try:
-            self._answer_one_request()
-        finally:
-            if self._started:  # counted in flight from its first line to its answer
-                self.server.request_started(False)
-
-    def _answer_one_request(self) -> None:
-        try:
-            self._handle_one_request()
-        except HeadError as error:
-            self._refuse(error.status)
-        except _RequestError as error:
-            self._refuse(error.status)
-        except TimeoutError:
-            # Idle between requests: close quietly. Stalled mid-request: say so first.
-            if self._started:
-                self._refuse(408)
-            self.close_connection = True
-        except (ConnectionError, BrokenPipeError):
-            self.close_connection = True
-        except Exception:
-            # A bug in the emulator: the client still gets an answer, and the traceback
-            # goes to the console through socketserver's handle_error.
-            self._refuse(500)
-            raise
-
-    def _read_line(self, too_long: int) -> bytes:
-        line = self.rfile.readline(_MAX_LINE_BYTES + 1)
-        if len(line) > _MAX_LINE_BYTES:
-            raise _RequestError(too_long)
-        return line
-
-    def _read_head(self) -> tuple[RequestLine, list[tuple[str, str]]]:
-        """Read and check the request line and header fields (tap/local/gateway/http1.py)."""
-        for _ in range(_MAX_BLANK_LINES):
-            self.raw_requestline = self.rfile.readline(_MAX_LINE_BYTES + 1)
-            if self.raw_requestline not in (b"\r\n", b"\n"):
-                break
-        if not self.raw_requestline:
-            raise ConnectionAbortedError("the client closed an idle connection")
-        self._started = True
-        self.server.request_started(True)
-        if len(self.raw_requestline) > _MAX_LINE_BYTES:
-            raise _RequestError(414)
-        line = parse_request_line(strip_line_end(self.raw_requestline))
-        self._line = line
-        self.command, self.path, self.request_version = line.method, line.target, line.version
-        headers: list[tuple[str, str]] = []
-        head_bytes = len(self.raw_requestline)
-        while True:
-            raw = self._read_line(431)
-            if raw in (b"\r\n", b"\n"):
-                break
-            head_bytes += len(raw)
-            if head_bytes > MAX_REQUEST_HEAD_BYTES or len(headers) >= MAX_HEADER_FIELDS:
-                raise _RequestError(431)  # docs/http-api.md rule 15 (as sent, line ends included)
-            headers.append(parse_field_line(strip_line_end(raw)))
-        check_host(line, headers)
-        return line, headers
-
-    def _handle_one_request(self) -> None:
-        try:
-            line, headers = self._read_head()
-        except ConnectionAbortedError:
-            self.close_connection = True
-            return
-        options = connection_options(headers)
-        # RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with keep-alive.
-        self.close_connection = "close" in options or (
-            line.minor == 0 and "keep-alive" not in options
-        )
-        method = line.method
-        target = line.target
-        if target.startswith(("http://", "https://")):
-            # Absolute form (RFC 9112 §3.2.2): keep the path and query.
-            after_scheme = target.split("://", 1)[1]
-            target = "/" + after_scheme.split("/", 1)[1] if "/" in after_scheme else "/"
-        if not target.startswith("/"):
-            raise _RequestError(400)
-        raw_path, _, raw_query = target.partition("?")
-        raw_path = raw_path.split("#", 1)[0]
-        body = self._read_body(line, headers)
-        host = self.client_address[0]
-        request = RequestInfo(
-            method=method,
-            raw_path=raw_path,
-            raw_query=raw_query,
-            protocol=line.version,
-            headers=headers,
-            body=body,
-            source_ip=str(host),
-            request_id=new_request_id(),
-            epoch_s=time.time(),
-            server_port=int(self.server.server_address[1]),
-        )
-        started = time.monotonic()
-        emulator = self.server.emulator
-        response, context = emulator._handle(request)
-        response = HttpResponse(
-            response.status,
-            [*response.headers, ("apigw-requestid", request.request_id)],
-            response.body,
-        )
-        context["status"] = response.status
-        context["responseLength"] = len(response.body)
-        context["responseLatency"] = int((time.monotonic() - started) * 1000)
-        # Logged before the response is written, so a client that has its answer can
-        # rely on the line being there (the CLI and tests read them side by side).
-        emulator._access_log(context)
-        self._write(response, head_only=method == "HEAD")
-
-    def _read_body(self, line: RequestLine, headers: list[tuple[str, str]]) -> bytes:
-        codings = transfer_codings(line, headers)  # 400 with Content-Length or on 1.0
-        if codings:
-            if codings != ["chunked"]:
-                raise _RequestError(501)
-            self._continue(headers)
-            return self._read_chunked()
-        length = content_length(headers)  # docs/http-api.md rule 42
-        if not length:
-            return b""
-        if length > MAX_REQUEST_BODY_BYTES:  # docs/http-api.md rule 14; not read
-            raise _RequestError(413)
-        self._continue(headers)
-        body = self.rfile.read(length)
-        if len(body) < length:
-            raise ConnectionAbortedError("the client closed the connection mid-body")
-        return body
-
-    def _continue(self, headers: list[tuple[str, str]]) -> None:
-        if [v.lower() for v in values_of(headers, "expect")] == ["100-continue"]:
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def _read_chunked(self) -> bytes:
-        """Decode a chunked body (RFC 9112 §7.1), refusing it past the body limit."""
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size = parse_chunk_size(strip_line_end(self._read_line(400)))
-            if size == 0:
-                break
-            total += size
-            if total > MAX_REQUEST_BODY_BYTES:
-                raise _RequestError(413)
-            chunk = self.rfile.read(size)
-            if len(chunk) < size:
-                raise ConnectionAbortedError("the client closed the connection mid-chunk")
-            chunks.append(chunk)
-            if self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                raise _RequestError(400)
-        for _ in range(MAX_HEADER_FIELDS):  # trailer fields, checked, ignored
-            line = self._read_line(431)
-            if line in (b"\r\n", b"\n"):
-                return b"".join(chunks)
-            parse_field_line(strip_line_end(line))
-        raise _RequestError(431)
-
-    def _write(self, response: HttpResponse, *, head_only: bool = False) -> None:
-        lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
-        lines.append(f"date: {formatdate(usegmt=True)}")
-        lines.extend(f"{name}: {value}" for name, value in response.headers)
-        lines.append(f"content-length: {len(response.body)}")
-        lines.append(f"connection: {'close' if self.close_connection else 'keep-alive'}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        self.wfile.write(head if head_only else head + response.body)
-
-    def _refuse(self, status: int) -> None:
-        """Answer a request the server cannot accept as JSON, then close the connection.
-
-        Logged like any other answer (docs/http-api.md rule 44), with what was read of
-        the request line before it was refused.
-        """
-        self.close_connection = True
-        body = json.dumps({"message": _REASONS[status]}, separators=(",", ":")).encode()
-        line = self._line
-        self.server.emulator._log_refusal(
-            status,
-            len(body),
-            source_ip=str(self.client_address[0]),
-            method=line.method if line else None,
-            path=line.target.split("?", 1)[0] if line else None,
-            protocol=line.version if line else None,
-        )
-        try:
-            self._write(HttpResponse(status, [("content-type", "application/json")], body))
-            # Whatever the client still sends (a body, pipelined requests) is read and
-            # dropped first: closing with unread bytes resets the connection, which can
-            # discard the answer before the client reads it.
-            self._drain()
-        except OSError:
-            pass
-
-    def _drain(self) -> None:
-        """Read and drop what the client still sends, briefly, so it sees the answer."""
-        try:
-            self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(_DRAIN_TIMEOUT_S)
-            deadline = time.monotonic() + _DRAIN_TIMEOUT_S
-            received = 0
-            while time.monotonic() < deadline and received <= 2 * MAX_REQUEST_BODY_BYTES:
-                data = self.rfile.read1(65_536)
-                if not data:
-                    break
-                received += len(data)
-        except OSError:
-            pass
-
-
-def _fan_out(sinks: list[LogSink]) -> LogSink | None:
-    if not sinks:
-        return None
-    if len(sinks) == 1:
-        return sinks[0]
-
-    def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
-        for each in sinks:
-            each(function, request_id, line, kind, stream)
-
-    return sink
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"

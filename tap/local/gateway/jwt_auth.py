@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tap.local.gateway.apigw import HttpResponse, json_response
+from tap.local.specs import RouteAuth
 from tap.text import quote
 
 # "Currently, only RSA-based algorithms are supported" (rule 60).
@@ -60,23 +61,6 @@ def parse_jwks(document: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
     if not parsed:
         raise JwksError("it holds no RSA key with a kid")
     return parsed
-
-
-@dataclass(frozen=True)
-class JwtAuthorizer:
-    """One JWT authorizer: what it trusts."""
-
-    issuer: str
-    audiences: tuple[str, ...]
-    keys: Mapping[str, Any] = field(repr=False)  # kid -> RSA public key (parse_jwks)
-
-
-@dataclass(frozen=True)
-class RouteAuth:
-    """A route's authorization: its authorizer, and the scopes it requires (maybe none)."""
-
-    authorizer: JwtAuthorizer
-    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tap.local.logs.tail import (
+from tap.local.logs.views import (
     InvocationTracker,
     LogEvent,
     RequestView,
@@ -92,12 +92,12 @@ class ConsoleLog:
     def __call__(
         self, function: str, request_id: str | None, line: str, kind: str, stream: str
     ) -> None:
-        # Without a stream (the older callback), one per function: one instance each.
+        # Without a stream (the plain callback), one per function: one instance each.
         at = int(self._clock() * 1000)
         self._queue.put(_FunctionLine(function, request_id, line, stream or function, at))
 
     def function_line(self, function: str, line: str) -> None:
-        """The older ``(function name, line)`` callback."""
+        """The plain ``(function name, line)`` callback."""
         self(function, None, line, "function", "")
 
     def access_line(self, line: str) -> None:

@@ -39,7 +39,7 @@ class LogSink(Protocol):
 
 
 def from_line_callback(callback: Callable[[str, str], None]) -> LogSink:
-    """Adapt the older ``(function name, line)`` callback to a LogSink."""
+    """Adapt a plain ``(function name, line)`` callback to a LogSink."""
 
     def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
         callback(function, line)
@@ -57,3 +57,17 @@ def safe(sink: LogSink | None) -> LogSink:
                 sink(function, request_id, line, kind, stream)
 
     return call
+
+
+def fan_out(sinks: list[LogSink]) -> LogSink | None:
+    """One sink that hands each line to every one of ``sinks``; None when there are none."""
+    if not sinks:
+        return None
+    if len(sinks) == 1:
+        return sinks[0]
+
+    def sink(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
+        for each in sinks:
+            each(function, request_id, line, kind, stream)
+
+    return sink

@@ -20,8 +20,10 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from socketserver import StreamRequestHandler, ThreadingTCPServer
+from socketserver import ThreadingTCPServer
 from typing import Any
+
+from tap.local.connections import OpenConnections, TrackedConnection
 
 PREFIX = "/2018-06-01/runtime"
 # Lambda refuses a response over its 6 MB synchronous payload limit (rule 14); reading
@@ -59,7 +61,7 @@ class RuntimeApi:
         self._on_change = on_change
         self.polled = False  # the runtime asked for its first invocation: init is over
         self.init_error: tuple[bytes, str | None] | None = None
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _ClientConnection)
         self._server.api = self
         self._thread = threading.Thread(
             target=self._server.accept_forever, daemon=True, name="lambda-runtime-api"
@@ -99,7 +101,7 @@ class RuntimeApi:
             self._cond.notify_all()
         self._server.stop()
 
-    # --- what the handler calls ------------------------------------------------------
+    # --- what a runtime client's connection calls --------------------------------------
 
     def next_call(self, writer: Callable[[bytes], None]) -> Call | None:
         """The invocation for a ``next`` request, if one is waiting; else the connection
@@ -156,11 +158,10 @@ class _Server(ThreadingTCPServer):
     allow_reuse_address = True
     api: RuntimeApi
 
-    def __init__(self, address: tuple[str, int], handler: type[_Handler]) -> None:
-        super().__init__(address, handler)
+    def __init__(self, address: tuple[str, int], connection: type[_ClientConnection]) -> None:
+        super().__init__(address, connection)
         self.stopped = False
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
+        self.open_connections = OpenConnections()
 
     def accept_forever(self) -> None:
         """Accept connections until ``stop()``: a blocking accept, woken by shutting the
@@ -187,39 +188,18 @@ class _Server(ThreadingTCPServer):
         with contextlib.suppress(OSError):
             self.socket.shutdown(socket.SHUT_RDWR)
         self.server_close()
-        self.close_connections()
-
-    def track(self, connection: socket.socket, add: bool) -> None:
-        with self._lock:
-            (self._connections.add if add else self._connections.discard)(connection)
-
-    def close_connections(self) -> None:
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        self.open_connections.shut_down_all()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A runtime client that died mid-request is routine (its instance is replaced)."""
 
 
-class _Handler(StreamRequestHandler):
+class _ClientConnection(TrackedConnection):
     """HTTP/1.1 with keep-alive, parsed by hand: only runtime clients call this API, and
     http.server's email-based header parsing cost more than the rest of an invocation's
     round trip (profiled)."""
 
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, False)
 
     def handle(self) -> None:
         with contextlib.suppress(OSError, ValueError):

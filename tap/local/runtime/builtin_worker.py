@@ -1,7 +1,7 @@
 """tap's built-in Lambda runtime client: what runs a function instance where awslambdaric
 cannot be installed (it ships Linux wheels only, docs/tools.md "awslambdaric").
 
-Run by path with ``python -I -X utf8 _lambda_worker.py HANDLER`` in the function's code
+Run by path with ``python -I -X utf8 builtin_worker.py HANDLER`` in the function's code
 folder, never imported: isolated mode keeps this file's folder, the caller's working
 directory and any PYTHON* variables off ``sys.path``, so the function sees its own code
 first, as on Lambda (``LAMBDA_TASK_ROOT``). Standard library only.
@@ -56,7 +56,7 @@ _ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") not in {
 }
 
 
-class _Fault(Exception):
+class _RuntimeFaultError(Exception):
     def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
         super().__init__(message)
         self.error_type, self.message, self.trace = error_type, message, trace
@@ -138,7 +138,7 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(result, ensure_ascii=False, default=str) + "\n"
 
 
-class _Handler(logging.Handler):
+class _StdoutLogWriter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         sys.stdout.write(self.format(record))
 
@@ -152,11 +152,11 @@ class _RequestIdFilter(logging.Filter):
 
 def _setup_logging() -> None:
     logging.Formatter.converter = time.gmtime
-    handler = _Handler()
+    writer = _StdoutLogWriter()
     if _JSON_FORMAT:
-        handler.setFormatter(_JsonFormatter())
+        writer.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(
+        writer.setFormatter(
             logging.Formatter(
                 "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
                 "%Y-%m-%dT%H:%M:%S",
@@ -166,8 +166,8 @@ def _setup_logging() -> None:
     level = {None: "", "TRACE": "DEBUG"}.get(level, level or "").upper()
     if isinstance(logging.getLevelName(level), int):  # a level name logging knows
         logging.getLogger().setLevel(level)
-    handler.addFilter(_RequestIdFilter())
-    logging.getLogger().addHandler(handler)
+    writer.addFilter(_RequestIdFilter())
+    logging.getLogger().addHandler(writer)
 
 
 def _log_error(error: dict[str, Any]) -> None:
@@ -222,21 +222,23 @@ def _load(handler: str) -> Any:
     try:
         module_name, function_name = handler.rsplit(".", 1)
     except ValueError as exc:
-        raise _Fault("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {exc}") from None
+        raise _RuntimeFaultError(
+            "Runtime.MalformedHandlerName", f"Bad handler '{handler}': {exc}"
+        ) from None
     try:
         if module_name.split(".")[0] in sys.builtin_module_names:
-            raise _Fault(
+            raise _RuntimeFaultError(
                 "Runtime.BuiltInModuleConflict",
                 f"Cannot use built-in module {module_name} as a handler module",
             )
         module = importlib.import_module(module_name.replace("/", "."))
     except ImportError as exc:
-        raise _Fault(
+        raise _RuntimeFaultError(
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
         ) from None
     except SyntaxError as exc:
         trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
-        raise _Fault(
+        raise _RuntimeFaultError(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {exc}",
             trace,
@@ -244,7 +246,7 @@ def _load(handler: str) -> Any:
     try:
         return getattr(module, function_name)
     except AttributeError:
-        raise _Fault(
+        raise _RuntimeFaultError(
             "Runtime.HandlerNotFound",
             f"Handler '{function_name}' missing on module '{module_name}'",
         ) from None
@@ -277,7 +279,7 @@ def main(argv: list[str]) -> int:
     try:
         _setup_logging()
         handler = _load(handler_name)
-    except _Fault as fault:
+    except _RuntimeFaultError as fault:
         error = _error(fault.message, fault.error_type, fault.trace)
     except Exception as exc:
         error = _error(str(exc), type(exc).__name__, _user_trace(exc.__traceback__))
@@ -310,7 +312,7 @@ def main(argv: list[str]) -> int:
             try:
                 event = json.loads(body)
             except ValueError as exc:
-                raise _Fault(
+                raise _RuntimeFaultError(
                     "Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}"
                 ) from None
             result = handler(event, context)
@@ -320,10 +322,10 @@ def main(argv: list[str]) -> int:
                 try:
                     payload = json.dumps(result, ensure_ascii=_ENSURE_ASCII).encode()
                 except Exception as exc:
-                    raise _Fault(
+                    raise _RuntimeFaultError(
                         "Runtime.MarshalError", f"Unable to marshal response: {exc}"
                     ) from None
-        except _Fault as fault:
+        except _RuntimeFaultError as fault:
             error = _error(fault.message, fault.error_type, fault.trace, request_id)
         except Exception as exc:
             error = _error(str(exc), type(exc).__name__, _user_trace(exc.__traceback__), request_id)

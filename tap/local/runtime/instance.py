@@ -36,7 +36,7 @@ from tap.local.runtime.invocation import (
 )
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import FunctionSpec
+    from tap.local.specs import FunctionSpec
 
 _BUILTIN_WORKER = Path(__file__).resolve().parent / "builtin_worker.py"
 # How long to wait, once the runtime has answered, for the rest of its log lines.

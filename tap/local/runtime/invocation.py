@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import FunctionSpec
+    from tap.local.specs import FunctionSpec
 
 _RUNTIME_DIR = Path(__file__).resolve().parent
 

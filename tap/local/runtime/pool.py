@@ -27,7 +27,7 @@ from tap.local.runtime.instance import BUILTIN, Instance, Worker, extract, remov
 from tap.local.runtime.invocation import MAX_PAYLOAD_BYTES, Invocation
 
 if TYPE_CHECKING:
-    from tap.local.gateway.emulator import FunctionSpec
+    from tap.local.specs import FunctionSpec
 
 
 def default_max_instances() -> int:

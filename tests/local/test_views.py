@@ -1,22 +1,11 @@
-"""``tap logs``' join of access-log lines and function records, on fixed events."""
+"""The request views of ``tap logs`` and the console (tap.local.logs.views): access-log
+lines joined with function records, on fixed events."""
 
 from __future__ import annotations
 
-import io
 import json
-from pathlib import Path
 
-import pytest
-
-from tap.local.logs import cloudwatch, tail
-from tap.local.logs.tail import (
-    LogEvent,
-    LogsError,
-    format_request,
-    join,
-    parse_since,
-    status_matcher,
-)
+from tap.local.logs.views import LogEvent, format_request, join
 
 STREAM = "2026/11/29/[$LATEST]0123456789abcdef0123456789abcdef"
 
@@ -93,58 +82,3 @@ def test_an_invocation_without_an_access_line_is_listed_as_a_direct_invoke() -> 
     assert view.method == "INVOKE"
     assert view.request_id == "L9"
     assert view.latency_ms == 2
-
-
-def test_since_takes_durations_and_iso_times_and_refuses_the_rest() -> None:
-    now = 1_800_000_000.0
-    assert parse_since("10m", now) == int((now - 600) * 1000)
-    assert parse_since("2026-11-29T12:00:00Z", now) == 1_795_953_600_000
-    with pytest.raises(LogsError, match="30s, 10m"):
-        parse_since("yesterday", now)
-
-
-def test_status_filters() -> None:
-    fivexx = status_matcher("5xx")
-    assert fivexx(503)
-    assert not fivexx(404)
-    assert not fivexx(None)
-    some = status_matcher("404,2xx")
-    assert some(404)
-    assert some(204)
-    assert not some(403)
-    with pytest.raises(LogsError, match="class"):
-        status_matcher("500s")
-
-
-def test_put_log_events_batches_respect_the_api_limits_and_time_order() -> None:
-    big = "x" * 200_000
-    events = [{"timestamp": 10 - i % 3, "message": big} for i in range(12)]
-
-    chunks = cloudwatch._chunks(events)
-
-    assert sum(len(c) for c in chunks) == 12
-    for chunk in chunks:
-        size = sum(len(e["message"]) + cloudwatch.EVENT_OVERHEAD_BYTES for e in chunk)
-        assert size <= cloudwatch.MAX_BATCH_BYTES
-        assert [e["timestamp"] for e in chunk] == sorted(e["timestamp"] for e in chunk)
-
-
-def test_lambda_stream_names_and_log_group_arns() -> None:
-    assert cloudwatch.lambda_log_stream_name("abc", 1_795_953_600) == "2026/11/29/[$LATEST]abc"
-    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/x:*"
-    assert cloudwatch.log_group_from_arn(arn) == "/aws/apigateway/x"
-    assert cloudwatch.log_group_from_arn("arn:aws:s3:::bucket") is None
-
-
-def test_a_request_id_that_starts_with_a_dash_is_still_a_value(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # API Gateway's ids are URL-safe base64: "-Ab3..." is a real one, not an option.
-    monkeypatch.setenv(tail.STATE_DIR_ENV, str(tmp_path))
-    err = io.StringIO()
-
-    code = tail.run(["--local", "--request-id", "-Ab3dEfGhIjKlMn="], io.StringIO(), err)
-
-    # It got as far as looking for the local deploy (no argparse error).
-    assert code == tail.EXIT_USAGE
-    assert "no local deploy recorded" in err.getvalue()
