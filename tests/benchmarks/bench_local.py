@@ -245,8 +245,16 @@ def main(argv: list[str]) -> int:
 
     from tap.local.deploy.deployment import deploy
 
+    # The access-log lines of answers other than 200: should the load fail, they say why
+    # (the integrationError), which the client's status alone does not.
+    failed: list[str] = []
+
+    def on_access(line: str) -> None:
+        if '"status":"200"' not in line:
+            failed.append(line)
+
     started = time.perf_counter()
-    deployment = deploy(port=0, config=UNTHROTTLED)
+    deployment = deploy(port=0, config=UNTHROTTLED, on_access_log=on_access)
     print(
         f"in-process deploy (interpreter warm, imports done): {time.perf_counter() - started:.2f} s"
     )
@@ -264,9 +272,13 @@ def main(argv: list[str]) -> int:
         connection.close()
         baseline = baseline_server(answer.status, headers, body)
         try:
-            run_load(port, args.concurrency * 20, args.concurrency)  # warm both
-            run_load(baseline.server_address[1], args.concurrency * 20, args.concurrency)
-            emulator_rps, emulator_ms = run_load(port, args.requests, args.concurrency)
+            try:
+                run_load(port, args.concurrency * 20, args.concurrency)  # warm both
+                run_load(baseline.server_address[1], args.concurrency * 20, args.concurrency)
+                emulator_rps, emulator_ms = run_load(port, args.requests, args.concurrency)
+            except RuntimeError:
+                print("access log of the answers other than 200:", *failed, sep="\n  ")
+                raise
             baseline_rps, baseline_ms = run_load(
                 baseline.server_address[1], args.requests, args.concurrency
             )

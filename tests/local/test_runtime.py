@@ -390,6 +390,13 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
     urls: list[str] = []
     deployed: list[LocalDeployment] = []
     errors: list[BaseException] = []
+    # Access-log lines of the load's failed requests: a failure names its cause (the
+    # integrationError) instead of only counting statuses.
+    failed: list[str] = []
+
+    def on_access(line: str) -> None:
+        if '"GET"' in line and '"status":"200"' not in line:
+            failed.append(line)
 
     def run() -> None:
         try:
@@ -399,6 +406,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
                     # stage limits above this load, so every answer is the function's
                     config={"throttlingBurstLimit": "5000", "throttlingRateLimit": "10000"},
                     on_listening=lambda url: (urls.append(url), listening.set()),
+                    on_access_log=on_access,
                 )
             )
         except BaseException as error:  # reported by the assertion below
@@ -421,7 +429,9 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
             threading.Event().wait(0.01)
         assert not errors, errors
         assert status == 200
+        before = len(failed)  # the smoke check's own GETs (a 404 probe) are not the load's
         outcomes = keep_alive_load(port, 2000, 16)
+        failed_during_load = failed[before:]
     finally:
         thread.join(180)
         for deployment in deployed:
@@ -429,7 +439,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
 
     assert not errors, errors
     # THEN every request got a 200: no 5xx, no connection error
-    assert outcomes == {200: 2000}
+    assert outcomes == {200: 2000}, failed_during_load
 
 
 def get_port(port: int, target: str) -> tuple[int, bytes]:
