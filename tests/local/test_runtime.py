@@ -11,6 +11,7 @@ import http.client
 import json
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ import pytest
 from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
+from tap.local.runtime.instance import AWSLAMBDARIC, BUILTIN, Instance, Worker, extract, remove
 from tap.local.specs import ApiSpec, FunctionSpec
 from tests.local.builders import build_api_spec, build_function_spec, code_zip, fresh_account
 
@@ -488,3 +490,29 @@ def test_with_awslambdaric_installed_it_is_the_default() -> None:
     from tap.local.runtime import instance
 
     assert instance.default_worker() == (instance.AWSLAMBDARIC, None)
+
+
+@pytest.mark.parametrize("worker", [AWSLAMBDARIC, BUILTIN], ids=lambda w: w.name)
+def test_init_start_comes_before_what_the_process_wrote_however_early(worker: Worker) -> None:
+    # A syntax error ends the process within milliseconds, often before the pool calls
+    # init(): its error lines must still follow INIT_START, as Lambda writes them.
+    broken = replace(spec(), zip_bytes=code_zip({"fn.py": "def handler(:\n"}))
+    lines: list[tuple[str, LogKind]] = []
+    code_dir = extract(broken)
+    instance = Instance(
+        broken, code_dir, worker, lambda _f, _r, line, kind, _s: lines.append((line, kind))
+    )
+    try:
+        instance._popen.wait(timeout=30)  # everything it writes is written by now
+        failed = instance.init(time.monotonic() + 30)
+    finally:
+        instance.close()
+        remove(code_dir)
+
+    assert failed is not None
+    assert failed.error_type == "Runtime.UserCodeSyntaxError"
+    kinds = [kind for _, kind in lines]
+    assert lines[0][0].startswith("INIT_START ")
+    assert lines[-1][0].startswith("INIT_REPORT ")
+    assert kinds[1:-1]
+    assert set(kinds[1:-1]) == {"function"}

@@ -106,7 +106,6 @@ class Instance:
         self._fd = self._popen.stdout.fileno()
         os.set_blocking(self._fd, False)
         self._partial = b""
-        threading.Thread(target=self._read_log, daemon=True, name=f"lambda-{spec.name}-log").start()
         threading.Thread(target=self._watch, daemon=True, name=f"lambda-{spec.name}").start()
 
     # --- lines ------------------------------------------------------------------------
@@ -184,6 +183,12 @@ class Instance:
         invocation that needed it ends."""
         started = time.monotonic()
         self.platform(f"INIT_START Runtime Version: {self._runtime_version()}")
+        # The process may have written already (a syntax error takes it milliseconds); its
+        # lines wait in the pipe and are read from now on, so they follow INIT_START as on
+        # Lambda, however the threads are scheduled.
+        threading.Thread(
+            target=self._read_log, daemon=True, name=f"lambda-{self.spec.name}-log"
+        ).start()
         wait = min(INIT_TIMEOUT_S, deadline - started)
         with self._cond:
             self._cond.wait_for(
