@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tap.local.gateway import emulator as emulator_module
 from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
@@ -516,3 +517,32 @@ def test_init_start_comes_before_what_the_process_wrote_however_early(worker: Wo
     assert lines[-1][0].startswith("INIT_REPORT ")
     assert kinds[1:-1]
     assert set(kinds[1:-1]) == {"function"}
+
+
+def test_a_hot_reload_never_undoes_a_program_rerun_swapping_at_the_same_moment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The re-run serves an API with one route; the hot reload of the function, racing it,
+    # must not put back the API it read before the re-run landed.
+    rerun_api = build_api_spec({"GET /only": "fn"}, region=REGION, account=ACCOUNT)
+    real_validate = emulator_module.validate
+    reruns: list[threading.Thread] = []
+
+    def validate_while_a_rerun_swaps(*args: Any) -> Any:
+        if not reruns:  # the hot reload's swap: the re-run starts swapping right now
+            rerun = threading.Thread(target=emulator.swap, args=(rerun_api, {"fn": spec("v2")}))
+            reruns.append(rerun)
+            rerun.start()
+            rerun.join(timeout=1.0)  # it finishes here unless the reload holds the lock
+        return real_validate(*args)
+
+    with Emulator(api(), {"fn": spec("v1")}) as emulator:
+        monkeypatch.setattr(emulator_module, "validate", validate_while_a_rerun_swaps)
+        emulator.swap_function(spec("v3"))
+        reruns[0].join()
+        monkeypatch.undo()
+
+        assert get(emulator, "/other")[0] == 404  # the re-run's API, the last swapped
+        status, body = get(emulator, "/only")
+    assert status == 200
+    assert json.loads(body)["version"] == "v2"
