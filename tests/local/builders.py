@@ -1,9 +1,10 @@
 """What local-mode tests build: a function's code zip, a FunctionSpec and an ApiSpec with the
-defaults most tests share, a function from one module's source (``fn.handler``), and a moto
-account id."""
+defaults most tests share, a function from one module's source (``fn.handler``), a moto
+account id, and the status of ``GET /health`` on a local server."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import secrets
 import zipfile
@@ -89,3 +90,15 @@ def fresh_account() -> str:
     """A moto account of its own: moto's backends are per process, and other tests in this
     process deploy too."""
     return f"{secrets.randbelow(10**12):012d}"
+
+
+def health_status(port: int, timeout_s: float = 30) -> int:
+    """The status of ``GET /health`` on 127.0.0.1:``port`` (the body read and dropped)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    try:
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()

@@ -139,20 +139,9 @@ def test_verbose_prints_the_records_beneath_the_request_line(served: Served) -> 
 def test_tap_logs_in_another_process_reads_the_running_deploy(served: Served) -> None:
     request_id = _get(f"{served.url}/info")
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "tap", "logs", "--local", "--request-id", request_id, "-v"],
-        cwd=REPO_ROOT,
-        env=dict(os.environ, TAP_STATE_DIR=str(served.state_dir)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    # The writer batches every 0.2 s; one retry covers a request read before its batch.
-    if request_id not in completed.stdout:
-        time.sleep(1)
-        completed = subprocess.run(
-            completed.args,
+    def tap_logs() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tap", "logs", "--local", "--request-id", request_id, "-v"],
             cwd=REPO_ROOT,
             env=dict(os.environ, TAP_STATE_DIR=str(served.state_dir)),
             capture_output=True,
@@ -160,6 +149,12 @@ def test_tap_logs_in_another_process_reads_the_running_deploy(served: Served) ->
             timeout=60,
             check=False,
         )
+
+    completed = tap_logs()
+    # The writer batches every 0.2 s; one retry covers a request read before its batch.
+    if request_id not in completed.stdout:
+        time.sleep(1)
+        completed = tap_logs()
     assert completed.returncode == 0, completed.stderr
     first, *records = completed.stdout.splitlines()
     assert re.match(r"^\S+Z GET /info 200 \d+ ms", first)

@@ -143,3 +143,66 @@ def test_effective_tags_that_changed_are_a_tags_all_update() -> None:
     old = Deployed(FN, "fn", "fn", {"tags": {"C": "x"}}, {"tagsAll": {"C": "x", "Env": "Prod"}})
     new = Deployed(FN, "fn", "fn", {"tags": {"C": "x"}}, {"tagsAll": {"C": "x", "Env": "Dev"}})
     assert plan([old], [new]).changes == (Change("update", FN, "fn", ("tagsAll",)),)
+
+
+def _smoke_output(passed_at: str, latency: int, cors_status: int) -> dict[str, object]:
+    """A smoke_check output as tap/smoke/retry.py SmokeReport.outputs() builds it."""
+    return {
+        "passed_at": passed_at,
+        "attempts": 1 if latency < 50 else 2,
+        "latency_ms": latency,
+        "checks": {
+            "health": {
+                "request": "GET /health",
+                "status": 200,
+                "latency_ms": latency // 2,
+                "passed": True,
+                "kind": "verified",
+            },
+            "cors_preflight": {
+                "request": "OPTIONS /health",
+                "status": cors_status,
+                "latency_ms": latency - latency // 2,
+                "passed": cors_status == 204,
+                "kind": "unverified",
+            },
+        },
+        "warnings": [] if cors_status == 204 else ["cors_preflight: status 403"],
+    }
+
+
+def test_a_re_run_smoke_check_says_it_changed_without_its_per_run_figures() -> None:
+    # GIVEN two runs of the smoke check with the same result: only the time it passed,
+    # the attempts and the latencies differ (as on every redeploy)
+    old = {"smoke_check": _smoke_output("2026-11-29T16:00:00Z", 31, 204), "timeout": 10}
+    new = {"smoke_check": _smoke_output("2026-11-29T16:05:12Z", 87, 204), "timeout": 10}
+
+    # THEN one short line says the output changed, naming the fields, not their values
+    assert output_changes(old, new) == [
+        "Outputs:",
+        "  ~ smoke_check: changed (per-run figures only: attempts, latency_ms, passed_at)",
+    ]
+
+
+def test_a_smoke_check_whose_result_changed_shows_the_changed_fields_only() -> None:
+    old = {"smoke_check": _smoke_output("2026-11-29T16:00:00Z", 31, 204)}
+    new = {"smoke_check": _smoke_output("2026-11-29T16:05:12Z", 87, 403)}
+
+    assert output_changes(old, new) == [
+        "Outputs:",
+        "  ~ smoke_check.checks.cors_preflight.passed: true => false",
+        "  ~ smoke_check.checks.cors_preflight.status: 204 => 403",
+        '  ~ smoke_check.warnings: [] => ["cors_preflight: status 403"]',
+    ]
+
+
+def test_an_object_output_with_many_changed_fields_is_cut_short() -> None:
+    old = {"o": {f"k{i}": i for i in range(20)}}
+    new = {"o": {f"k{i}": i + 1 for i in range(20)}, "x": 1}
+
+    lines = output_changes(old, new)
+    assert lines[0] == "Outputs:"
+    assert lines[1:8] == [f"  ~ o.k{i}: {i} => {i + 1}" for i in (0, 1, 10, 11, 12, 13, 14)]
+    assert lines[8] == "  ~ o: and 13 more fields changed"
+    assert lines[9] == "  + x: 1"
+    assert output_changes(old, {"o": dict(old["o"])}) == []

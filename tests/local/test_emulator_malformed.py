@@ -9,7 +9,6 @@ one connection), which is how a request is smuggled past a proxy.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
@@ -21,7 +20,7 @@ import pytest
 from tap.local.gateway.connection import MAX_REQUEST_BODY_BYTES
 from tap.local.gateway.emulator import Emulator
 from tap.local.specs import ApiSpec, FunctionSpec
-from tests.local.builders import build_api_spec, single_function
+from tests.local.builders import build_api_spec, health_status, single_function
 
 FUNCTION = r"""
 import json
@@ -82,17 +81,6 @@ def exchange(port: int, raw: bytes) -> bytes:
         while data := sock.recv(65536):
             chunks.append(data)
     return b"".join(chunks)
-
-
-def get_health(port: int) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/health")
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
 
 
 _REQUEST = b"POST /echo HTTP/1.1\r\nHost: x\r\n"
@@ -203,7 +191,7 @@ def test_a_malformed_request_is_answered_once_closed_and_logged(
     assert logged[0]["error"] == json.loads(body)["message"]
     assert logged[0]["ip"] == "127.0.0.1"
     # AND the next request, on a new connection, is served
-    assert get_health(port) == 200
+    assert health_status(port, timeout_s=10) == 200
 
 
 def test_a_well_formed_request_with_the_same_shape_is_served(served: Served) -> None:
@@ -311,7 +299,7 @@ def test_a_bug_in_the_emulator_is_still_answered(
         assert response.endswith(b'{"message":"Internal Server Error"}')
         # AND the next connection is served, once the bug is gone
         monkeypatch.undo()
-        assert get_health(emulator.port) == 200
+        assert health_status(emulator.port, timeout_s=10) == 200
     assert [json.loads(line)["status"] for line in lines] == ["500", "200"]
     # AND the traceback reached the console
     assert "RuntimeError: a bug" in capsys.readouterr().err

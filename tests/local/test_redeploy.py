@@ -8,7 +8,6 @@ the run imports are this checkout's, already imported: nothing is dropped from
 
 from __future__ import annotations
 
-import http.client
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from tap import engine
 from tap.local.deploy.deployment import LocalDeployment, deploy
 from tap.local.deploy.diff import Change
 from tap.local.deploy.redeploy import Redeployer
-from tests.local.builders import fresh_account
+from tests.local.builders import fresh_account, health_status
 
 REPO = Path(__file__).resolve().parents[2]
 EMAIL = "ops@example.com"
@@ -39,17 +38,6 @@ def deployment(tmp_path: Path) -> Iterator[LocalDeployment]:
         yield deployed
     finally:
         deployed.stop()
-
-
-def health(deployment: LocalDeployment) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", deployment.emulator.port, timeout=30)
-    try:
-        connection.request("GET", "/health")
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
 
 
 def subscriptions(deployment: LocalDeployment) -> list[str]:
@@ -79,7 +67,7 @@ def test_a_resource_no_longer_declared_is_deleted_and_created_again(
     assert again.plan is not None
     assert again.plan.changes == (Change("create", engine.SNS_SUBSCRIPTION, name),)
     assert subscriptions(deployment) == [EMAIL]
-    assert health(deployment) == 200
+    assert health_status(deployment.emulator.port) == 200
 
 
 def test_an_unchanged_program_changes_nothing(deployment: LocalDeployment) -> None:
@@ -106,7 +94,7 @@ def test_a_bad_value_keeps_the_previous_deploy(deployment: LocalDeployment) -> N
     assert "tap:timeout is '60'" in outcome.error
     assert said[-1] == "The update failed: still serving the previous deploy"
     assert deployment.resources == resources
-    assert health(deployment) == 200
+    assert health_status(deployment.emulator.port) == 200
 
 
 def test_settings_are_updated_in_place_and_served(deployment: LocalDeployment) -> None:
@@ -138,7 +126,7 @@ def test_settings_are_updated_in_place_and_served(deployment: LocalDeployment) -
     assert pool is not None
     assert pool.spec.reserved_concurrency == 2
     assert pool.spec.environment["ENVIRONMENT"] == "Staging"
-    assert health(deployment) == 200
+    assert health_status(deployment.emulator.port) == 200
     # ... and what moto holds.
     lam = deployment.client("lambda")
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 2

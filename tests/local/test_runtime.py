@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tap.local.gateway import emulator as emulator_module
 from tap.local.gateway.emulator import Emulator
 from tap.local.gateway.throttle import ACCOUNT_BURST_LIMIT, TokenBucket, stage_bucket
 from tap.local.logs.sink import LogKind
@@ -392,6 +393,13 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
     urls: list[str] = []
     deployed: list[LocalDeployment] = []
     errors: list[BaseException] = []
+    # Access-log lines of the load's failed requests: a failure names its cause (the
+    # integrationError) instead of only counting statuses.
+    failed: list[str] = []
+
+    def on_access(line: str) -> None:
+        if '"GET"' in line and '"status":"200"' not in line:
+            failed.append(line)
 
     def run() -> None:
         try:
@@ -401,6 +409,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
                     # stage limits above this load, so every answer is the function's
                     config={"throttlingBurstLimit": "5000", "throttlingRateLimit": "10000"},
                     on_listening=lambda url: (urls.append(url), listening.set()),
+                    on_access_log=on_access,
                 )
             )
         except BaseException as error:  # reported by the assertion below
@@ -423,7 +432,9 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
             threading.Event().wait(0.01)
         assert not errors, errors
         assert status == 200
+        before = len(failed)  # the smoke check's own GETs (a 404 probe) are not the load's
         outcomes = keep_alive_load(port, 2000, 16)
+        failed_during_load = failed[before:]
     finally:
         thread.join(180)
         for deployment in deployed:
@@ -431,7 +442,7 @@ def test_a_client_that_starts_when_health_first_answers_never_fails() -> None:
 
     assert not errors, errors
     # THEN every request got a 200: no 5xx, no connection error
-    assert outcomes == {200: 2000}
+    assert outcomes == {200: 2000}, failed_during_load
 
 
 def get_port(port: int, target: str) -> tuple[int, bytes]:
@@ -506,3 +517,32 @@ def test_init_start_comes_before_what_the_process_wrote_however_early(worker: Wo
     assert lines[-1][0].startswith("INIT_REPORT ")
     assert kinds[1:-1]
     assert set(kinds[1:-1]) == {"function"}
+
+
+def test_a_hot_reload_never_undoes_a_program_rerun_swapping_at_the_same_moment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The re-run serves an API with one route; the hot reload of the function, racing it,
+    # must not put back the API it read before the re-run landed.
+    rerun_api = build_api_spec({"GET /only": "fn"}, region=REGION, account=ACCOUNT)
+    real_validate = emulator_module.validate
+    reruns: list[threading.Thread] = []
+
+    def validate_while_a_rerun_swaps(*args: Any) -> Any:
+        if not reruns:  # the hot reload's swap: the re-run starts swapping right now
+            rerun = threading.Thread(target=emulator.swap, args=(rerun_api, {"fn": spec("v2")}))
+            reruns.append(rerun)
+            rerun.start()
+            rerun.join(timeout=1.0)  # it finishes here unless the reload holds the lock
+        return real_validate(*args)
+
+    with Emulator(api(), {"fn": spec("v1")}) as emulator:
+        monkeypatch.setattr(emulator_module, "validate", validate_while_a_rerun_swaps)
+        emulator.swap_function(spec("v3"))
+        reruns[0].join()
+        monkeypatch.undo()
+
+        assert get(emulator, "/other")[0] == 404  # the re-run's API, the last swapped
+        status, body = get(emulator, "/only")
+    assert status == 200
+    assert json.loads(body)["version"] == "v2"

@@ -35,7 +35,7 @@ from tap.local.logs.cloudwatch import (
     MotoBackendPutLogEvents,
     access_log_stream_name,
 )
-from tap.local.logs.sink import LogKind, LogSink
+from tap.local.logs.sink import LogSink, fan_out
 from tap.local.runtime.instance import Worker
 from tap.local.runtime.invoke import LambdaInvoker
 from tap.local.specs import AccessLogSink, FunctionLogSink
@@ -187,15 +187,22 @@ class LocalDeployment:
 
 
 def resolve_config(
-    program_dir: Path, stack: str, overrides: Mapping[str, str] | None = None
+    program_dir: Path,
+    stack: str,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    config_module: Any = tap_config,
 ) -> tuple[str, dict[str, str], tap_config.StackConfig]:
-    """(project, config map, validated StackConfig). Raises StackFileError or ConfigError."""
+    """(project, config map, validated StackConfig). Raises StackFileError or ConfigError.
+
+    :param config_module: the ``tap.config`` that validates (a redeploy's is imported
+        again from disk)."""
     project, config = load_config(program_dir, stack)
     for key, value in (overrides or {}).items():
         apply_override(config, project, key, value)
-    prefix = tap_config.NAMESPACE + ":"
+    prefix = config_module.NAMESPACE + ":"
     raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-    return project, config, tap_config.parse(raw)
+    return project, config, config_module.parse(raw)
 
 
 def deploy(
@@ -257,7 +264,7 @@ def deploy(
         port=port,
         on_function_log=on_function_log,
         on_access_log=_fan_out_access(on_access_log, cloudwatch),
-        log_sink=_fan_out_sink(log_sink, cloudwatch, invoker.log_line),
+        log_sink=fan_out([log_sink, cloudwatch, invoker.log_line]),
         worker=worker,
         max_instances=max_instances,
     )
@@ -274,11 +281,6 @@ def deploy(
             project=project,
         )
 
-        def client(service: str) -> Any:
-            return mocks.client(service, region)
-
-        code_of = moto_code_reader(account_id, region)
-
         def jwks_for(issuer: str) -> Mapping[str, Any]:
             # A pool this deploy created in moto serves its own keys (docs/http-api.md
             # rule 60: the authorizer fetches them from the issuer); an external issuer's
@@ -288,43 +290,7 @@ def deploy(
                 raise ReadbackError(f"no keys for the JWT issuer {issuer}: pass --jwks FILE")
             return keys
 
-        def load_emulator(strict: bool) -> None:
-            api, functions = build_specs(
-                client,
-                code_of,
-                list(mocks.resources),
-                region=region,
-                account_id=account_id,
-                strict=strict,
-                jwks_for=jwks_for,
-            )
-            emulator.load(api, functions)
-            if cloudwatch is not None:
-                cloudwatch.configure(
-                    {name: spec.log_group for name, spec in functions.items()},
-                    api.access_log_group,
-                    access_log_stream_name(api.api_id, api.stage),
-                )
-
-        def rewrite_dynamic_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-            # A custom domain (tap:domain) does not resolve to this machine: the smoke check
-            # calls the emulator, which serves that domain's requests too.
-            url = inputs.get("url")
-            host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
-            domains = {str(d.id) for d in mocks.resources if d.type == engine.HTTP_API_DOMAIN_NAME}
-            if host is not None and host in domains:
-                return {**inputs, "url": f"{emulator.url}/"}
-            return inputs
-
-        mocks.rewrite_dynamic_inputs = rewrite_dynamic_inputs
-
-        def before_dynamic() -> None:
-            # The smoke check calls the API as soon as its create runs: serve what is
-            # deployed by then (once nothing else is still being created).
-            mocks.wait_idle(_SETTLE_TIMEOUT_S)
-            load_emulator(strict=False)
-
-        mocks.before_dynamic = before_dynamic
+        feed = EmulatorFeed(mocks, emulator, cloudwatch, account_id=account_id, jwks_for=jwks_for)
         outputs = _run_program(
             directory / "__main__.py",
             mocks,
@@ -333,12 +299,7 @@ def deploy(
             config_map,
             timeout_s=stack_config.smoke_check_timeout_seconds + _RUN_MARGIN_S,
         )
-        problems = broken_references(
-            read_snapshot(client, region, account_id, list(mocks.resources))
-        )
-        if problems:
-            raise BrokenReferencesError(problems)
-        load_emulator(strict=True)
+        feed.check_and_load()
         invoker.emulator = emulator
         moto.invoker = invoker
         _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
@@ -365,6 +326,80 @@ def deploy(
     )
 
 
+class EmulatorFeed:
+    """How a run's mocks feed the emulator, for deploy() and a redeploy alike: ``load``
+    builds its specs (and the log groups' names) from what the mocks hold, and the mocks'
+    dynamic hooks point the smoke check at the emulator, serving what is applied so far."""
+
+    def __init__(
+        self,
+        mocks: MotoMocks,
+        emulator: Emulator,
+        cloudwatch: CloudWatchLogs | None,
+        *,
+        account_id: str,
+        jwks_for: Callable[[str], Mapping[str, Any]],
+    ) -> None:
+        self.mocks = mocks
+        self.emulator = emulator
+        self.cloudwatch = cloudwatch
+        self.region = mocks.default_region
+        self.account_id = account_id
+        self._jwks_for = jwks_for
+        self._code_of = moto_code_reader(account_id, self.region)
+        mocks.rewrite_dynamic_inputs = self._rewrite_dynamic_inputs
+        mocks.before_dynamic = self._before_dynamic
+
+    def client(self, service: str) -> Any:
+        return self.mocks.client(service, self.region)
+
+    def load(self, strict: bool) -> None:
+        """Load the emulator with what the mocks hold (strict: the whole deploy; else
+        what is there so far)."""
+        api, functions = build_specs(
+            self.client,
+            self._code_of,
+            list(self.mocks.resources),
+            region=self.region,
+            account_id=self.account_id,
+            strict=strict,
+            jwks_for=self._jwks_for,
+        )
+        self.emulator.load(api, functions)
+        if self.cloudwatch is not None:
+            self.cloudwatch.configure(
+                {name: spec.log_group for name, spec in functions.items()},
+                api.access_log_group,
+                access_log_stream_name(api.api_id, api.stage),
+            )
+
+    def check_and_load(self) -> None:
+        """Check the references moto does not validate, then load the whole deploy."""
+        resources = list(self.mocks.resources)
+        problems = broken_references(
+            read_snapshot(self.client, self.region, self.account_id, resources)
+        )
+        if problems:
+            raise BrokenReferencesError(problems)
+        self.load(strict=True)
+
+    def _rewrite_dynamic_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        # A custom domain (tap:domain) does not resolve to this machine: the smoke check
+        # calls the emulator, which serves that domain's requests too.
+        url = inputs.get("url")
+        host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
+        domains = {str(d.id) for d in self.mocks.resources if d.type == engine.HTTP_API_DOMAIN_NAME}
+        if host is not None and host in domains:
+            return {**inputs, "url": f"{self.emulator.url}/"}
+        return inputs
+
+    def _before_dynamic(self) -> None:
+        # As on AWS, the smoke check calls the API once the resources it depends on are
+        # applied: serve what is deployed by then (once nothing else is still applying).
+        self.mocks.wait_idle(_SETTLE_TIMEOUT_S)
+        self.load(strict=False)
+
+
 def _show_local_endpoint(account_id: str, region: str, url: str, resources: list[Deployed]) -> None:
     """``get-apis`` against moto shows where the API is served: the emulator's URL in
     place of the execute-api host that moto makes up (and that does not resolve)."""
@@ -375,18 +410,6 @@ def _show_local_endpoint(account_id: str, region: str, url: str, resources: list
         api = backend.apis.get(resource.id) if resource.type == API_TYPE else None
         if api is not None:
             api.api_endpoint = url
-
-
-def _fan_out_sink(*sinks: LogSink | None) -> LogSink | None:
-    present = [sink for sink in sinks if sink is not None]
-    if len(present) <= 1:
-        return present[0] if present else None
-
-    def every(function: str, request_id: str | None, line: str, kind: LogKind, stream: str) -> None:
-        for sink in present:
-            sink(function, request_id, line, kind, stream)
-
-    return every
 
 
 def _fan_out_access(

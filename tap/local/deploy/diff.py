@@ -189,18 +189,61 @@ def render(result: Plan) -> list[str]:
     return lines
 
 
+# Fields of a structured output that differ on every run without meaning a change: the
+# smoke check's (tap/smoke/retry.py SmokeReport.outputs) time of passing, attempt count and
+# latencies, its own and each check's. A redeploy that re-runs the check says the output
+# changed, not the figures: printed, they flooded each redeploy with a long line.
+PER_RUN_FIELDS = frozenset({"passed_at", "attempts", "latency_ms"})
+_MAX_FIELD_LINES = 8
+
+
 def output_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """``Outputs:`` lines for stack outputs that changed (``~ key: old => new``), added
-    (``+``) or removed (``-``); nothing when none did."""
+    (``+``) or removed (``-``); nothing when none did.
+
+    An object output (the smoke check's) shows its changed fields, one line each
+    (``~ key.field: old => new``), as ``pulumi up`` shows an object's diff, leaving out the
+    per-run figures (PER_RUN_FIELDS); when only those changed, one short line says so.
+    """
     lines: list[str] = []
     for key in sorted(set(old) | set(new)):
         if key not in new:
             lines.append(f"  - {key}: {_short(old[key])}")
         elif key not in old:
             lines.append(f"  + {key}: {_short(new[key])}")
+        elif isinstance(old[key], Mapping) and isinstance(new[key], Mapping):
+            lines += _object_changes(key, old[key], new[key])
         elif _differs(old[key], new[key]):
             lines.append(f"  ~ {key}: {_short(old[key])} => {_short(new[key])}")
     return ["Outputs:", *lines] if lines else []
+
+
+def _object_changes(key: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    fields: list[str] = []
+    per_run: set[str] = set()
+
+    def walk(path: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        for name in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{name}"
+            if name in PER_RUN_FIELDS:
+                if name not in before or name not in after or _differs(before[name], after[name]):
+                    per_run.add(str(name))
+            elif name not in after:
+                fields.append(f"  - {where}: {_short(before[name])}")
+            elif name not in before:
+                fields.append(f"  + {where}: {_short(after[name])}")
+            elif isinstance(before[name], Mapping) and isinstance(after[name], Mapping):
+                walk(where, before[name], after[name])
+            elif _differs(before[name], after[name]):
+                fields.append(f"  ~ {where}: {_short(before[name])} => {_short(after[name])}")
+
+    walk(key, old, new)
+    if len(fields) > _MAX_FIELD_LINES:
+        hidden = len(fields) - _MAX_FIELD_LINES + 1
+        fields = [*fields[: _MAX_FIELD_LINES - 1], f"  ~ {key}: and {hidden} more fields changed"]
+    if not fields and per_run:
+        return [f"  ~ {key}: changed (per-run figures only: {', '.join(sorted(per_run))})"]
+    return fields
 
 
 def _short(value: Any, limit: int = 80) -> str:

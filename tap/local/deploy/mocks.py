@@ -203,13 +203,20 @@ class MotoMocks(Mocks):
     def _dynamic(
         self, args: MockResourceArgs, inputs: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
-        """Run a dynamic resource's provider the way the engine's dynamic host does.
+        """Create a dynamic resource the way the engine's dynamic host does: ``create``
+        with the checked (plain-text) properties; the outputs are only ``CreateResult.outs``
+        plus ``__provider``."""
+        provider, checked = self.checked_dynamic(inputs, {})
+        result = provider.create(checked)
+        return str(result.id), dynamic_outputs(args, result.outs)
 
-        pulumi/dynamic/__main__.py: deserialize the dill-pickled provider from
-        ``__provider``, ``configure`` it with the stack config, ``check``, then ``create``
-        with the (plain-text) properties; the outputs are only ``CreateResult.outs`` plus
-        ``__provider``.
-        """
+    def checked_dynamic(
+        self, inputs: dict[str, Any], olds: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """What the engine's dynamic host does before a dynamic resource's create or
+        update (pulumi/dynamic/__main__.py): deserialize the dill-pickled provider from
+        ``__provider``, ``configure`` it with the stack config, ``check`` the inputs
+        against ``olds``. Returns the provider and the checked inputs."""
         import dill
 
         if self.before_dynamic is not None:
@@ -229,14 +236,16 @@ class MotoMocks(Mocks):
         )
         if self.rewrite_dynamic_inputs is not None:
             inputs = self.rewrite_dynamic_inputs(inputs)
-        checked = provider.check({}, inputs)
+        checked = provider.check(olds, inputs)
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
             raise DeployError(f"check failed: {reasons}")
-        result = provider.create(checked.inputs)
-        outs = dict(result.outs or {})
-        outs[PROVIDER_KEY] = args.inputs[PROVIDER_KEY]
-        return str(result.id), outs
+        return provider, checked.inputs
+
+
+def dynamic_outputs(args: MockResourceArgs, outs: dict[str, Any] | None) -> dict[str, Any]:
+    """A dynamic resource's outputs: its provider's, plus the serialized provider."""
+    return {**(outs or {}), PROVIDER_KEY: args.inputs[PROVIDER_KEY]}
 
 
 def _describe(error: BaseException) -> str:

@@ -35,7 +35,6 @@ import sys
 import threading
 import time
 import traceback
-import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,20 +45,19 @@ from pulumi.runtime import MockResourceArgs
 from tap import engine
 from tap.local.deploy import diff
 from tap.local.deploy.appliers.base import refuse_unknown_inputs, str_map
-from tap.local.deploy.checks import BrokenReferencesError, broken_references, read_snapshot
 from tap.local.deploy.deployment import (
     _RUN_MARGIN_S,
-    _SETTLE_TIMEOUT_S,
+    EmulatorFeed,
     LocalDeployment,
     _run_program,
     _show_local_endpoint,
     _stage_url,
     cognito_jwks,
+    resolve_config,
 )
-from tap.local.deploy.mocks import PROVIDER_KEY, MotoMocks
-from tap.local.deploy.readback import ReadbackError, build_specs, moto_code_reader
+from tap.local.deploy.mocks import MotoMocks, dynamic_outputs
+from tap.local.deploy.readback import ReadbackError
 from tap.local.deploy.resources import Deployed, DeployError
-from tap.local.deploy.stackfile import apply_override, load_config
 from tap.local.deploy.updates import DELETERS, UPDATERS
 from tap.local.gateway import jwt_auth
 
@@ -127,31 +125,9 @@ class RedeployMocks(MotoMocks):
         """What the engine's dynamic host does for a changed dynamic resource: configure,
         check, ``update(id, olds, news)`` (tap.smoke re-runs its checks only when what it
         checks changed)."""
-        import base64
-
-        import dill
-        import pulumi.dynamic
-
-        if self.before_dynamic is not None:
-            self.before_dynamic()
-        provider = dill.loads(base64.b64decode(inputs[PROVIDER_KEY]))  # noqa: S301 (ours)
-        provider.configure(
-            pulumi.dynamic.ConfigureRequest(
-                pulumi.dynamic.Config(
-                    raw_config=dict(self.dynamic_config), project_name=self.project
-                )
-            )
-        )
-        if self.rewrite_dynamic_inputs is not None:
-            inputs = self.rewrite_dynamic_inputs(inputs)
-        checked = provider.check(dict(old.outputs), inputs)
-        if checked.failures:
-            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
-            raise DeployError(f"check failed: {reasons}")
-        result = provider.update(old.id, dict(old.outputs), checked.inputs)
-        outs = dict(result.outs or {})
-        outs[PROVIDER_KEY] = args.inputs[PROVIDER_KEY]
-        return outs
+        provider, checked = self.checked_dynamic(inputs, dict(old.outputs))
+        result = provider.update(old.id, dict(old.outputs), checked)
+        return dynamic_outputs(args, result.outs)
 
     def delete(self, old: Deployed) -> None:
         """Delete ``old`` from moto; already gone is fine."""
@@ -276,13 +252,12 @@ class Redeployer:
         value stops here, before anything runs (the message names the key and what is
         allowed)."""
         forget_modules(program_modules(self.program_dir))
-        tap_config = importlib.import_module("tap.config")
-        project, config_map = load_config(self.program_dir, self.deployment.stack)
-        for key, value in self._overrides.items():
-            apply_override(config_map, project, key, value)
-        prefix = tap_config.NAMESPACE + ":"
-        raw = {k[len(prefix) :]: v for k, v in config_map.items() if k.startswith(prefix)}
-        stack_config = tap_config.parse(raw)
+        project, config_map, stack_config = resolve_config(
+            self.program_dir,
+            self.deployment.stack,
+            self._overrides,
+            config_module=importlib.import_module("tap.config"),
+        )
         if stack_config.region != self.deployment.region:
             raise DeployError(
                 f"tap:region changed from {self.deployment.region} to {stack_config.region}: "
@@ -300,60 +275,26 @@ class Redeployer:
 
     def _mocks(
         self, project: str, config_map: dict[str, str]
-    ) -> tuple[RedeployMocks, Callable[[bool], None]]:
-        """The mocks for a run over the current deploy, and how to load the emulator with
-        what they hold (strict: the whole deploy; else what is there so far)."""
+    ) -> tuple[RedeployMocks, EmulatorFeed]:
+        """The mocks for a run over the current deploy, and how they feed the emulator."""
         deployment = self.deployment
         emulator = deployment.emulator
-        region, account_id = deployment.region, deployment.account_id
         mocks = RedeployMocks(
             deployment.moto,
-            region,
+            deployment.region,
             previous=deployment.resources,
             stage_url=lambda api_id, stage_name: _stage_url(emulator.url, stage_name),
             dynamic_config=config_map,
             project=project,
         )
-        code_of = moto_code_reader(account_id, region)
-
-        def load_emulator(strict: bool) -> None:
-            api, functions = build_specs(
-                lambda service: mocks.client(service, region),
-                code_of,
-                list(mocks.resources),
-                region=region,
-                account_id=account_id,
-                strict=strict,
-                jwks_for=self._jwks_for,
-            )
-            emulator.load(api, functions)
-            if deployment.cloudwatch is not None:
-                from tap.local.logs.cloudwatch import access_log_stream_name
-
-                deployment.cloudwatch.configure(
-                    {name: spec.log_group for name, spec in functions.items()},
-                    api.access_log_group,
-                    access_log_stream_name(api.api_id, api.stage),
-                )
-
-        def rewrite_dynamic_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-            # As deploy() does: a custom domain's URL is the emulator's.
-            url = inputs.get("url")
-            host = urllib.parse.urlsplit(url).hostname if isinstance(url, str) else None
-            domains = {str(d.id) for d in mocks.resources if d.type == engine.HTTP_API_DOMAIN_NAME}
-            if host is not None and host in domains:
-                return {**inputs, "url": f"{emulator.url}/"}
-            return inputs
-
-        def before_dynamic() -> None:
-            # As on AWS, the smoke check calls the API once the resources it depends on
-            # are updated: serve what the run has applied so far.
-            mocks.wait_idle(_SETTLE_TIMEOUT_S)
-            load_emulator(False)
-
-        mocks.rewrite_dynamic_inputs = rewrite_dynamic_inputs
-        mocks.before_dynamic = before_dynamic
-        return mocks, load_emulator
+        feed = EmulatorFeed(
+            mocks,
+            emulator,
+            deployment.cloudwatch,
+            account_id=deployment.account_id,
+            jwks_for=self._jwks_for,
+        )
+        return mocks, feed
 
     def _redeploy(self) -> Outcome:
         deployment = self.deployment
@@ -365,8 +306,7 @@ class Redeployer:
             if loaded is not None
             else None
         )
-        region, account_id = deployment.region, deployment.account_id
-        mocks, load_emulator = self._mocks(project, config_map)
+        mocks, feed = self._mocks(project, config_map)
         try:
             outputs = _run_program(
                 self.program_dir / "__main__.py",
@@ -377,16 +317,7 @@ class Redeployer:
                 timeout_s=stack_config.smoke_check_timeout_seconds + _RUN_MARGIN_S,
             )
             mocks.delete_missing()
-            snapshot = read_snapshot(
-                lambda service: mocks.client(service, region),
-                region,
-                account_id,
-                list(mocks.resources),
-            )
-            problems = broken_references(snapshot)
-            if problems:
-                raise BrokenReferencesError(problems)
-            load_emulator(True)
+            feed.check_and_load()
         except BaseException:
             # Keep serving the previous deploy; record what the run changed in moto, so
             # the next run diffs against what is there.
@@ -395,7 +326,9 @@ class Redeployer:
                     emulator.swap(*previous_specs)
             deployment.resources = _merged(deployment.resources, mocks.resources)
             raise
-        _show_local_endpoint(account_id, region, emulator.url, list(mocks.resources))
+        _show_local_endpoint(
+            deployment.account_id, deployment.region, emulator.url, list(mocks.resources)
+        )
         result = diff.plan(deployment.resources, mocks.resources)
         old_outputs = deployment.outputs
         deployment.resources = list(mocks.resources)

@@ -4,130 +4,123 @@ resource goes away."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
 from tap import engine
-from tap.local.deploy.appliers.apigateway import cors_arguments
-from tap.local.deploy.appliers.base import Context, as_int, str_map, tag_list
+from tap.local.deploy.appliers import apigateway, awslambda, iam, monitoring
+from tap.local.deploy.appliers.base import APPLIED, Context, str_map, tag_list
 from tap.local.deploy.mocks import APPLIERS
-from tap.local.deploy.resources import Deployed, DeployError
+from tap.local.deploy.resources import Deployed
 
 # ---------------------------------------------------------------------------------------
-# In-place updates, per type: the inputs each can change without recreating the resource,
-# and how, through the same boto3 calls the AWS provider makes. Any other changed input
-# (a name, the API a route belongs to, ...) recreates the resource.
+# In-place updates, per type: through the same boto3 calls the AWS provider makes, with
+# the arguments the type's applier builds (tap/local/deploy/appliers). Each type names the
+# applied inputs whose change recreates the resource instead (a name, the API a route
+# belongs to, ...); a type with no updater is always recreated. Changed tags are set
+# after the update, the same way for every type (_TAGGING).
 
 Updater = Callable[[Context, Deployed, dict[str, Any], frozenset[str]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class _Update:
-    keys: frozenset[str]
+    keys: frozenset[str]  # the inputs it changes in place
     apply: Updater
 
 
 UPDATERS: dict[str, _Update] = {}
 
 
-def _updates(token: str, *keys: str) -> Callable[[Updater], Updater]:
+def _updates(token: str, *recreated_by: str) -> Callable[[Updater], Updater]:
+    """Register the decorated function as the in-place update of type ``token``: for a
+    change to any input its applier applies but ``recreated_by``."""
+
     def register(apply: Updater) -> Updater:
-        UPDATERS[token] = _Update(frozenset(keys), apply)
+        def update(
+            ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
+        ) -> dict[str, Any]:
+            computed = apply(ctx, old, inputs, keys)
+            if "tags" in keys and token in _TAGGING:
+                _retag(ctx, old)
+            return computed
+
+        UPDATERS[token] = _Update(APPLIED[token] - frozenset(recreated_by), update)
         return apply
 
     return register
 
 
-def _retag(ctx: Context, old: Deployed, tag: Callable[[dict[str, str]], None], untag: Any) -> None:
+Tagger = Callable[[Any, Context, Deployed, Any], None]  # (client, ctx, old, tags or keys)
+
+# How each type updated in place sets and removes its tags: (service, tag, untag).
+_TAGGING: dict[str, tuple[str, Tagger, Tagger]] = {
+    engine.LAMBDA_FUNCTION: (
+        "lambda",
+        lambda c, ctx, d, tags: c.tag_resource(Resource=str(d.outputs.get("arn")), Tags=tags),
+        lambda c, ctx, d, gone: c.untag_resource(Resource=str(d.outputs.get("arn")), TagKeys=gone),
+    ),
+    engine.HTTP_API: (
+        "apigatewayv2",
+        lambda c, ctx, d, tags: c.tag_resource(
+            ResourceArn=engine.http_api_arn(ctx.region, d.id), Tags=tags
+        ),
+        lambda c, ctx, d, gone: c.untag_resource(
+            ResourceArn=engine.http_api_arn(ctx.region, d.id), TagKeys=gone
+        ),
+    ),
+    engine.LOG_GROUP: (
+        "logs",
+        lambda c, ctx, d, tags: c.tag_log_group(logGroupName=d.id, tags=tags),
+        lambda c, ctx, d, gone: c.untag_log_group(logGroupName=d.id, tags=gone),
+    ),
+    engine.IAM_ROLE: (
+        "iam",
+        lambda c, ctx, d, tags: c.tag_role(RoleName=d.id, Tags=tag_list(tags)),
+        lambda c, ctx, d, gone: c.untag_role(RoleName=d.id, TagKeys=gone),
+    ),
+    engine.SNS_TOPIC: (
+        "sns",
+        lambda c, ctx, d, tags: c.tag_resource(ResourceArn=d.id, Tags=tag_list(tags)),
+        lambda c, ctx, d, gone: c.untag_resource(ResourceArn=d.id, TagKeys=gone),
+    ),
+    engine.USER_POOL: (
+        "cognito-idp",
+        lambda c, ctx, d, tags: c.tag_resource(ResourceArn=str(d.outputs.get("arn")), Tags=tags),
+        lambda c, ctx, d, gone: c.untag_resource(
+            ResourceArn=str(d.outputs.get("arn")), TagKeys=gone
+        ),
+    ),
+}
+
+
+def _retag(ctx: Context, old: Deployed) -> None:
     """Set the resource's effective tags to ``ctx.tags_all``: tag what is new or changed,
     untag what is gone."""
+    service, tag, untag = _TAGGING[old.type]
+    client = ctx.client(service)
     before = str_map(old.outputs.get("tagsAll") or old.inputs.get("tags"))
     gone = sorted(set(before) - set(ctx.tags_all))
     if gone:
-        untag(gone)
+        untag(client, ctx, old, gone)
     if ctx.tags_all:
-        tag(dict(ctx.tags_all))
+        tag(client, ctx, old, dict(ctx.tags_all))
 
 
-@_updates(
-    engine.LAMBDA_FUNCTION,
-    "architectures",
-    "code",
-    "description",
-    "environment",
-    "handler",
-    "loggingConfig",
-    "memorySize",
-    "publish",
-    "reservedConcurrentExecutions",
-    "role",
-    "runtime",
-    "sourceCodeHash",
-    "tags",
-    "timeout",
-    "tracingConfig",
-)
+@_updates(engine.LAMBDA_FUNCTION, "name", "packageType")
 def _update_function(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    from tap import compute
-
     name = old.id
     lam = ctx.client("lambda")
-    config: dict[str, Any] = {}
-    for key, boto_key in (
-        ("role", "Role"),
-        ("handler", "Handler"),
-        ("runtime", "Runtime"),
-        ("description", "Description"),
-    ):
-        if key in keys:
-            config[boto_key] = inputs.get(key, "")
-    for key, boto_key in (("memorySize", "MemorySize"), ("timeout", "Timeout")):
-        if key in keys:
-            # Absent now: back to Lambda's defaults (128 MB, 3 s), as the provider does.
-            config[boto_key] = as_int(inputs.get(key, 128 if key == "memorySize" else 3))
-    if "environment" in keys:
-        variables = str_map((inputs.get("environment") or {}).get("variables"))
-        config["Environment"] = {"Variables": variables}
-    if "tracingConfig" in keys:
-        config["TracingConfig"] = {
-            "Mode": (inputs.get("tracingConfig") or {}).get("mode", "PassThrough")
-        }
-    if "loggingConfig" in keys and "loggingConfig" in inputs:
-        # moto drops LoggingConfig (docs/tools.md); the recorded inputs keep what the
-        # program asked for, which the emulator reads (tap/local/readback.py).
-        lc = inputs["loggingConfig"]
-        config["LoggingConfig"] = {"LogFormat": lc["logFormat"]}
+    config = awslambda.function_arguments(inputs, keys)
     if config:
         lam.update_function_configuration(FunctionName=name, **config)
     if keys & {"code", "architectures", "sourceCodeHash"}:
-        code = inputs.get("code")
-        if not isinstance(code, pulumi.Archive):
-            raise DeployError("local mode deploys functions from a code archive (`code`)")
-        kwargs: dict[str, Any] = {"FunctionName": name, "ZipFile": compute.zip_bytes(code)}
-        if "architectures" in inputs:
-            kwargs["Architectures"] = list(inputs["architectures"])
-        lam.update_function_code(**kwargs)
+        lam.update_function_code(FunctionName=name, **awslambda.function_code(inputs))
     if "reservedConcurrentExecutions" in keys:
-        reserved = inputs.get("reservedConcurrentExecutions")
-        if reserved is not None and as_int(reserved) >= 0:
-            lam.put_function_concurrency(
-                FunctionName=name, ReservedConcurrentExecutions=as_int(reserved)
-            )
-        else:
-            lam.delete_function_concurrency(FunctionName=name)
-    arn = str(old.outputs.get("arn"))
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: lam.tag_resource(Resource=arn, Tags=tags),
-            lambda gone: lam.untag_resource(Resource=arn, TagKeys=gone),
-        )
+        awslambda.put_concurrency(lam, name, inputs, reset=True)
     function = lam.get_function_configuration(FunctionName=name)
     return {
         "codeSha256": function["CodeSha256"],
@@ -137,63 +130,21 @@ def _update_function(
     }
 
 
-def _cors_patch(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return cors_arguments(dict(value or {}))
-
-
-@_updates(
-    engine.HTTP_API,
-    "apiKeySelectionExpression",
-    "corsConfiguration",
-    "description",
-    "disableExecuteApiEndpoint",
-    "name",
-    "routeSelectionExpression",
-    "tags",
-    "version",
-)
+@_updates(engine.HTTP_API, "protocolType")
 def _update_api(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     apigw = ctx.client("apigatewayv2")
-    kwargs: dict[str, Any] = {}
-    for key, boto_key in (
-        ("name", "Name"),
-        ("description", "Description"),
-        ("routeSelectionExpression", "RouteSelectionExpression"),
-        ("apiKeySelectionExpression", "ApiKeySelectionExpression"),
-        ("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
-        ("version", "Version"),
-    ):
-        if key in keys and key in inputs:
-            kwargs[boto_key] = inputs[key]
-    if "corsConfiguration" in keys:
-        if inputs.get("corsConfiguration"):
-            kwargs["CorsConfiguration"] = _cors_patch(inputs["corsConfiguration"])
-        else:
-            apigw.delete_cors_configuration(ApiId=old.id)
+    kwargs = apigateway.api_arguments(inputs, keys)
+    if "corsConfiguration" in keys and not inputs.get("corsConfiguration"):
+        kwargs.pop("CorsConfiguration", None)
+        apigw.delete_cors_configuration(ApiId=old.id)
     if kwargs:
         apigw.update_api(ApiId=old.id, **kwargs)
-    if "tags" in keys:
-        arn = engine.http_api_arn(ctx.region, old.id)
-        _retag(
-            ctx,
-            old,
-            lambda tags: apigw.tag_resource(ResourceArn=arn, Tags=tags),
-            lambda gone: apigw.untag_resource(ResourceArn=arn, TagKeys=gone),
-        )
     return {"name": str(inputs.get("name", old.outputs.get("name", "")))}
 
 
-@_updates(
-    engine.HTTP_API_STAGE,
-    "accessLogSettings",
-    "autoDeploy",
-    "defaultRouteSettings",
-    "description",
-    "stageVariables",
-    "tags",
-)
+@_updates(engine.HTTP_API_STAGE, "apiId", "name")
 def _update_stage(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
@@ -204,60 +155,23 @@ def _update_stage(
     return computed
 
 
-@_updates(
-    engine.HTTP_API_ROUTE,
-    "authorizationScopes",
-    "authorizationType",
-    "authorizerId",
-    "operationName",
-    "routeKey",
-    "target",
-)
+@_updates(engine.HTTP_API_ROUTE, "apiId")
 def _update_route(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for key, boto_key in (
-        ("routeKey", "RouteKey"),
-        ("target", "Target"),
-        ("authorizationType", "AuthorizationType"),
-        ("operationName", "OperationName"),
-        ("authorizerId", "AuthorizerId"),
-        ("authorizationScopes", "AuthorizationScopes"),
-    ):
-        if key in keys:
-            default: Any = [] if key == "authorizationScopes" else ""
-            kwargs[boto_key] = inputs.get(key, "NONE" if key == "authorizationType" else default)
+    kwargs = apigateway.route_arguments(inputs, keys)
     ctx.client("apigatewayv2").update_route(ApiId=inputs["apiId"], RouteId=old.id, **kwargs)
     return {}
 
 
-@_updates(
-    engine.HTTP_API_INTEGRATION,
-    "connectionType",
-    "description",
-    "integrationMethod",
-    "integrationUri",
-    "payloadFormatVersion",
-    "timeoutMilliseconds",
-)
+@_updates(engine.HTTP_API_INTEGRATION, "apiId", "integrationType")
 def _update_integration(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    for key, boto_key in (
-        ("integrationUri", "IntegrationUri"),
-        ("integrationMethod", "IntegrationMethod"),
-        ("payloadFormatVersion", "PayloadFormatVersion"),
-        ("connectionType", "ConnectionType"),
-        ("description", "Description"),
-    ):
-        if key in keys and key in inputs:
-            kwargs[boto_key] = inputs[key]
-    if "timeoutMilliseconds" in keys:
-        kwargs["TimeoutInMillis"] = as_int(inputs.get("timeoutMilliseconds", 30000))
     answer = ctx.client("apigatewayv2").update_integration(
-        ApiId=inputs["apiId"], IntegrationId=old.id, **kwargs
+        ApiId=inputs["apiId"],
+        IntegrationId=old.id,
+        **apigateway.integration_arguments(inputs, keys),
     )
     return {
         "payloadFormatVersion": answer.get("PayloadFormatVersion", "1.0"),
@@ -265,88 +179,48 @@ def _update_integration(
     }
 
 
-@_updates(engine.LOG_GROUP, "retentionInDays", "tags")
+@_updates(engine.LOG_GROUP, "kmsKeyId", "logGroupClass", "name", "namePrefix")
 def _update_log_group(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     logs = ctx.client("logs")
     if "retentionInDays" in keys:
-        days = as_int(inputs.get("retentionInDays", 0))
-        if days > 0:
-            logs.put_retention_policy(logGroupName=old.id, retentionInDays=days)
-        else:
-            logs.delete_retention_policy(logGroupName=old.id)
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: logs.tag_log_group(logGroupName=old.id, tags=tags),
-            lambda gone: logs.untag_log_group(logGroupName=old.id, tags=gone),
-        )
+        awslambda.put_retention(logs, old.id, inputs, reset=True)
     return {}
 
 
-@_updates(engine.IAM_ROLE, "assumeRolePolicy", "description", "maxSessionDuration", "tags")
+@_updates(engine.IAM_ROLE, "name", "namePrefix", "path", "permissionsBoundary")
 def _update_role(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    iam = ctx.client("iam")
+    roles = ctx.client("iam")
     if "assumeRolePolicy" in keys:
-        iam.update_assume_role_policy(RoleName=old.id, PolicyDocument=inputs["assumeRolePolicy"])
-    kwargs: dict[str, Any] = {}
-    if "description" in keys:
-        kwargs["Description"] = str(inputs.get("description", ""))
-    if "maxSessionDuration" in keys:
-        kwargs["MaxSessionDuration"] = as_int(inputs.get("maxSessionDuration", 3600))
+        roles.update_assume_role_policy(RoleName=old.id, PolicyDocument=inputs["assumeRolePolicy"])
+    kwargs = iam.role_arguments(inputs, keys)
     if kwargs:
-        iam.update_role(RoleName=old.id, **kwargs)
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: iam.tag_role(RoleName=old.id, Tags=tag_list(tags)),
-            lambda gone: iam.untag_role(RoleName=old.id, TagKeys=gone),
-        )
+        roles.update_role(RoleName=old.id, **kwargs)
     return {}
 
 
-@_updates(engine.SNS_TOPIC, "displayName", "policy", "tags")
+@_updates(engine.SNS_TOPIC, "kmsMasterKeyId", "name", "namePrefix")
 def _update_topic(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
     sns = ctx.client("sns")
-    for key, attribute in (("displayName", "DisplayName"), ("policy", "Policy")):
-        if key in keys:
-            sns.set_topic_attributes(
-                TopicArn=old.id, AttributeName=attribute, AttributeValue=str(inputs.get(key, ""))
-            )
-    if "tags" in keys:
-        _retag(
-            ctx,
-            old,
-            lambda tags: sns.tag_resource(ResourceArn=old.id, Tags=tag_list(tags)),
-            lambda gone: sns.untag_resource(ResourceArn=old.id, TagKeys=gone),
-        )
+    for attribute, value in monitoring.topic_attributes(inputs, keys).items():
+        sns.set_topic_attributes(TopicArn=old.id, AttributeName=attribute, AttributeValue=value)
     return {}
 
 
-@_updates(engine.USER_POOL, "tags")
+# Only its tags change in place: recreating a pool would change its id and void every token.
+@_updates(engine.USER_POOL, *(APPLIED[engine.USER_POOL] - {"tags"}))
 def _update_user_pool(
     ctx: Context, old: Deployed, inputs: dict[str, Any], keys: frozenset[str]
 ) -> dict[str, Any]:
-    # Only its tags: recreating a pool would change its id and void every token.
-    cognito = ctx.client("cognito-idp")
-    arn = str(old.outputs.get("arn"))
-    _retag(
-        ctx,
-        old,
-        lambda tags: cognito.tag_resource(ResourceArn=arn, Tags=tags),
-        lambda gone: cognito.untag_resource(ResourceArn=arn, TagKeys=gone),
-    )
-    return {}
+    return {}  # the tags: as every type's
 
 
-def _put_again(token: str, *keys: str) -> None:
+def _put_again(token: str, *recreated_by: str) -> None:
     """Types whose create is a put (an upsert): updating is creating again, same name."""
 
     def apply(
@@ -355,32 +229,12 @@ def _put_again(token: str, *keys: str) -> None:
         _, computed = APPLIERS[token](ctx, old.name, inputs)
         return computed
 
-    UPDATERS[token] = _Update(frozenset(keys), apply)
+    _updates(token, *recreated_by)(apply)
 
 
-_put_again(engine.IAM_ROLE_POLICY, "policy")
-_put_again(engine.DASHBOARD, "dashboardBody")
-_put_again(
-    engine.METRIC_ALARM,
-    "actionsEnabled",
-    "alarmActions",
-    "alarmDescription",
-    "comparisonOperator",
-    "datapointsToAlarm",
-    "dimensions",
-    "evaluationPeriods",
-    "extendedStatistic",
-    "insufficientDataActions",
-    "metricName",
-    "namespace",
-    "okActions",
-    "period",
-    "statistic",
-    "tags",
-    "threshold",
-    "treatMissingData",
-    "unit",
-)
+_put_again(engine.IAM_ROLE_POLICY, "name", "namePrefix", "role")
+_put_again(engine.DASHBOARD, "dashboardName")
+_put_again(engine.METRIC_ALARM, "name")
 
 
 # ---------------------------------------------------------------------------------------

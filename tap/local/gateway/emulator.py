@@ -234,51 +234,65 @@ class Emulator:
     def swap(self, api: ApiSpec, functions: Mapping[str, FunctionSpec]) -> list[str]:
         """``load()``, returning the names of the functions whose code or configuration
         changed (those get fresh instances); what a hot reload calls."""
-        routes = validate(api, functions)
         with self._lock:
-            previous = self._loaded
-            kept = {
-                name: pool
-                for name, pool in (previous.functions.items() if previous else [])
-                if functions.get(name) == pool.spec
-            }
-            pools = {
-                name: kept.get(name)
-                or FunctionPool(
-                    spec, self._sink, worker=self.worker, max_instances=self._max_instances
-                )
-                for name, spec in functions.items()
-            }
-            same_limits = previous is not None and (
-                previous.api.throttling_burst_limit,
-                previous.api.throttling_rate_limit,
-            ) == (api.throttling_burst_limit, api.throttling_rate_limit)
-            bucket = (
-                previous.bucket
-                if previous is not None and same_limits
-                else stage_bucket(
-                    api.throttling_burst_limit, api.throttling_rate_limit, self._clock
-                )
-            )
-            self._loaded = Loaded(api, routes, pools, bucket)
-        retired = [
-            pool
-            for name, pool in (previous.functions.items() if previous else [])
-            if kept.get(name) is not pool
-        ]
-        for pool in retired:
-            pool.retire()
-        return sorted(name for name in functions if name not in kept)
+            previous, kept = self._install(api, functions)
+        return self._retire(previous, kept, functions)
 
     def swap_function(self, spec: FunctionSpec) -> None:
         """Serve ``spec`` in place of the function of that name (a hot reload): the rest of
         what is served stays, warm instances included."""
+        # Read and replace under one hold of the lock: a program re-run swapping at the
+        # same moment is then wholly before or wholly after, never undone by this one.
         with self._lock:
             loaded = self._loaded
             if loaded is None or spec.name not in loaded.functions:
                 raise EmulatorConfigError(f"function {spec.name!r} is not served")
-            specs = {name: pool.spec for name, pool in loaded.functions.items()}
-        self.swap(loaded.api, {**specs, spec.name: spec})
+            functions = {name: pool.spec for name, pool in loaded.functions.items()}
+            functions[spec.name] = spec
+            previous, kept = self._install(loaded.api, functions)
+        self._retire(previous, kept, functions)
+
+    def _install(
+        self, api: ApiSpec, functions: Mapping[str, FunctionSpec]
+    ) -> tuple[Loaded | None, dict[str, FunctionPool]]:
+        """Serve ``api`` and ``functions`` (the caller holds the lock); what was served
+        before and the pools kept from it."""
+        routes = validate(api, functions)
+        previous = self._loaded
+        kept = {
+            name: pool
+            for name, pool in (previous.functions.items() if previous else [])
+            if functions.get(name) == pool.spec
+        }
+        pools = {
+            name: kept.get(name)
+            or FunctionPool(spec, self._sink, worker=self.worker, max_instances=self._max_instances)
+            for name, spec in functions.items()
+        }
+        same_limits = previous is not None and (
+            previous.api.throttling_burst_limit,
+            previous.api.throttling_rate_limit,
+        ) == (api.throttling_burst_limit, api.throttling_rate_limit)
+        bucket = (
+            previous.bucket
+            if previous is not None and same_limits
+            else stage_bucket(api.throttling_burst_limit, api.throttling_rate_limit, self._clock)
+        )
+        self._loaded = Loaded(api, routes, pools, bucket)
+        return previous, kept
+
+    @staticmethod
+    def _retire(
+        previous: Loaded | None,
+        kept: Mapping[str, FunctionPool],
+        functions: Mapping[str, FunctionSpec],
+    ) -> list[str]:
+        """Retire the pools no longer served (each closes once idle); the names of the
+        functions that got fresh ones."""
+        for name, pool in previous.functions.items() if previous else []:
+            if kept.get(name) is not pool:
+                pool.retire()
+        return sorted(name for name in functions if name not in kept)
 
     def check_function(self, spec: FunctionSpec) -> Invocation | None:
         """Initialize ``spec`` on a throwaway instance: None when it initializes, else how

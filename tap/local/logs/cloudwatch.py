@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tap.local.logs.sink import Flush, QueueThread
+
 PutEvents = Callable[[str, str, list[dict[str, Any]]], None]
 """(group, stream, events) -> None: one PutLogEvents call; raises when it failed."""
 
@@ -69,18 +71,14 @@ class _Line:
     message: str
 
 
-class _Flush:
-    def __init__(self) -> None:
-        self.done = threading.Event()
-
-
-class CloudWatchLogs:
+class CloudWatchLogs(QueueThread[_Line]):
     """Queue log lines and write them to moto's CloudWatch Logs from a background thread.
 
     ``client_factory()`` returns a boto3 ``logs`` client (called once, in the writer
     thread). Until ``configure`` names the groups, lines wait in the queue, so lines from a
-    request served mid-deploy are not lost. A write that fails is counted in ``dropped``
-    and never reaches the request that logged the line.
+    request served mid-deploy are not lost (nor does ``flush`` return before then). A
+    write that fails is counted in ``dropped`` and never reaches the request that logged
+    the line.
     """
 
     def __init__(
@@ -96,7 +94,6 @@ class CloudWatchLogs:
         self._put_events = put_events
         self._interval = flush_interval_s
         self._clock = clock
-        self._queue: queue.SimpleQueue[_Line | _Flush | None] = queue.SimpleQueue()
         self._function_groups: dict[str, str] = {}
         self._access_group: str | None = None
         self._access_stream: str | None = None
@@ -106,8 +103,7 @@ class CloudWatchLogs:
         self._pending: list[_Line] = []
         self.dropped = 0
         self.last_error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="tap-local-cloudwatch", daemon=True)
-        self._thread.start()
+        self._start_thread("tap-local-cloudwatch")
 
     # --- the sinks (called on request threads: enqueue only) ---------------------------
 
@@ -156,26 +152,13 @@ class CloudWatchLogs:
     def access_group(self) -> str | None:
         return self._access_group
 
-    def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until every line queued before this call is written (or dropped); lines
-        that arrived before ``configure`` stay queued until it is called."""
-        marker = _Flush()
-        self._queue.put(marker)
-        return marker.done.wait(timeout_s)
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Write what is queued, then stop the writer. Idempotent."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout_s)
-
     # --- the writer thread ------------------------------------------------------------
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
             batch: list[_Line] = []
-            flushes: list[_Flush] = []
+            flushes: list[Flush] = []
             try:
                 item = self._queue.get(timeout=self._interval)
             except queue.Empty:
@@ -189,7 +172,7 @@ class CloudWatchLogs:
             while True:
                 if item is None:
                     stopping = True
-                elif isinstance(item, _Flush):
+                elif isinstance(item, Flush):
                     flushes.append(item)
                 else:
                     batch.append(item)

@@ -10,13 +10,13 @@ lines are held, so no request line lands in the middle of the resource table.
 
 from __future__ import annotations
 
-import queue
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from tap.local.logs.sink import Flush, QueueThread
 from tap.local.logs.views import (
     InvocationTracker,
     LogEvent,
@@ -55,15 +55,11 @@ class _Invoked:
     status: str
 
 
-class _Flush:
-    def __init__(self) -> None:
-        self.done = threading.Event()
+_Line = _FunctionLine | _AccessLine | _Invoked
+_Item = _Line | Flush | None
 
 
-_Item = _FunctionLine | _AccessLine | _Invoked | _Flush | None
-
-
-class ConsoleLog:
+class ConsoleLog(QueueThread[_Line]):
     """Turn the function's lines and the access log into one console line per request.
 
     A LogSink (tap.local.logs.sink) for the function's lines; ``access_line`` for the
@@ -83,9 +79,7 @@ class ConsoleLog:
         self._tracker = InvocationTracker(limit=_REMEMBERED_INVOCATIONS)
         self._held: list[str] | None = []
         self._held_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="tap-local-console", daemon=True)
-        self._thread.start()
+        self._start_thread("tap-local-console")
 
     # --- inputs (any thread; enqueue only) --------------------------------------------
 
@@ -115,17 +109,6 @@ class ConsoleLog:
         for text in held:
             self._write(text)
 
-    def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until everything queued so far is printed (or held)."""
-        marker = _Flush()
-        self._queue.put(marker)
-        return marker.done.wait(timeout_s)
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join(timeout_s)
-
     # --- the console thread -----------------------------------------------------------
 
     def _emit(self, lines: Iterable[str]) -> None:
@@ -147,7 +130,7 @@ class ConsoleLog:
                 self._emit([f"[console] could not show a log line: {error!r}"])
 
     def _handle(self, item: _Item) -> None:
-        if isinstance(item, _Flush):
+        if isinstance(item, Flush):
             item.done.set()
         elif isinstance(item, _FunctionLine):
             event = LogEvent(item.at_ms, item.line, item.stream)

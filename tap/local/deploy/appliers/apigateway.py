@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from tap import engine
+from tap.local.deploy.appliers.arguments import Arg, Arguments
 from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
 
 
@@ -28,6 +29,17 @@ def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
     return cors
 
 
+api_arguments = Arguments(
+    Arg("name", "Name"),
+    Arg("corsConfiguration", "CorsConfiguration", cors_arguments),
+    Arg("description", "Description"),
+    Arg("routeSelectionExpression", "RouteSelectionExpression"),
+    Arg("apiKeySelectionExpression", "ApiKeySelectionExpression"),
+    Arg("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
+    Arg("version", "Version"),
+)
+
+
 @applies(
     engine.HTTP_API,
     "apiKeySelectionExpression",
@@ -42,21 +54,11 @@ def cors_arguments(value: dict[str, Any]) -> dict[str, Any]:
 def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = name_of(inputs, logical)
     kwargs: dict[str, Any] = {
+        **api_arguments(inputs),
         "Name": name,
         "ProtocolType": inputs["protocolType"],
         "Tags": ctx.tags_all,
     }
-    if "corsConfiguration" in inputs:
-        kwargs["CorsConfiguration"] = cors_arguments(inputs["corsConfiguration"])
-    for key, boto_key in (
-        ("description", "Description"),
-        ("routeSelectionExpression", "RouteSelectionExpression"),
-        ("apiKeySelectionExpression", "ApiKeySelectionExpression"),
-        ("disableExecuteApiEndpoint", "DisableExecuteApiEndpoint"),
-        ("version", "Version"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
     api = ctx.client("apigatewayv2").create_api(**kwargs)
     api_id = api["ApiId"]
     return api_id, {
@@ -67,6 +69,16 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
         "routeSelectionExpression": api["RouteSelectionExpression"],
         "apiKeySelectionExpression": api["ApiKeySelectionExpression"],
     }
+
+
+integration_arguments = Arguments(
+    Arg("integrationUri", "IntegrationUri"),
+    Arg("integrationMethod", "IntegrationMethod"),
+    Arg("payloadFormatVersion", "PayloadFormatVersion"),
+    Arg("connectionType", "ConnectionType"),
+    Arg("description", "Description"),
+    Arg("timeoutMilliseconds", "TimeoutInMillis", as_int, reset=30000),
+)
 
 
 @applies(
@@ -82,26 +94,27 @@ def _api(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[
 )
 def _integration(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {
+        **integration_arguments(inputs),
         "ApiId": inputs["apiId"],
         "IntegrationType": inputs["integrationType"],
     }
-    for key, boto_key in (
-        ("integrationUri", "IntegrationUri"),
-        ("integrationMethod", "IntegrationMethod"),
-        ("payloadFormatVersion", "PayloadFormatVersion"),
-        ("connectionType", "ConnectionType"),
-        ("description", "Description"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
-    if "timeoutMilliseconds" in inputs:
-        kwargs["TimeoutInMillis"] = as_int(inputs["timeoutMilliseconds"])
     integration = ctx.client("apigatewayv2").create_integration(**kwargs)
     return integration["IntegrationId"], {
         "payloadFormatVersion": integration.get("PayloadFormatVersion", "1.0"),
         "timeoutMilliseconds": integration.get("TimeoutInMillis", 30000),
         "integrationResponseSelectionExpression": "",
     }
+
+
+# A removed input is cleared as the provider clears it (no authorization: "NONE").
+route_arguments = Arguments(
+    Arg("routeKey", "RouteKey", reset=""),
+    Arg("target", "Target", reset=""),
+    Arg("authorizationType", "AuthorizationType", reset="NONE"),
+    Arg("operationName", "OperationName", reset=""),
+    Arg("authorizerId", "AuthorizerId", reset=""),
+    Arg("authorizationScopes", "AuthorizationScopes", reset=[]),
+)
 
 
 @applies(
@@ -115,16 +128,7 @@ def _integration(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[st
     "target",
 )
 def _route(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    kwargs: dict[str, Any] = {"ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
-    for key, boto_key in (
-        ("target", "Target"),
-        ("authorizationType", "AuthorizationType"),
-        ("operationName", "OperationName"),
-        ("authorizerId", "AuthorizerId"),
-        ("authorizationScopes", "AuthorizationScopes"),
-    ):
-        if key in inputs:
-            kwargs[boto_key] = inputs[key]
+    kwargs = {**route_arguments(inputs), "ApiId": inputs["apiId"], "RouteKey": inputs["routeKey"]}
     route = ctx.client("apigatewayv2").create_route(**kwargs)
     return route["RouteId"], {}
 

@@ -7,8 +7,19 @@ from typing import Any
 import pulumi
 
 from tap import compute, engine
+from tap.local.deploy.appliers.arguments import Arg, Arguments
 from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map
 from tap.local.deploy.resources import DeployError
+
+
+def put_retention(logs: Any, name: str, inputs: dict[str, Any], *, reset: bool = False) -> None:
+    """Set the group's retention; with ``reset``, an absent or zero value (never expire)
+    removes the retention policy."""
+    days = as_int(inputs.get("retentionInDays", 0))
+    if days > 0:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    elif reset:
+        logs.delete_retention_policy(logGroupName=name)
 
 
 @applies(engine.LOG_GROUP, "kmsKeyId", "logGroupClass", "name", "namePrefix", "retentionInDays")
@@ -21,13 +32,76 @@ def _log_group(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str,
     if "logGroupClass" in inputs:
         kwargs["logGroupClass"] = inputs["logGroupClass"]
     logs.create_log_group(**kwargs)
-    if "retentionInDays" in inputs and as_int(inputs["retentionInDays"]) > 0:
-        logs.put_retention_policy(
-            logGroupName=name, retentionInDays=as_int(inputs["retentionInDays"])
-        )
+    put_retention(logs, name, inputs)
     group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
     # The provider's arn has no trailing ":*" (describe-log-groups' "arn" has it).
     return name, {"name": name, "arn": group["logGroupArn"]}
+
+
+def _logging_config(value: dict[str, Any]) -> dict[str, Any]:
+    # moto drops LoggingConfig (docs/tools.md); it is sent anyway, and what the program
+    # asked for stays in the recorded inputs for the checks and the emulator.
+    logging_config = {"LogFormat": value["logFormat"]}
+    for key, boto_key in (
+        ("logGroup", "LogGroup"),
+        ("applicationLogLevel", "ApplicationLogLevel"),
+        ("systemLogLevel", "SystemLogLevel"),
+    ):
+        if key in value:
+            logging_config[boto_key] = value[key]
+    return logging_config
+
+
+# The function's configuration (CreateFunction, UpdateFunctionConfiguration); a removed
+# input is set back to Lambda's default, as the provider does (128 MB, 3 s, no variables).
+function_arguments = Arguments(
+    Arg("role", "Role", reset=""),
+    Arg("handler", "Handler", reset=""),
+    Arg("runtime", "Runtime", reset=""),
+    Arg("description", "Description", reset=""),
+    Arg("memorySize", "MemorySize", as_int, reset=128),
+    Arg("timeout", "Timeout", as_int, reset=3),
+    Arg(
+        "environment",
+        "Environment",
+        lambda value: {"Variables": str_map(value.get("variables"))},
+        reset={"Variables": {}},
+    ),
+    Arg(
+        "tracingConfig",
+        "TracingConfig",
+        lambda value: {"Mode": value["mode"]},
+        reset={"Mode": "PassThrough"},
+    ),
+    Arg("loggingConfig", "LoggingConfig", _logging_config),
+)
+# What goes with the code (CreateFunction, UpdateFunctionCode).
+_code_arguments = Arguments(Arg("architectures", "Architectures", list))
+
+
+def function_code(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The code as update_function_code takes it (create_function takes the same, the
+    zip under ``Code``): the archive zipped exactly as the engine zips it before uploading
+    it, and its architectures."""
+    code = inputs.get("code")
+    if not isinstance(code, pulumi.Archive):
+        raise DeployError(
+            "local mode deploys functions from a code archive (the `code` input); "
+            "S3 and image packages are not supported"
+        )
+    return {"ZipFile": compute.zip_bytes(code), **_code_arguments(inputs)}
+
+
+def put_concurrency(lam: Any, name: str, inputs: dict[str, Any], *, reset: bool = False) -> None:
+    """Reserve the function's concurrency; with ``reset``, an absent or negative value
+    (the provider's "no reservation") removes the reservation."""
+    reserved = inputs.get("reservedConcurrentExecutions")
+    if reserved is not None and as_int(reserved) >= 0:
+        lam.put_function_concurrency(
+            FunctionName=name, ReservedConcurrentExecutions=as_int(reserved)
+        )
+    elif reset:
+        lam.delete_function_concurrency(FunctionName=name)
 
 
 @applies(
@@ -51,56 +125,21 @@ def _log_group(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str,
 )
 def _function(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = name_of(inputs, logical)
-    code = inputs.get("code")
-    if not isinstance(code, pulumi.Archive):
-        raise DeployError(
-            "local mode deploys functions from a code archive (the `code` input); "
-            "S3 and image packages are not supported"
-        )
+    code = function_code(inputs)
     kwargs: dict[str, Any] = {
+        **function_arguments(inputs),
         "FunctionName": name,
         "Role": inputs["role"],
         "Runtime": inputs["runtime"],
         "Handler": inputs["handler"],
-        # Zipped exactly as the engine zips the archive before uploading it.
-        "Code": {"ZipFile": compute.zip_bytes(code)},
+        "Code": {"ZipFile": code.pop("ZipFile")},
+        **code,
         "Publish": bool(inputs.get("publish", False)),
         "Tags": ctx.tags_all,
     }
-    for key, boto_key in (("memorySize", "MemorySize"), ("timeout", "Timeout")):
-        if key in inputs:
-            kwargs[boto_key] = as_int(inputs[key])
-    if "description" in inputs:
-        kwargs["Description"] = inputs["description"]
-    if "architectures" in inputs:
-        kwargs["Architectures"] = list(inputs["architectures"])
-    if "environment" in inputs:
-        kwargs["Environment"] = {"Variables": str_map(inputs["environment"].get("variables"))}
-    if "tracingConfig" in inputs:
-        kwargs["TracingConfig"] = {"Mode": inputs["tracingConfig"]["mode"]}
-    if "loggingConfig" in inputs:
-        # moto drops LoggingConfig (pulumi-and-moto.md); it is sent anyway, and what the
-        # program asked for stays in the recorded inputs for the checks and the emulator.
-        lc = inputs["loggingConfig"]
-        logging_config = {"LogFormat": lc["logFormat"]}
-        for key, boto_key in (
-            ("logGroup", "LogGroup"),
-            ("applicationLogLevel", "ApplicationLogLevel"),
-            ("systemLogLevel", "SystemLogLevel"),
-        ):
-            if key in lc:
-                logging_config[boto_key] = lc[key]
-        kwargs["LoggingConfig"] = logging_config
     lam = ctx.client("lambda")
     function = lam.create_function(**kwargs)
-    if (
-        "reservedConcurrentExecutions" in inputs
-        and as_int(inputs["reservedConcurrentExecutions"]) >= 0
-    ):
-        lam.put_function_concurrency(
-            FunctionName=name,
-            ReservedConcurrentExecutions=as_int(inputs["reservedConcurrentExecutions"]),
-        )
+    put_concurrency(lam, name, inputs)
     arn = function["FunctionArn"]
     version = function.get("Version", "$LATEST")
     return name, {

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from tap import engine
+from tap.local.deploy.appliers.arguments import Arg, Arguments
 from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, tag_list
+
+# A removed input is set back to IAM's default (no description, one hour).
+role_arguments = Arguments(
+    Arg("description", "Description", str, reset=""),
+    Arg("maxSessionDuration", "MaxSessionDuration", as_int, reset=3600),
+    Arg("permissionsBoundary", "PermissionsBoundary"),
+)
 
 
 @applies(
@@ -25,13 +33,8 @@ def _role(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict
         "AssumeRolePolicyDocument": inputs["assumeRolePolicy"],
         "Path": inputs.get("path", "/"),
         "Tags": tag_list(ctx.tags_all),
+        **role_arguments(inputs),
     }
-    if "description" in inputs:
-        kwargs["Description"] = inputs["description"]
-    if "maxSessionDuration" in inputs:
-        kwargs["MaxSessionDuration"] = as_int(inputs["maxSessionDuration"])
-    if "permissionsBoundary" in inputs:
-        kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
     role = ctx.client("iam").create_role(**kwargs)["Role"]
     return name, {
         "name": name,

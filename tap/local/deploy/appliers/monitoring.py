@@ -6,23 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from tap import engine
+from tap.local.deploy.appliers.arguments import Arg, Arguments
 from tap.local.deploy.appliers.base import Context, applies, as_int, name_of, str_map, tag_list
 from tap.local.deploy.resources import DeployError
+
+topic_attributes = Arguments(
+    Arg("displayName", "DisplayName", str, reset=""),
+    Arg("kmsMasterKeyId", "KmsMasterKeyId", str),
+    Arg("policy", "Policy", str, reset=""),
+)
 
 
 @applies(engine.SNS_TOPIC, "displayName", "kmsMasterKeyId", "name", "namePrefix", "policy")
 def _topic(ctx: Context, logical: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = name_of(inputs, logical)
-    attributes: dict[str, str] = {}
-    for key, attribute in (
-        ("displayName", "DisplayName"),
-        ("kmsMasterKeyId", "KmsMasterKeyId"),
-        ("policy", "Policy"),
-    ):
-        if key in inputs:
-            attributes[attribute] = str(inputs[key])
     topic = ctx.client("sns").create_topic(
-        Name=name, Attributes=attributes, Tags=tag_list(ctx.tags_all)
+        Name=name, Attributes=topic_attributes(inputs), Tags=tag_list(ctx.tags_all)
     )
     arn = topic["TopicArn"]
     return arn, {"name": name, "arn": arn, "owner": ctx.account_id}
