@@ -134,9 +134,13 @@ def test_output_changes_show_old_and_new_values() -> None:
         "Outputs:",
         '  + added: "yes"',
         "  - gone: 1",
-        "  ~ memory_size: 512.0 => 1024.0",
+        "  ~ memory_size: 512 => 1024",  # as declared, though the wire carries doubles
     ]
     assert output_changes(old, dict(old)) == []
+    assert output_changes({"n": [1.5, {"m": 2.0}]}, {"n": [1.5, {"m": 3.0}]}) == [
+        "Outputs:",
+        '  ~ n: [1.5, {"m": 2}] => [1.5, {"m": 3}]',
+    ]
 
 
 def test_effective_tags_that_changed_are_a_tags_all_update() -> None:

@@ -246,11 +246,23 @@ def _object_changes(key: str, old: Mapping[str, Any], new: Mapping[str, Any]) ->
     return fields
 
 
+def _as_declared(value: Any) -> Any:
+    """``value`` with whole floats as ints: Pulumi's wire format (protobuf Struct) carries
+    every number as a double, so a ``memory_size`` of 512 comes back as 512.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _as_declared(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_declared(item) for item in value]
+    return value
+
+
 def _short(value: Any, limit: int = 80) -> str:
     import json
 
     try:
-        text = json.dumps(value, sort_keys=True, default=str)
+        text = json.dumps(_as_declared(value), sort_keys=True, default=str)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
