@@ -167,7 +167,7 @@ def test_editing_the_stack_config_redeploys_into_the_same_moto(
     assert api_row[0] == "~"
     assert api_row[-2:] == ["[diff:", "~corsConfiguration]"]
     assert "    ~ 2 updated" in printed
-    assert "  ~ memory_size: 512.0 => 1024.0" in printed
+    assert "  ~ memory_size: 512 => 1024" in printed
 
     after = preflight(url)
     assert after.status == 204
