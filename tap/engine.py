@@ -477,5 +477,5 @@ def is_taggable(type_token: str, props: Mapping[str, Any] | None = None) -> bool
 
 
 def aws_types() -> list[str]:
-    """The aws: types the program creates (each has a local-mode handler)."""
+    """The aws: types the program creates (each has a local-mode applier)."""
     return [t.token for t in RESOURCE_TYPES.values() if t.token.startswith("aws:") and t.outputs]

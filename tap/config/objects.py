@@ -76,9 +76,6 @@ class AuthConfig:
     scopes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(route key, scopes) pairs: a route listed here also needs one of these scopes."""
 
-    def scopes_for(self, route_key: str) -> tuple[str, ...]:
-        return dict(self.scopes).get(route_key, ())
-
     def protects(self, route_key: str) -> bool:
         return route_key not in self.public_routes
 

@@ -444,7 +444,7 @@ def _watch_program(
     overrides: dict[str, str] | None,
     jwks_file: Path | None,
 ) -> Any:
-    """Re-run the program on a change to what it reads (tap/local/redeploy.py)."""
+    """Re-run the program on a change to what it reads (tap/local/deploy/redeploy.py)."""
     from tap.local.deploy.watch import from_deployment as watch_program
     from tap.local.reload import functions_of
 

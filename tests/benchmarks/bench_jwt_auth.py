@@ -1,4 +1,4 @@
-"""Benchmark: the local emulator's JWT authorizer (tap/local/jwt_auth.authorize) against the
+"""Benchmark: the local emulator's JWT authorizer (tap/local/gateway/jwt_auth.authorize) against the
 bare cost of verifying the same token's RS256 signature with pyjwt, the step no validator
 can skip.
 

@@ -53,7 +53,7 @@ def test_every_valid_auth_object_loads_as_given(obj: dict[str, Any]) -> None:
     assert auth.public_routes == tuple(obj.get("publicRoutes", c.DEFAULT_PUBLIC_ROUTES))
     for key in ROUTE_KEYS:
         assert auth.protects(key) == (key not in auth.public_routes)
-        assert auth.scopes_for(key) == tuple(obj.get("scopes", {}).get(key, ()))
+        assert dict(auth.scopes).get(key, ()) == tuple(obj.get("scopes", {}).get(key, ()))
 
 
 def test_no_auth_and_no_domain_by_default() -> None:

@@ -122,12 +122,12 @@ def test_pulumi_yaml_declarations_match_the_contract_defaults_and_types() -> Non
         ]
     )
     for name, declaration in declared.items():
-        assert name in keys, f"Pulumi.yaml declares {name}, which tap/config.py does not know"
+        assert name in keys, f"Pulumi.yaml declares {name}, not in tap/config/keys.py"
         assert declaration["type"] == keys[name].type, name
         assert declaration["type"] in SCHEMA_TYPES, name
         assert declaration["description"] == keys[name].description.replace("`", ""), name
         # The declared default, handed over as the engine does (objects as JSON text), is
-        # what tap/config.py takes when the key is not set at all.
+        # what tap/config/ takes when the key is not set at all.
         text = config_text(declaration["default"])
         assert c.parse({name: text}) == c.parse({}), name
 

@@ -19,7 +19,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from socketserver import ThreadingTCPServer
 from typing import Any
 
@@ -45,8 +45,6 @@ class Call:
     trace_id: str
     # set once: ("response", body, None) or ("error", body, error type header)
     outcome: tuple[str, bytes, str | None] | None = None
-    taken: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 class RuntimeApi:
@@ -83,8 +81,6 @@ class RuntimeApi:
             if writer is None:
                 self._pending = call
                 self._cond.notify_all()
-            else:
-                call.taken = True
         if writer is not None:
             writer(next_response(call))
 
@@ -111,9 +107,7 @@ class RuntimeApi:
                 self.polled = True
                 self._notify()
             call, self._pending = self._pending, None
-            if call is not None:
-                call.taken = True
-            elif not self._closed:
+            if call is None and not self._closed:
                 self._parked = writer
             return call
 
@@ -123,7 +117,6 @@ class RuntimeApi:
             if call is None or call.outcome is not None:
                 return False
             call.outcome = (kind, body, error_type)
-        call.done.set()
         self._notify()
         return True
 
