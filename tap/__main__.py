@@ -6,17 +6,11 @@ Subcommands: ``local`` (the whole stack on this machine: see ``tap local --help`
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Sequence
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
-# Local mode imports moto, boto3 and pulumi (a heap of long-lived objects) and deploys: the
-# collector's young-generation passes over that heap were about a tenth of the start
-# (profiled); a larger first threshold until the deploy is done, when local mode freezes
-# the heap and puts the default back (tap/local/cli.py).
-STARTUP_GC_THRESHOLD = 50_000
 # The packages only local mode needs (setup.cfg's `local` extra and what it pulls in).
 _LOCAL_EXTRA_MODULES = frozenset(
     {"moto", "boto3", "botocore", "werkzeug", "flask", "yaml", "jwt", "cryptography"}
@@ -43,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
         return EXIT_USAGE
     if command == "local":
-        gc.set_threshold(STARTUP_GC_THRESHOLD, *gc.get_threshold()[1:])
+        from tap.local import heap  # standard library only
+
+        heap.raise_threshold_for_start()  # until the deploy is done (tap/local/heap.py)
     try:
         from tap.local import cli
         from tap.local.logs import tail

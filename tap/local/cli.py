@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import os
 import signal
@@ -22,7 +21,7 @@ from typing import Any, TextIO
 
 from tap import config as tap_config
 from tap import smoke
-from tap.local import token
+from tap.local import heap, token
 from tap.local.deploy.checks import BrokenReferencesError
 from tap.local.deploy.deployment import (
     DEFAULT_STACK,
@@ -48,7 +47,6 @@ CHECK_PORT = 0
 # The emulator is already loaded when --check runs its own smoke check (only when the
 # program has none): a few seconds is plenty, 120 s would only delay a failure.
 CHECK_DEADLINE_S = 10.0
-_DEFAULT_GC_THRESHOLD = (700, 10, 10)  # CPython's
 _WAIT_STEP_S = 0.5  # how often the serve loop wakes (so a signal is seen promptly)
 
 
@@ -288,10 +286,8 @@ def _run(argv: Sequence[str] | None, out: TextIO | None, err: TextIO | None) -> 
         return fail(EXIT_FAILED, "the Pulumi program raised the exception above")
 
     # What the deploy loaded (moto, pulumi, botocore: most of the heap) stays for the
-    # whole run: the collector need not walk it again, while serving or at exit (where
-    # walking it made Ctrl-C take 1.5 s more, profiled).
-    gc.freeze()
-    gc.set_threshold(*_DEFAULT_GC_THRESHOLD)  # tap/__main__.py raised it for the start
+    # whole run: frozen, and the collector's threshold put back (tap/local/heap.py).
+    heap.settle_after_start()
     with deployment, contextlib.closing(console):
         printer.line()
         for text in render_resources(deployment):
