@@ -556,3 +556,70 @@ def test_a_lost_metrics_line_is_logged_with_its_traceback(
     assert record.getMessage() == "could not write the request's metrics line"
     assert record.exc_info is not None
     assert record.exc_info[0] is OSError
+
+
+# --- the response size bound (handler.py, docs/http-api.md rule 46) ----------------------
+
+
+def test_a_short_body_is_bounded_as_if_every_character_were_escaped_without_a_scan() -> None:
+    # 2 x 2 characters + the 1024-byte envelope allowance fits a limit of exactly 1028
+    assert handler._result_size("ab", limit=1028) == 1028
+    assert handler._result_size("a\\", limit=1028) == 1028
+
+
+def test_a_body_that_could_cross_the_limit_counts_each_quote_and_backslash_once_more() -> None:
+    # 8 characters, 4 quotes and 1 backslash (each written again as an escape in the
+    # result); 2 x 8 + 1024 = 1040 is over both limits, so the body is scanned
+    assert handler._result_size('{"a":"\\"', limit=1000) == 8 + 4 + 1 + 1024
+    assert handler._result_size('{"a":"\\"', limit=1039) == 8 + 4 + 1 + 1024
+
+
+def test_the_413_for_a_response_over_the_limit_says_the_size_the_limit_and_what_to_send(
+    lines: list[str],
+) -> None:
+    # GIVEN a limit of 2,000 bytes and a body of 1e15s, each written back as 1000000000000000.0
+    app = make_app(lines, max_response_bytes=2000)
+    body = "[" + ",".join(["1e15"] * 100) + "]"
+
+    status, _, answer = call(app, http_event("POST", "/x", headers=JSON, body=body))
+
+    assert (status, answer["error"]) == (
+        413,
+        "the response would be 3047 bytes, over the limit of 2000 bytes (a Lambda response "
+        "is at most 6 MB); numbers such as 1e15 are written out in full and non-ASCII "
+        "characters as \\u escapes: send a smaller body",
+    )
+
+
+def test_echoed_quotes_and_backslashes_count_toward_the_response_limit(lines: list[str]) -> None:
+    # GIVEN a body of 600 quotes and 600 backslashes in a string: each is written back as a
+    # two-character escape, and the result's JSON escapes each of those again
+    body = '["' + '\\"' * 600 + '"]'
+    event = http_event("POST", "/x", headers=JSON, body=body)
+    echoed = str(make_app(lines)(event, None)["body"])
+    # Lambda counts the result as JSON: the body string written as JSON (its quotes and
+    # backslashes escaped, 2 quotes around it) plus the 1024-byte envelope allowance
+    size = len(json.dumps(echoed)) - 2 + 1024
+    assert size > 2 * 1200  # the scan counts here, not the no-scan bound
+
+    for limit, expected in ((size, 200), (size - 1, 413)):
+        app = make_app(lines, max_response_bytes=limit)
+        status, _, _ = call(app, event)
+        assert status == expected, (limit, size)
+
+
+# --- lone surrogates (body.py) --------------------------------------------------------------
+
+
+def test_data_too_deep_to_write_back_is_not_taken_for_a_lone_surrogate() -> None:
+    # json reads a little deeper than it writes from inside the handler: such a body is
+    # answered "nested too deeply" when the echo is written, not "lone surrogate"
+    deep: list[Any] = ["\U0001f600"]
+    for _ in range(100_000):
+        deep = [deep]
+
+    from tap.function import body as body_module
+
+    assert body_module._has_lone_surrogate(deep) is False
+    assert body_module._has_lone_surrogate(["\ud800"]) is True
+    assert body_module._has_lone_surrogate(["\U0001f600"]) is False
