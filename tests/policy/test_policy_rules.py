@@ -131,6 +131,73 @@ def test_tag_rule_ignores_untaggable_types() -> None:
     assert not tag_rule.applies_to(r.Resource(permission.type, "p", permission.props))
 
 
+def test_a_taggable_type_is_taggable_without_tags_of_its_own() -> None:
+    # The hand stack's function sets no tags: they all come from the provider's defaults.
+    function = one(hand_stack(), r.LAMBDA_FUNCTION)
+    assert "tags" not in function.props and "tagsAll" not in function.props
+
+    assert r.is_taggable(function) is True
+    assert r.is_taggable(one(hand_stack(), r.LAMBDA_PERMISSION)) is False
+
+
+def test_tag_rule_counts_tags_all_the_output_a_stack_validation_sees() -> None:
+    # No default tags on the provider and no own tags: only tagsAll (the merged output a
+    # stack validation sees) says Environment.
+    stack = mutate(
+        hand_stack(), r.LOG_GROUP, ["defaultTags"], DELETE, name="logs", on_provider=True
+    )
+    with_output = mutate(
+        stack, r.LOG_GROUP, ["tagsAll"], {"Environment": "Production"}, name="logs"
+    )
+
+    assert only_fired(stack, "TAP-TAG-001")
+    assert new_violations(with_output) == []
+
+
+@pytest.mark.parametrize("key", ["tags", "tagsAll"])
+def test_tags_unknown_during_preview_leave_the_tag_rule_undecided_on_them(key: str) -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, [key], UNKNOWN_STRING)
+    role = one(stack, r.IAM_ROLE)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-TAG-001", role.urn, key),)
+
+
+def test_an_environment_tag_unknown_during_preview_is_undecided_on_it() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["tags"], {"Environment": UNKNOWN_STRING})
+    role = one(stack, r.IAM_ROLE)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-TAG-001", role.urn, "tags.Environment"),)
+
+
+@pytest.mark.parametrize(
+    ("default_tags", "what"),
+    [
+        (UNKNOWN_STRING, "provider defaultTags"),
+        ({"tags": UNKNOWN_STRING}, "provider defaultTags.tags"),
+    ],
+)
+def test_provider_default_tags_unknown_during_preview_are_undecided_not_missing(
+    default_tags: object, what: str
+) -> None:
+    # A provider whose default tags come from another resource's output: in a preview the
+    # rule cannot tell whether Environment will be there, so it says so, and fires nothing.
+    stack = mutate(
+        hand_stack(), r.LOG_GROUP, ["defaultTags"], default_tags, name="logs", on_provider=True
+    )
+    group = one(stack, r.LOG_GROUP, "logs")
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-TAG-001", group.urn, what),)
+
+
 # ---------------------------------------------------------------------------------------
 # TAP-IAM-001 / TAP-IAM-002
 
