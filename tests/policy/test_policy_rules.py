@@ -385,6 +385,95 @@ def test_role_inline_policies_are_checked_too() -> None:
     assert fired == {"TAP-IAM-001", "TAP-IAM-002"}
 
 
+def test_an_inline_policy_is_named_by_its_index_in_the_message() -> None:
+    scoped = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": f"{LOG_GROUP_ARN}:*"}
+    inline = [
+        {"name": "scoped", "policy": policy_doc(scoped)},
+        {"name": "wide", "policy": policy_doc({"Effect": "Allow", "Action": "s3:*"})},
+    ]
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["inlinePolicies"], inline)
+
+    assert only_fired(stack, "TAP-IAM-001") == [
+        "inlinePolicies[1].policy statement 0 allows the wildcard action 's3:*': list each "
+        "action the function calls"
+    ]
+
+
+def test_an_inline_policy_that_is_not_json_is_named_by_its_index() -> None:
+    inline = [{"name": "broken", "policy": "{not json"}]
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["inlinePolicies"], inline)
+
+    fired = new_violations(stack)
+
+    assert [(v.rule_id, v.message) for v in fired] == [
+        (
+            rule_id,
+            "inlinePolicies[0].policy is not valid JSON: Expecting property name enclosed in "
+            "double quotes",
+        )
+        for rule_id in ("TAP-IAM-001", "TAP-IAM-002")
+    ]
+
+
+def test_an_empty_inline_policy_block_is_no_policy_to_check() -> None:
+    # pulumi-aws documents `inlinePolicies=[{}]` as "this role has no inline policies".
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["inlinePolicies"], [{}])
+
+    assert new_violations(stack) == []
+
+
+def test_statements_after_a_deny_are_still_checked() -> None:
+    doc = policy_doc(
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+        {"Effect": "Allow", "NotResource": "arn:aws:s3:::secrets"},
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    fired = new_violations(stack)
+
+    # Unnamed statements are named by their index among all of them, the Deny included.
+    assert [(v.rule_id, v.message) for v in fired] == [
+        (
+            "TAP-IAM-001",
+            "policy statement 1 allows the wildcard action 'logs:*': list each action the "
+            "function calls",
+        ),
+        (
+            "TAP-IAM-002",
+            "policy statement 1 allows ['logs:*'] on '*': name the ARNs (only "
+            "xray:PutTelemetryRecords, xray:PutTraceSegments may use '*': X-Ray's "
+            "PutTraceSegments/PutTelemetryRecords support no resource-level permissions: AWS "
+            "only accepts them on Resource '*')",
+        ),
+        (
+            "TAP-IAM-002",
+            "policy statement 2 allows NotResource, which grants every resource not listed: "
+            "list the resources instead",
+        ),
+    ]
+
+
+def test_wildcard_resources_after_a_scoped_or_excepted_statement_are_still_reported() -> None:
+    doc = policy_doc(
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": f"{LOG_GROUP_ARN}:*"},
+        {"Effect": "Allow", "Action": "xray:PutTraceSegments", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "logs:PutLogEvents"],
+            "Resource": ["arn:aws:s3:::*", f"{LOG_GROUP_ARN}:*", "*"],
+        },
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
+
+    assert only_fired(stack, "TAP-IAM-002") == [
+        "policy statement 2 allows ['logs:PutLogEvents', 's3:GetObject'] on 'arn:aws:s3:::*', "
+        "'*': name the ARNs (only xray:PutTelemetryRecords, xray:PutTraceSegments may use "
+        "'*': X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level "
+        "permissions: AWS only accepts them on Resource '*')"
+    ]
+
+
 def test_a_policy_that_is_not_json_is_a_violation_not_a_crash() -> None:
     stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], "{not json")
 
@@ -471,6 +560,39 @@ def test_a_trust_policy_allowing_no_one_fires_iam_004() -> None:
     stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], policy_doc())
 
     assert only_fired(stack, "TAP-IAM-004") == ["its trust policy allows no one to assume it"]
+
+
+def test_a_role_without_a_trust_policy_allows_no_one() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], DELETE)
+
+    assert only_fired(stack, "TAP-IAM-004") == ["its trust policy allows no one to assume it"]
+
+
+def test_a_trust_policy_that_is_not_json_names_assume_role_policy() -> None:
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], "{not json")
+
+    assert only_fired(stack, "TAP-IAM-004") == [
+        "assumeRolePolicy is not valid JSON: Expecting property name enclosed in double quotes"
+    ]
+
+
+def test_every_trust_statement_is_checked_after_a_not_principal_one() -> None:
+    trust = policy_doc(
+        {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "sts:*"},
+        {
+            "Sid": "Ec2",
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        },
+    )
+    stack = mutate(hand_stack(), r.IAM_ROLE, ["assumeRolePolicy"], trust)
+
+    assert only_fired(stack, "TAP-IAM-004") == [
+        "trust policy statement 0 uses NotPrincipal: name lambda.amazonaws.com",
+        "trust policy statement 'Ec2' lets {\"Service\": \"ec2.amazonaws.com\"} assume the "
+        "role: only the service principal 'lambda.amazonaws.com' may",
+    ]
 
 
 def test_exclusive_attachments_of_aws_managed_policies_fire_iam_003() -> None:
