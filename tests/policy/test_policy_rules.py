@@ -729,6 +729,15 @@ def test_timeout_must_stay_below_the_integration_timeout(timeout: float, fires: 
     assert {v.rule_id for v in new_violations(stack)} == ({"TAP-LAMBDA-002"} if fires else set())
 
 
+def test_a_timeout_of_30_s_says_the_client_already_got_a_503() -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["timeout"], 30.0)
+
+    assert only_fired(stack, "TAP-LAMBDA-002") == [
+        "timeout is 30 s, but must be below 30 s: an HTTP API stops waiting after 30 s and the "
+        "client already got a 503 (docs/http-api.md rule 11)"
+    ]
+
+
 def test_no_timeout_means_lambdas_default_3_s_which_passes() -> None:
     stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["timeout"], DELETE)
 
@@ -969,36 +978,50 @@ def test_an_alarm_with_actions_disabled_fires_alarm_001() -> None:
 # Advisory rules on the function.
 
 
+ON_X86 = "runs on ['x86_64']: arm64 runs the same Python code for 20% less per GB-second"
+NOT_TRACED = (
+    "tracingConfig.mode is 'PassThrough': requests are not traced unless the caller samples"
+)
+# docs/http-api.md rule 31: a reservation that leaves fewer than 100 unreserved is refused,
+# after the function exists: following the advice blindly fails `pulumi up`.
+NO_RESERVATION = (
+    "has no reserved concurrency: a burst can take the account's whole concurrency (and its "
+    "bill) with it. Set tap:reservedConcurrency only if the account's concurrency quota "
+    "leaves at least 100 unreserved after it: Lambda refuses anything more and `pulumi up` "
+    "fails halfway (new accounts often have a quota of 10; docs/http-api.md rule 31)"
+)
+
+
 @pytest.mark.parametrize(
-    ("path", "value", "rule_id"),
+    ("path", "value", "rule_id", "message"),
     [
-        (["architectures"], ["x86_64"], "TAP-LAMBDA-004"),
-        (["architectures"], DELETE, "TAP-LAMBDA-004"),  # AWS's default is x86_64
-        (["tracingConfig", "mode"], "PassThrough", "TAP-LAMBDA-005"),
-        (["tracingConfig"], DELETE, "TAP-LAMBDA-005"),
-        (["reservedConcurrentExecutions"], DELETE, "TAP-LAMBDA-006"),
-        (["reservedConcurrentExecutions"], -1, "TAP-LAMBDA-006"),  # the engine's "unset"
-        (["reservedConcurrentExecutions"], 0.0, "TAP-LAMBDA-006"),
+        (["architectures"], ["x86_64"], "TAP-LAMBDA-004", ON_X86),
+        (["architectures"], DELETE, "TAP-LAMBDA-004", ON_X86),  # AWS's default is x86_64
+        (["tracingConfig", "mode"], "PassThrough", "TAP-LAMBDA-005", NOT_TRACED),
+        (["tracingConfig"], DELETE, "TAP-LAMBDA-005", NOT_TRACED),  # Lambda's default
+        (["reservedConcurrentExecutions"], DELETE, "TAP-LAMBDA-006", NO_RESERVATION),
+        (["reservedConcurrentExecutions"], -1, "TAP-LAMBDA-006", NO_RESERVATION),  # "unset"
+        (
+            ["reservedConcurrentExecutions"],
+            0.0,
+            "TAP-LAMBDA-006",
+            "reserves 0 concurrent executions: every invocation is throttled",
+        ),
     ],
 )
-def test_advisory_function_rules(path: list, value: object, rule_id: str) -> None:
+def test_advisory_function_rules(path: list, value: object, rule_id: str, message: str) -> None:
     stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, path, value)
 
     fresh = new_violations(stack)
 
-    assert [(v.rule_id, v.severity) for v in fresh] == [(rule_id, "advisory")]
+    assert [(v.rule_id, v.severity, v.message) for v in fresh] == [(rule_id, "advisory", message)]
 
 
-def test_the_reserved_concurrency_advice_warns_about_the_accounts_quota() -> None:
-    # docs/http-api.md rule 31: a reservation that leaves fewer than 100 unreserved is
-    # refused, after the function exists: following the advice blindly fails `pulumi up`.
-    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["reservedConcurrentExecutions"], DELETE)
+@pytest.mark.parametrize("reserved", [1, 1.0])
+def test_a_reservation_of_one_execution_draws_no_advice(reserved: float) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["reservedConcurrentExecutions"], reserved)
 
-    [message] = only_fired(stack, "TAP-LAMBDA-006")
-
-    assert "leaves at least 100 unreserved" in message
-    assert "`pulumi up` fails halfway" in message
-    assert "quota of 10" in message
+    assert new_violations(stack) == []
 
 
 # ---------------------------------------------------------------------------------------
