@@ -134,7 +134,8 @@ def test_tag_rule_ignores_untaggable_types() -> None:
 def test_a_taggable_type_is_taggable_without_tags_of_its_own() -> None:
     # The hand stack's function sets no tags: they all come from the provider's defaults.
     function = one(hand_stack(), r.LAMBDA_FUNCTION)
-    assert "tags" not in function.props and "tagsAll" not in function.props
+    assert "tags" not in function.props
+    assert "tagsAll" not in function.props
 
     assert r.is_taggable(function) is True
     assert r.is_taggable(one(hand_stack(), r.LAMBDA_PERMISSION)) is False
@@ -590,7 +591,7 @@ def test_every_trust_statement_is_checked_after_a_not_principal_one() -> None:
 
     assert only_fired(stack, "TAP-IAM-004") == [
         "trust policy statement 0 uses NotPrincipal: name lambda.amazonaws.com",
-        "trust policy statement 'Ec2' lets {\"Service\": \"ec2.amazonaws.com\"} assume the "
+        'trust policy statement \'Ec2\' lets {"Service": "ec2.amazonaws.com"} assume the '
         "role: only the service principal 'lambda.amazonaws.com' may",
     ]
 
@@ -803,11 +804,24 @@ def test_a_violation_found_before_an_undecidable_value_is_still_reported() -> No
 # TAP-LOGS-001 / TAP-LOGS-002
 
 
-@pytest.mark.parametrize("retention", [DELETE, 0, 0.0])
-def test_a_log_group_without_retention_fires_logs_001(retention: object) -> None:
+@pytest.mark.parametrize(
+    ("retention", "shown"), [(DELETE, "None"), (0, "0"), (0.0, "0.0"), (-1, "-1")]
+)
+def test_a_log_group_without_retention_fires_logs_001(retention: object, shown: str) -> None:
     stack = mutate(hand_stack(), r.LOG_GROUP, ["retentionInDays"], retention, name="logs")
 
-    assert only_fired(stack, "TAP-LOGS-001")
+    assert only_fired(stack, "TAP-LOGS-001") == [
+        f"retentionInDays is {shown}: without it the logs are kept (and billed) forever"
+    ]
+
+
+def test_a_retention_of_one_day_is_allowed_and_only_advised_against() -> None:
+    # 1 day is the shortest retention CloudWatch Logs offers: not "kept forever".
+    stack = mutate(hand_stack(), r.LOG_GROUP, ["retentionInDays"], 1, name="logs")
+
+    assert [(v.rule_id, v.severity, v.message) for v in new_violations(stack)] == [
+        ("TAP-LOGS-002", "advisory", "keeps logs 1 days; audit baselines ask for at least 365")
+    ]
 
 
 def test_retention_below_a_year_is_advisory_logs_002() -> None:
@@ -827,7 +841,23 @@ def test_retention_below_a_year_is_advisory_logs_002() -> None:
 def test_credentials_with_any_origin_fire_api_001() -> None:
     stack = mutate(hand_stack(), r.HTTP_API, ["corsConfiguration", "allowCredentials"], True)
 
-    assert only_fired(stack, "TAP-API-001")
+    assert only_fired(stack, "TAP-API-001") == [
+        "corsConfiguration allows credentials with allowOrigins '*': any site could make "
+        "credentialed requests; list the origins (docs/http-api.md rule 18)"
+    ]
+
+
+def test_origins_unknown_during_preview_leave_api_001_undecided_on_them() -> None:
+    stack = mutate(hand_stack(), r.HTTP_API, ["corsConfiguration", "allowCredentials"], True)
+    stack = mutate(stack, r.HTTP_API, ["corsConfiguration", "allowOrigins"], UNKNOWN_STRING)
+    api = one(stack, r.HTTP_API)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (
+        r.Undecided("TAP-API-001", api.urn, "corsConfiguration.allowOrigins"),
+    )
 
 
 def test_credentials_with_listed_origins_pass() -> None:
@@ -841,22 +871,54 @@ def test_credentials_with_listed_origins_pass() -> None:
 # TAP-API-002
 
 
+THROTTLING_ADVICE = (
+    "set both above 0 (one left unset is 0, and every request gets 429: docs/http-api.md rule 13)"
+)
+
+
 @pytest.mark.parametrize(
-    ("setting", "value"),
+    ("setting", "value", "shown"),
     [
-        ("throttlingBurstLimit", DELETE),
-        ("throttlingRateLimit", DELETE),
-        ("throttlingBurstLimit", 0.0),
-        ("throttlingRateLimit", 0),
+        ("throttlingBurstLimit", DELETE, "throttlingBurstLimit=None and throttlingRateLimit=100.0"),
+        ("throttlingRateLimit", DELETE, "throttlingBurstLimit=200.0 and throttlingRateLimit=None"),
+        ("throttlingBurstLimit", 0.0, "throttlingBurstLimit=0.0 and throttlingRateLimit=100.0"),
+        ("throttlingRateLimit", 0, "throttlingBurstLimit=200.0 and throttlingRateLimit=0.0"),
+        ("throttlingBurstLimit", -1, "throttlingBurstLimit=-1.0 and throttlingRateLimit=100.0"),
     ],
 )
-def test_stage_throttling_needs_both_limits_above_zero(setting: str, value: object) -> None:
+def test_stage_throttling_needs_both_limits_above_zero(
+    setting: str, value: object, shown: str
+) -> None:
     stack = mutate(hand_stack(), r.HTTP_API_STAGE, ["defaultRouteSettings", setting], value)
 
-    (message,) = only_fired(stack, "TAP-API-002")
+    assert only_fired(stack, "TAP-API-002") == [
+        f"defaultRouteSettings has {shown}: {THROTTLING_ADVICE}"
+    ]
 
-    assert message.startswith("defaultRouteSettings has throttlingBurstLimit=")
-    assert "every request gets 429" in message
+
+@pytest.mark.parametrize(("burst", "rate"), [(1, 1), (1.0, 1.0), (1, 0.5)])
+def test_the_smallest_limits_above_zero_pass(burst: float, rate: float) -> None:
+    # The burst is a whole number of requests; the rate, requests per second, may be a
+    # fraction.
+    stack = mutate(
+        hand_stack(),
+        r.HTTP_API_STAGE,
+        ["defaultRouteSettings"],
+        {"throttlingBurstLimit": burst, "throttlingRateLimit": rate},
+    )
+
+    assert new_violations(stack) == []
+
+
+def test_a_stage_without_default_route_settings_fires_api_002() -> None:
+    # The rule requires the stage's own limits: a stage that sets none is bounded only by
+    # the account's (docs/http-api.md rule 13), which every API of the account shares.
+    stack = mutate(hand_stack(), r.HTTP_API_STAGE, ["defaultRouteSettings"], DELETE)
+
+    assert only_fired(stack, "TAP-API-002") == [
+        "defaultRouteSettings has throttlingBurstLimit=None and throttlingRateLimit=None: "
+        f"{THROTTLING_ADVICE}"
+    ]
 
 
 def test_a_route_setting_with_only_one_limit_fires_api_002() -> None:
@@ -866,12 +928,48 @@ def test_a_route_setting_with_only_one_limit_fires_api_002() -> None:
     ]
     stack = mutate(hand_stack(), r.HTTP_API_STAGE, ["routeSettings"], routes)
 
-    (message,) = only_fired(stack, "TAP-API-002")
-
-    assert message.startswith(
+    assert only_fired(stack, "TAP-API-002") == [
         "routeSettings[1] (POST /{proxy+}) has throttlingBurstLimit=5.0 and "
-        "throttlingRateLimit=None"
-    )
+        f"throttlingRateLimit=None: {THROTTLING_ADVICE}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "what"),
+    [
+        (
+            ["defaultRouteSettings", "throttlingBurstLimit"],
+            UNKNOWN_STRING,
+            "defaultRouteSettings.throttlingBurstLimit",
+        ),
+        (
+            ["defaultRouteSettings", "throttlingRateLimit"],
+            UNKNOWN_STRING,
+            "defaultRouteSettings.throttlingRateLimit",
+        ),
+        (
+            ["routeSettings"],
+            [
+                {
+                    "routeKey": "GET /health",
+                    "throttlingBurstLimit": 5,
+                    "throttlingRateLimit": UNKNOWN_STRING,
+                }
+            ],
+            "routeSettings[0] (GET /health).throttlingRateLimit",
+        ),
+    ],
+)
+def test_a_limit_unknown_during_preview_leaves_api_002_undecided_on_it(
+    path: list, value: object, what: str
+) -> None:
+    stack = mutate(hand_stack(), r.HTTP_API_STAGE, path, value)
+    stage = one(stack, r.HTTP_API_STAGE)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-API-002", stage.urn, what),)
 
 
 # ---------------------------------------------------------------------------------------
@@ -881,21 +979,27 @@ def test_a_route_setting_with_only_one_limit_fires_api_002() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
-        (["accessLogSettings"], DELETE, "has no accessLogSettings.destinationArn"),
+        (
+            ["accessLogSettings"],
+            DELETE,
+            "has no accessLogSettings.destinationArn: requests leave no trace",
+        ),
         (
             ["accessLogSettings", "format"],
             "$context.requestId $context.status",
-            "accessLogSettings.format is not valid JSON",
+            "accessLogSettings.format is not valid JSON: Expecting value: write the access log "
+            "as a JSON object",
         ),
         (
             ["accessLogSettings", "format"],
             json.dumps(["$context.requestId"]),
-            "accessLogSettings.format is not a JSON object",
+            "accessLogSettings.format is not a JSON object: write the access log as one",
         ),
         (
             ["accessLogSettings", "format"],
             json.dumps({"id": "$context.extendedRequestId"}),
-            "accessLogSettings.format has no $context.requestId",
+            "accessLogSettings.format has no $context.requestId: an access log line cannot be "
+            "matched to the function's log or to a client's x-request-id",
         ),
     ],
 )
@@ -904,9 +1008,38 @@ def test_access_logs_must_be_json_with_the_request_id(
 ) -> None:
     stack = mutate(hand_stack(), r.HTTP_API_STAGE, path, value)
 
-    (message,) = only_fired(stack, "TAP-API-003")
+    assert only_fired(stack, "TAP-API-003") == [expected]
 
-    assert message.startswith(expected)
+
+# ---------------------------------------------------------------------------------------
+# TAP-DOMAIN-002 (the domain rules on the real program: tests/policy/test_policy_auth.py)
+
+
+def test_a_custom_domain_draws_advice_to_close_the_execute_api_endpoint() -> None:
+    api = one(hand_stack(), r.HTTP_API)
+    domain = r.Resource(
+        r.HTTP_API_DOMAIN_NAME,
+        "domain",
+        {
+            "domainName": "api.example.com",
+            "domainNameConfiguration": {"endpointType": "REGIONAL", "securityPolicy": "TLS_1_2"},
+        },
+        "urn:pulumi:dev::tap::aws:apigatewayv2/domainName:DomainName::domain",
+        api.provider,
+    )
+    served = [*hand_stack(), domain]
+    closed = mutate(served, r.HTTP_API, ["disableExecuteApiEndpoint"], True)
+
+    assert [(v.rule_id, v.severity, v.message) for v in new_violations(served)] == [
+        (
+            "TAP-DOMAIN-002",
+            "advisory",
+            "the stack serves a custom domain but the execute-api endpoint stays open: clients "
+            "can bypass the domain (docs/http-api.md rule 65); set "
+            "tap:domain.disableDefaultEndpoint to true unless that is intended",
+        )
+    ]
+    assert new_violations(closed) == []
 
 
 # ---------------------------------------------------------------------------------------
