@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -717,6 +718,42 @@ def test_an_unknown_runtime_fires_and_a_container_image_is_skipped() -> None:
     assert new_violations(image) == []
 
 
+def test_supported_runtimes_are_listed_in_version_order_not_text_order() -> None:
+    # The day before python3.9's deprecation: "python3.10" sorts before "python3.9" as text.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "nodejs22.x")
+
+    assert only_fired(stack, "TAP-LAMBDA-001", today=date(2025, 12, 14)) == [
+        "runtime 'nodejs22.x' is not one this pack knows; supported: python3.9, python3.10, "
+        "python3.11, python3.12, python3.13, python3.14"
+    ]
+
+
+def test_supported_runtimes_are_listed_in_version_order_whatever_the_tables_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = {"python3.14": None, "python3.10": date(2026, 6, 30), "python3.9": None}
+    monkeypatch.setattr(function_rules, "RUNTIME_DEPRECATION", table)
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "nodejs22.x")
+
+    assert only_fired(stack, "TAP-LAMBDA-001") == [
+        "runtime 'nodejs22.x' is not one this pack knows; supported: python3.9, python3.14"
+    ]
+
+
+def test_a_runtime_is_no_longer_offered_as_an_alternative_on_its_deprecation_day() -> None:
+    # python3.10 and python3.11 are both deprecated on 2026-06-30.
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["runtime"], "python3.9")
+
+    assert only_fired(stack, "TAP-LAMBDA-001", today=date(2026, 6, 29)) == [
+        "runtime 'python3.9' was deprecated on 2025-12-15 and gets no security patches; use one "
+        "of python3.10, python3.11, python3.12, python3.13, python3.14"
+    ]
+    assert only_fired(stack, "TAP-LAMBDA-001", today=date(2026, 6, 30)) == [
+        "runtime 'python3.9' was deprecated on 2025-12-15 and gets no security patches; use one "
+        "of python3.12, python3.13, python3.14"
+    ]
+
+
 # ---------------------------------------------------------------------------------------
 # TAP-LAMBDA-002: the boundary and one past it; ints (engine) and floats (mocks) alike.
 
@@ -1214,6 +1251,43 @@ def test_prop_reads_one_element_list_blocks_and_stops_at_scalars() -> None:
     assert r.prop(props, "missing", "mode") is None
     assert repr(r.UNKNOWN) == "UNKNOWN"
     assert r.UNKNOWN is type(r.UNKNOWN)()
+
+
+@pytest.mark.parametrize(
+    ("props", "path", "what"),
+    [
+        (r.UNKNOWN, ("tracingConfig", "mode"), "properties"),  # no properties known at all
+        ({"tracingConfig": r.UNKNOWN}, ("tracingConfig", "mode"), "tracingConfig"),
+        ({"a": {"b": r.UNKNOWN}}, ("a", "b", "c"), "a.b"),
+        ({"tracingConfig": {"mode": r.UNKNOWN}}, ("tracingConfig", "mode"), "tracingConfig.mode"),
+    ],
+)
+def test_prop_names_the_unknown_value_by_its_dotted_path(
+    props: Any, path: tuple[str, ...], what: str
+) -> None:
+    with pytest.raises(r.UndecidableError) as caught:
+        r.prop(props, *path)
+
+    assert caught.value.what == what
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        (UNKNOWN_STRING, "tracingConfig"),  # the whole block computed
+        ({"mode": UNKNOWN_STRING}, "tracingConfig.mode"),
+    ],
+)
+def test_a_tracing_mode_unknown_during_preview_leaves_lambda_005_undecided(
+    value: object, what: str
+) -> None:
+    stack = mutate(hand_stack(), r.LAMBDA_FUNCTION, ["tracingConfig"], value)
+    function = one(stack, r.LAMBDA_FUNCTION)
+
+    report = evaluate(stack)
+
+    assert report.violations == ()
+    assert report.undecided == (r.Undecided("TAP-LAMBDA-005", function.urn, what),)
 
 
 def test_normalize_unwraps_secrets_at_any_depth_and_marks_unknowns() -> None:
