@@ -207,6 +207,17 @@ def test_log_level_sets_the_root_loggers_level(configured: str, expected: int) -
     assert root.level == expected
 
 
+def test_without_a_logger_given_the_log_level_is_set_on_the_process_root_logger() -> None:
+    # What the module does at import, in Lambda: apply_log_level(os.environ)
+    root = logging.getLogger()
+    before = root.level
+    try:
+        handler.apply_log_level({"LOG_LEVEL": "ERROR"})
+        assert root.level == logging.ERROR
+    finally:
+        root.setLevel(before)
+
+
 @pytest.mark.parametrize("env", [{}, {"LOG_LEVEL": ""}, {"LOG_LEVEL": "LOUD"}])
 def test_no_or_an_unknown_log_level_keeps_the_runtimes_level(env: dict[str, str]) -> None:
     root = logging.Logger("root-under-test", logging.WARNING)
