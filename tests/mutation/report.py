@@ -14,7 +14,10 @@ exits 1 when a target is under ``--fail-under`` percent.
 
 Run from the repository root, after ``mutmut run``:
 
-    python tests/mutation/report.py [--fail-under 93] [--diff] [--markdown report.md]
+    python tests/mutation/report.py [--fail-under 93] [--diff] [--markdown report.md] [NAME ...]
+
+Mutant names (globs, as given to the run: ``"tap.iam.*"``) limit the gate to the targets
+they match: a run of one target fails on its score, not on the others it did not run.
 """
 
 from __future__ import annotations
@@ -145,6 +148,22 @@ WHY_LEFT_OUT = {
 }
 
 
+def gated(
+    results: dict[str, tuple[str, dict[str, int | None], dict]], names: Iterable[str]
+) -> list[str]:
+    """The targets the gate judges: all of them, or with names (globs of mutant names) the
+    targets that have a mutant they match."""
+    patterns = list(names)
+    if not patterns:
+        return list(TARGETS)
+    matched = {
+        target_of(source)
+        for source, (_, codes, _) in results.items()
+        if any(fnmatch.fnmatch(m, p) for m in codes for p in patterns)
+    }
+    return [name for name in TARGETS if name in matched]
+
+
 def excluded_tests(setup_cfg: Path = ROOT / "setup.cfg") -> list[str]:
     """What the mutation run leaves out (setup.cfg [mutmut]): deselected tests, and the
     test folders outside its selection."""
@@ -245,11 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-under", type=float, default=0.0, metavar="PERCENT")
     parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write Markdown")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="gate only the targets these match"
+    )
     args = parser.parse_args(argv)
     if not MUTANTS.is_dir():
         print("no mutants/ folder: run `mutmut run` (tox -e mutation) first", file=sys.stderr)
         return 2
-    targets, stale = summarise(read_results(), read_equivalent())
+    results = read_results()
+    targets, stale = summarise(results, read_equivalent())
     excluded = excluded_tests()
     print(render(targets, stale, excluded, args.fail_under, args.diff, markdown=False), end="")
     if args.markdown:
@@ -257,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         args.markdown.write_text(
             render(targets, stale, excluded, args.fail_under, args.diff, markdown=True)
         )
-    failing = [t.name for t in targets.values() if t.score < args.fail_under]
+    judged = gated(results, args.names)
+    failing = [name for name in judged if targets[name].score < args.fail_under]
     if failing:
         print(f"\nunder {args.fail_under:g}%: {', '.join(failing)}", file=sys.stderr)
     return 1 if failing else 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mutation import report
+from tests.mutation import report, run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,5 +98,50 @@ def test_the_mutation_env_exists_outside_the_default_runs() -> None:
     assert "testenv:mutation" in tox
     assert "mutation" not in tox["tox"]["env_list"].replace(",", " ").split()
     assert "mutation" not in (REPO / ".ci" / "run").read_text()
-    assert "tests/mutation/report.py --fail-under 93" in tox["testenv:mutation"]["commands"]
+    commands = tox["testenv:mutation"]["commands"]
+    assert commands.index("tests/mutation/run.py") < commands.index(
+        "tests/mutation/report.py --fail-under 93"
+    )
     assert "tox -e mutation" in (REPO / "README.md").read_text()
+
+
+def test_pass_two_reruns_each_target_survivor_not_listed_equivalent() -> None:
+    # GIVEN pass 1's results: killed, survived, timed out, no tests, not run, an equivalent
+    # survivor, and a survivor in a file that is no target
+    codes: dict[str, dict[str, int | None]] = {
+        "tap/iam.py": {
+            "tap.iam.x_f__mutmut_1": 1,
+            "tap.iam.x_f__mutmut_2": 0,
+            "tap.iam.x_f__mutmut_3": -24,
+            "tap.iam.x_f__mutmut_4": 33,
+            "tap.iam.x_f__mutmut_5": None,
+            "tap.iam.x_f__mutmut_6": 0,
+        },
+        "tap/config/keys.py": {"tap.config.keys.x_g__mutmut_1": 0},
+        "tap/stack.py": {"tap.stack.x_h__mutmut_1": 0},
+    }
+
+    rerun = run.to_rerun(codes, equivalent=["tap.iam.x_f__mutmut_6"])
+
+    assert rerun == ["tap.config.keys.x_g__mutmut_1", "tap.iam.x_f__mutmut_2"]
+    # names given to the run narrow pass 2 to the mutants they match
+    assert run.to_rerun(codes, equivalent=[], names=["tap.iam.*"]) == [
+        "tap.iam.x_f__mutmut_2",
+        "tap.iam.x_f__mutmut_6",
+    ]
+
+
+def test_names_given_to_the_run_limit_the_gate_to_the_targets_they_match(tmp_path: Path) -> None:
+    _meta(tmp_path, "tap/iam.py", {"tap.iam.x_f__mutmut_1": 1})
+    _meta(tmp_path, "tap/config/__init__.py", {"tap.config.x_g__mutmut_1": None})
+    _meta(tmp_path, "tap/config/keys.py", {"tap.config.keys.x_h__mutmut_1": None})
+    _meta(tmp_path, "tap/stack.py", {"tap.stack.x_k__mutmut_1": 0})
+    results = report.read_results(tmp_path)
+
+    assert report.gated(results, []) == list(report.TARGETS)
+    assert report.gated(results, ["tap.iam.*"]) == ["tap/iam.py"]
+    assert report.gated(results, ["tap.config.keys.x_h__mutmut_1", "tap.iam.*"]) == [
+        "tap/config/",
+        "tap/iam.py",
+    ]
+    assert report.gated(results, ["tap.stack.*"]) == []
