@@ -116,13 +116,19 @@ def test_tag_rule_fires_without_default_tags_and_names_the_resource() -> None:
 def test_tag_rule_fires_when_the_resource_overrides_environment_with_empty() -> None:
     stack = mutate(hand_stack(), r.IAM_ROLE, ["tags"], {"Environment": " "})
 
-    assert only_fired(stack, "TAP-TAG-001")
+    assert only_fired(stack, "TAP-TAG-001") == [
+        "has no non-empty 'Environment' tag in its tags or the provider's default tags (tags: "
+        "['Environment', 'Project'])"
+    ]
 
 
 def test_tag_rule_applies_to_a_type_not_listed_when_it_carries_tags() -> None:
     stack = [*hand_stack(), r.Resource("aws:ec2/vpc:Vpc", "vpc", {"tags": {"Team": "x"}})]
 
-    assert only_fired(stack, "TAP-TAG-001")
+    assert only_fired(stack, "TAP-TAG-001") == [
+        "has no non-empty 'Environment' tag in its tags or the provider's default tags (tags: "
+        "['Team'])"
+    ]
 
 
 def test_tag_rule_ignores_untaggable_types() -> None:
@@ -279,7 +285,12 @@ def test_xray_actions_on_a_wildcard_arn_are_not_excepted() -> None:
     )
     stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
 
-    assert only_fired(stack, "TAP-IAM-002")
+    assert only_fired(stack, "TAP-IAM-002") == [
+        "policy statement 0 allows ['xray:PutTraceSegments'] on 'arn:aws:xray:*:*:*': name the "
+        "ARNs (only xray:PutTelemetryRecords, xray:PutTraceSegments may use '*': X-Ray's "
+        "PutTraceSegments/PutTelemetryRecords support no resource-level permissions: AWS only "
+        "accepts them on Resource '*')"
+    ]
 
 
 def test_a_wildcard_in_the_arns_resource_part_is_scoping() -> None:
@@ -373,7 +384,10 @@ def test_not_resource_fires_iam_002() -> None:
     doc = policy_doc({"Effect": "Allow", "Action": "logs:PutLogEvents", "NotResource": "x"})
     stack = mutate(hand_stack(), r.IAM_ROLE_POLICY, ["policy"], doc)
 
-    assert only_fired(stack, "TAP-IAM-002")
+    assert only_fired(stack, "TAP-IAM-002") == [
+        "policy statement 0 allows NotResource, which grants every resource not listed: list "
+        "the resources instead"
+    ]
 
 
 def test_role_inline_policies_are_checked_too() -> None:
