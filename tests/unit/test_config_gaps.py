@@ -415,3 +415,52 @@ def test_the_error_counts_one_value_in_the_singular() -> None:
         c.parse({"zzzzzz": "1"})
 
     assert str(raised.value).splitlines()[0] == "invalid configuration (1 value):"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("architecture", "x86", "arm64, x86_64"),
+        ("logLevel", "TRACE", "DEBUG, INFO, WARN, ERROR"),
+        ("tracing", "On", "Active, PassThrough"),
+    ],
+)
+def test_a_choice_without_a_reason_says_only_what_is_allowed(
+    key: str, value: str, allowed: str
+) -> None:
+    with pytest.raises(c.ConfigError) as raised:
+        c.parse({key: value})
+
+    assert str(raised.value) == (
+        f"invalid configuration (1 value):\n  - tap:{key} is '{value}', but must be one of "
+        + allowed
+    )
+
+
+def test_a_cors_value_is_described_with_every_list_in_order_and_its_credentials() -> None:
+    from tap.config.objects import CorsConfig, describe_cors
+
+    cors = CorsConfig(
+        allow_origins=("https://a.example", "https://b.example"),
+        allow_methods=("GET", "POST"),
+        allow_headers=("content-type", "authorization"),
+        expose_headers=("x-request-id", "x-trace"),
+        max_age=60,
+        allow_credentials=True,
+    )
+
+    assert describe_cors(cors) == (
+        "origins `https://a.example` `https://b.example`, methods GET POST, headers "
+        "content-type authorization, expose x-request-id x-trace, maxAge 60, credentials"
+    )
+    assert describe_cors(CorsConfig()).endswith(", maxAge 300, no credentials")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(True, "`true`"), (False, "`false`"), (None, "unset"), (1.5, "`1.5`"), (512, "`512`")],
+)
+def test_a_fixed_default_is_shown_as_the_readme_writes_it(value: object, shown: str) -> None:
+    from tap.config.keys import _shown_value
+
+    assert _shown_value(value) == shown
