@@ -36,10 +36,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command not in ("local", "logs", "token"):
         sys.stderr.write(f"error: unknown command {command!r}\n{USAGE}")
         return EXIT_USAGE
-    if command == "local":
-        from tap.local import heap  # standard library only
+    from tap.local import heap  # standard library only
 
+    if command == "local":
         heap.raise_threshold_for_start()  # until the deploy is done (tap/local/heap.py)
+    try:
+        return _run(command, rest)
+    finally:
+        heap.restore_threshold()  # if local mode stopped before its deploy was done
+
+
+def _run(command: str, rest: list[str]) -> int:
     try:
         from tap.local import cli
         from tap.local.logs import tail

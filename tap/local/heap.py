@@ -25,10 +25,15 @@ def raise_threshold_for_start() -> None:
     gc.set_threshold(STARTUP_GC_THRESHOLD, *_saved[1:])
 
 
-def settle_after_start() -> None:
-    """Freeze the heap built so far and put back the threshold raised for the start."""
+def restore_threshold() -> None:
+    """Put back the threshold raised for the start, if it still is (a start that failed)."""
     global _saved
-    gc.freeze()
     if _saved is not None:
         gc.set_threshold(*_saved)
         _saved = None
+
+
+def settle_after_start() -> None:
+    """Freeze the heap built so far and put back the threshold raised for the start."""
+    gc.freeze()
+    restore_threshold()

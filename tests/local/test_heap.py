@@ -13,6 +13,7 @@ from tap.local import heap
 @pytest.fixture(autouse=True)
 def _collector() -> Iterator[None]:
     before = gc.get_threshold()
+    heap._saved = None
     yield
     heap._saved = None
     gc.set_threshold(*before)
@@ -37,3 +38,19 @@ def test_settling_without_a_raised_threshold_leaves_it_alone() -> None:
     heap.settle_after_start()
 
     assert gc.get_threshold() == (900, 11, 12)
+
+
+def test_a_local_start_that_fails_puts_the_threshold_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tap.__main__ import main
+
+    gc.set_threshold(1234, 5, 6)
+
+    with pytest.raises(SystemExit) as raised:  # argparse refuses it before any deploy
+        main(["local", "--no-such-option"])
+
+    assert raised.value.code == 2
+
+    assert gc.get_threshold() == (1234, 5, 6)
+    assert "--no-such-option" in capsys.readouterr().err
