@@ -871,7 +871,7 @@ def test_a_retention_of_one_day_is_allowed_and_only_advised_against() -> None:
     stack = mutate(hand_stack(), r.LOG_GROUP, ["retentionInDays"], 1, name="logs")
 
     assert [(v.rule_id, v.severity, v.message) for v in new_violations(stack)] == [
-        ("TAP-LOGS-002", "advisory", "keeps logs 1 days; audit baselines ask for at least 365")
+        ("TAP-LOGS-002", "advisory", "keeps logs 1 day; audit baselines ask for at least 365")
     ]
 
 
@@ -923,7 +923,8 @@ def test_credentials_with_listed_origins_pass() -> None:
 
 
 THROTTLING_ADVICE = (
-    "set both above 0 (one left unset is 0, and every request gets 429: docs/http-api.md rule 13)"
+    "set both above 0 (a limit left unset is 0, and every request gets 429: "
+    "docs/http-api.md rule 13)"
 )
 
 

@@ -49,7 +49,7 @@ def check_stage_throttling(resource: Resource, context: Context) -> Iterator[str
             yield (
                 f"{where} has throttlingBurstLimit={quoted(burst)} and "
                 f"throttlingRateLimit={quoted(rate)}: "
-                "set both above 0 (one left unset is 0, and every request gets 429: "
+                "set both above 0 (a limit left unset is 0, and every request gets 429: "
                 "docs/http-api.md rule 13)"
             )
 

@@ -43,4 +43,5 @@ LONG_RETENTION_DAYS = 365
 def check_long_retention(resource: Resource, context: Context) -> Iterator[str]:
     days = as_number(prop(resource.props, "retentionInDays"))
     if days is not None and 0 < days < LONG_RETENTION_DAYS:
-        yield f"keeps logs {days:g} days; audit baselines ask for at least {LONG_RETENTION_DAYS}"
+        unit = "day" if days == 1 else "days"
+        yield f"keeps logs {days:g} {unit}; audit baselines ask for at least {LONG_RETENTION_DAYS}"
