@@ -99,13 +99,12 @@ def provider_default_tags(
     The engine and the mock runtime hand ``defaultTags`` over as JSON text (``{"tags":
     {...}}``); a parsed provider state holds the object; older pulumi-aws versions modelled
     the block as a one-element list. ``decode(value, what)`` reads the JSON text and the
-    ``tags`` value (the policy rules pass one that also refuses a value unknown in preview).
+    ``tags`` value, whatever their type (the policy rules pass one that also refuses a value
+    unknown in preview, the whole block as well as its tags).
     """
     if not provider:
         return {}
-    block = provider.get("defaultTags")
-    if isinstance(block, str):
-        block = decode(block, "provider defaultTags")
+    block = decode(provider.get("defaultTags"), "provider defaultTags")
     if isinstance(block, list):
         block = block[0] if block else {}
     if not isinstance(block, Mapping):

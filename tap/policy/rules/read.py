@@ -71,11 +71,8 @@ def as_number(value: Any) -> float | None:
 
 def provider_default_tags(provider: Mapping[str, Any] | None) -> dict[str, Any]:
     """The provider's default tags, whether the engine passes them parsed or as JSON text
-    (tap.engine); a value unknown in preview makes the check undecidable."""
-    if provider is not None:
-        # The whole block unknown (computed from another resource's output) is neither text
-        # nor a map: tap.engine would read it as no default tags, a false violation.
-        known(provider.get("defaultTags"), "provider defaultTags")
+    (tap.engine); a value unknown in preview, the whole block (computed from another
+    resource's output) or its tags, makes the check undecidable."""
     return engine.provider_default_tags(provider, parse_json)
 
 
