@@ -19,7 +19,7 @@ import ssl
 import threading
 import types
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -125,6 +125,35 @@ def dripping(monkeypatch: pytest.MonkeyPatch, fake: FakeTime) -> Any:
 
 
 @contextmanager
+def accepting(serve: Callable[[socket.socket], None], stop: threading.Event) -> Iterator[int]:
+    """A listener on 127.0.0.1 handing each connection to ``serve`` on a thread of its own;
+    yields its port. On exit ``stop`` is set (servers wait on it) and the listener closed."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@contextmanager
 def dripping_server(
     fast: bytes,
     drip: bytes,
@@ -135,10 +164,6 @@ def dripping_server(
     byte every ``interval`` seconds (repeating it), until DRIP_LIMIT_S or the client leaves;
     over TLS when ``tls`` is given (the handshake completes at once). An empty ``drip``:
     silent after ``fast`` until DRIP_LIMIT_S."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.05)
     stop = threading.Event()
 
     def serve(raw: socket.socket) -> None:
@@ -158,25 +183,8 @@ def dripping_server(
         except OSError:
             pass  # the client gave up: what the tests expect
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        scheme = "https" if tls else "http"
-        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/"
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with accepting(serve, stop) as port:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
 
 
 # What a hostile server can hold back, one byte at a time.
@@ -564,11 +572,6 @@ TUNNELLED = "api.tap-smoke.test"  # a name only the proxy below knows how to rea
 def connect_proxy(target: str) -> Iterator[tuple[str, list[bytes]]]:
     """An HTTP proxy on 127.0.0.1 that answers CONNECT by tunnelling to ``target``
     (host:port) whatever host was asked for; yields its URL and the CONNECT lines seen."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4)
-    listener.settimeout(0.05)
-    stop = threading.Event()
     seen: list[bytes] = []
 
     def pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -592,24 +595,8 @@ def connect_proxy(target: str) -> Iterator[tuple[str, list[bytes]]]:
         threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
         pipe(client, upstream)
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with accepting(serve, threading.Event()) as port:
+        yield f"http://127.0.0.1:{port}", seen
 
 
 def test_https_through_a_proxy_tunnel_checks_the_certificate_of_the_host_asked_for(
