@@ -101,8 +101,9 @@ _MUTMUT_PHASES = {"", "stats", "fail", "list_all_tests", "mutant_generation"}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # Each mutant's process imports tap afresh (setup.cfg [mutmut] forkserver_warmup), so a
-    # mutant in import-time code can make a test module fail to import. pytest calls that an
+    # Under the fork server (setup.cfg [mutmut]; tests/mutation/run.py's second pass) each
+    # mutant's process imports tap afresh, so a mutant in import-time code can make a test
+    # module fail to import. pytest calls that an
     # interrupted session (exit 2), which mutmut would not count as killed; but a test
     # module that cannot import with the mutant caught it, as a failing test does.
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")

@@ -6,7 +6,8 @@ collector's young-generation passes over that heap were about a tenth of the sta
 once the deploy is done, freezes what it loaded (the collector need not walk it again, while
 serving or at exit, where walking it made Ctrl-C take 1.5 s more, profiled) and puts back
 the threshold that was there before, whatever it was (CPython 3.13's default is 2000, earlier
-versions' 700). Standard library only: imported before anything heavy.
+versions' 700); a start that ends before its deploy is done gets it back from
+``tap/__main__.py``. Standard library only: imported before anything heavy.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ a partial score, and says how many were run. Prints the survivors (with their di
 ``--diff``), writes the same as Markdown with ``--markdown FILE`` (the CI job summary), and
 exits 1 when a target is under ``--fail-under`` percent.
 
-Run from the repository root, after ``mutmut run``:
+Run from the repository root, after ``python tests/mutation/run.py`` (or ``mutmut run``):
 
     python tests/mutation/report.py [--fail-under 93] [--diff] [--markdown report.md] [NAME ...]
 
@@ -269,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not MUTANTS.is_dir():
-        print("no mutants/ folder: run `mutmut run` (tox -e mutation) first", file=sys.stderr)
+        print(
+            "no mutants/ folder: run `python tests/mutation/run.py` (tox -e mutation) first",
+            file=sys.stderr,
+        )
         return 2
     results = read_results()
     targets, stale = summarise(results, read_equivalent())
