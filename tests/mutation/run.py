@@ -27,12 +27,11 @@ import fnmatch
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from report import MUTANTS, SURVIVED, read_equivalent, read_results, target_of  # noqa: E402
+if __package__:  # imported as tests.mutation.run (its tests)
+    from .report import MUTANTS, SURVIVED, read_equivalent, read_results, target_of
+else:  # run as a script: its folder is first on sys.path
+    from report import MUTANTS, SURVIVED, read_equivalent, read_results, target_of
 
 
 def fork_pass(argv: list[str]) -> int:
