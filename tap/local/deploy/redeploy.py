@@ -81,31 +81,29 @@ class RedeployMocks(MotoMocks):
             return super()._create(args)
         inputs = engine.unwrap_secrets(args.inputs)
         keys = frozenset(diff.changed_inputs(old.inputs, inputs))
-        if not args.typ.startswith(engine.DYNAMIC_PREFIX) and engine.is_taggable(args.typ):
-            # The provider's default tags changed (tap:environment): every taggable
-            # resource's effective tags did, though its own `tags` input did not.
-            provider = self._provider_of(args.provider)
-            own = str_map(inputs.get("tags"))
-            if engine.effective_tags(provider.default_tags, own) != str_map(
-                old.outputs.get("tagsAll")
-            ):
-                keys |= {"tags"}
         # Outputs as the provider answers: the inputs echoed, plus what AWS computed.
         computed = {k: v for k, v in old.outputs.items() if k not in old.inputs}
+        if args.typ.startswith(engine.DYNAMIC_PREFIX):
+            if keys:
+                return self._record(args, old, inputs, self._dynamic_update(args, old, inputs))
+            return self._record(args, old, inputs, {**computed, **args.inputs})
+        provider = self._provider_of(args.provider)
+        tags_all = engine.effective_tags(provider.default_tags, str_map(inputs.get("tags")))
+        taggable = engine.RESOURCE_TYPES[args.typ].taggable
+        if taggable and tags_all != str_map(old.outputs.get("tagsAll")):
+            # The provider's default tags changed (tap:environment): every taggable
+            # resource's effective tags did, though its own `tags` input did not.
+            keys |= {"tags"}
         if not keys:
             return self._record(args, old, inputs, {**computed, **args.inputs})
-        if args.typ.startswith(engine.DYNAMIC_PREFIX):
-            return self._record(args, old, inputs, self._dynamic_update(args, old, inputs))
         update = UPDATERS.get(args.typ)
         if update is None or not keys <= update.keys:
             self.delete(old)
             return super()._create(args)
-        provider = self._provider_of(args.provider)
         refuse_unknown_inputs(args.typ, inputs)
-        tags_all = engine.effective_tags(provider.default_tags, str_map(inputs.get("tags")))
         ctx = self.context(provider.region, tags_all)
         outs = {**computed, **args.inputs, **update.apply(ctx, old, inputs, keys)}
-        if engine.RESOURCE_TYPES[args.typ].taggable:
+        if taggable:
             outs["tagsAll"] = tags_all
         return self._record(args, old, inputs, outs)
 
